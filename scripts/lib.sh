@@ -1,0 +1,29 @@
+# Shared by scripts/run and scripts/test: a pinned uv, then .venv synced from uv.lock.
+# shellcheck shell=bash
+UV_VERSION=0.13.9
+
+ensure_venv() {
+    local py
+    py=$(command -v python3.11 || command -v python3)
+    if [ ! -x .tools/bin/uv ]; then
+        "$py" -m venv .tools
+        .tools/bin/pip install --quiet --disable-pip-version-check "uv==${UV_VERSION}"
+    fi
+    UV_PYTHON="$py" UV_PYTHON_DOWNLOADS=never .tools/bin/uv sync --frozen --quiet "$@"
+}
+
+# apt-get install the named Debian packages that are missing (tests need real servers).
+ensure_debian_packages() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \
+            || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    echo "installing Debian packages: ${missing[*]}" >&2
+    $sudo apt-get update -qq >&2 || true
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >&2
+}

@@ -1,0 +1,101 @@
+"""The records of runs: job runs, action runs and each attempt of an action run.
+
+Records are immutable; every change is a new record made with `dataclasses.replace`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from types import MappingProxyType
+
+from tron.core.ids import ActionRunId, JobRunId
+from tron.core.states import ActionRunState
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Attempt:
+    """One try of an action run, kept apart from the others (its own exit and output)."""
+
+    number: int
+    command: str
+    node: str | None
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    exit_status: int | None = None
+    reason: str | None = None
+
+    @property
+    def is_finished(self) -> bool:
+        return self.end_time is not None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActionRun:
+    """One action of one job run.
+
+    `raw_command` is the action's current template (reconfiguration updates it),
+    `original_command` the template when the run was created, `command` the rendered
+    command of the current (or next) attempt, frozen when rendered.
+    """
+
+    job_name: str
+    run_num: int
+    action_name: str
+    state: ActionRunState = ActionRunState.SCHEDULED
+    node: str | None = None
+    raw_command: str
+    original_command: str
+    command: str | None = None
+    requires: tuple[str, ...] = ()
+    is_cleanup: bool = False
+    retries_remaining: int | None = None
+    retries_delay: timedelta | None = None
+    attempts: tuple[Attempt, ...] = ()
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    exit_status: int | None = None
+    retry_at: datetime | None = None
+    triggered_by: tuple[str, ...] = ()
+    trigger_downstreams: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    reason: str | None = None
+
+    @property
+    def id(self) -> ActionRunId:
+        return ActionRunId(self.job_name, self.run_num, self.action_name)
+
+    @property
+    def exit_statuses(self) -> tuple[int, ...]:
+        """Exit status of each finished attempt, oldest first."""
+        return tuple(a.exit_status for a in self.attempts if a.exit_status is not None)
+
+    @property
+    def current_attempt(self) -> Attempt | None:
+        return self.attempts[-1] if self.attempts else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobRun:
+    """One run of a job: when it was due, where it runs, and its action runs.
+
+    The run's state is derived from its action runs (`tron.core.job_run.job_run_state`),
+    never stored.
+    """
+
+    job_name: str
+    run_num: int
+    run_time: datetime
+    manual: bool = False
+    node: str | None = None
+    action_runs: tuple[ActionRun, ...] = ()
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+
+    @property
+    def id(self) -> JobRunId:
+        return JobRunId(self.job_name, self.run_num)
+
+    def find_action_run(self, action_name: str) -> ActionRun | None:
+        return next((a for a in self.action_runs if a.action_name == action_name), None)
