@@ -70,3 +70,17 @@ class NodeError(TronError):
 
 class StoreError(TronError):
     """The state store failed to read or write."""
+
+
+class UnknownCommandError(TronError):
+    """A command that does not apply to this kind of object (Tron answers 501)."""
+
+    def __init__(self, command: str, target: str, hint: str = "") -> None:
+        super().__init__(f"Unknown command '{command}' for '{target}'{hint}")
+
+
+class StaleConfigError(ConflictError):
+    """The config changed since the client read it (its hash is stale)."""
+
+    def __init__(self) -> None:
+        super().__init__("Configuration has changed. Please try again.")

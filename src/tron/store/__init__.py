@@ -1,0 +1,80 @@
+"""State stores by name, imported lazily so a backend's driver loads only when chosen."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+from tron.config.model import StatePersistence
+from tron.errors import StoreError
+from tron.store.base import ConfigVersion, JobState, Store, Transition
+
+__all__ = [
+    "BACKENDS",
+    "ConfigVersion",
+    "JobState",
+    "Store",
+    "Transition",
+    "create_store",
+    "open_store",
+    "store_class",
+]
+
+BACKENDS: dict[str, str] = {
+    "memory": "tron.store.memory:MemoryStore",
+    "sqlite": "tron.store.sqlite:SqliteStore",
+    "postgres": "tron.store.postgres:PostgresStore",
+    # Tron's store types: their state moves into SQLite, see _location.
+    "shelve": "tron.store.sqlite:SqliteStore",
+    "yaml": "tron.store.sqlite:SqliteStore",
+}
+
+_TRON_KINDS = frozenset({"shelve", "yaml"})
+_SQLITE_SUFFIXES = frozenset({".sqlite", ".sqlite3", ".db"})
+
+
+def store_class(name: str) -> type[Any]:
+    """The class of store `name` (a BACKENDS key); raises StoreError for an unknown name."""
+    try:
+        module_name, _, class_name = BACKENDS[name].partition(":")
+    except KeyError:
+        known = ", ".join(sorted(BACKENDS))
+        raise StoreError(f"unknown store type {name!r} (known: {known})") from None
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise StoreError(f"store type {name!r} is not available: {exc}") from exc
+    cls: type[Any] = getattr(module, class_name)
+    return cls
+
+
+def create_store(kind: str, location: str | Path | None = None) -> Store:
+    """A store of `kind` at `location` (a path, a DSN; ignored by memory), not yet opened."""
+    cls = store_class(kind)
+    if kind == "memory":
+        store: Store = cls()
+    elif location is None:
+        raise StoreError(f"store type {kind!r} needs a location")
+    else:
+        store = cls(_location(kind, location))
+    return store
+
+
+def open_store(persistence: StatePersistence, working_dir: str | Path) -> Store:
+    """The store MASTER's `state_persistence` names, not yet opened (the caller awaits open()).
+
+    A relative `name` is taken from the working directory; postgres uses
+    `connection_details` (a DSN) when given.
+    """
+    kind = persistence.store_type
+    if kind == "postgres" and persistence.connection_details:
+        return create_store(kind, persistence.connection_details)
+    return create_store(kind, Path(working_dir) / persistence.name)
+
+
+def _location(kind: str, location: str | Path) -> str | Path:
+    # A Tron `shelve` file of the same name may still be there: never open it as SQLite.
+    if kind in _TRON_KINDS and Path(location).suffix not in _SQLITE_SUFFIXES:
+        return f"{location}.sqlite"
+    return location

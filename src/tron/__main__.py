@@ -1,0 +1,162 @@
+"""trond: the daemon's command line (Tron's flags), logging, signals and the HTTP server."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import os
+import secrets
+import signal
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import uvicorn
+
+from tron import __version__
+from tron.api.app import create_app
+from tron.engine.daemon import Daemon, DaemonLockedError, DaemonSettings
+from tron.errors import ConfigError, StoreError
+
+logger = logging.getLogger("tron.trond")
+
+_LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="trond", description="The tron scheduling daemon.")
+    parser.add_argument("--version", action="version", version=f"trond {__version__}")
+    parser.add_argument("-w", "--working-dir", default="/var/lib/tron/")
+    parser.add_argument("-c", "--config-path", default="config/")
+    parser.add_argument("--lock-file", default=None)
+    parser.add_argument("--pid-file", default=None, help="deprecated alias of --lock-file")
+    parser.add_argument("--nodaemon", action="store_true", help="accepted; trond never forks")
+    parser.add_argument("-l", "--log-conf", default=None, help="a logging.config ini file")
+    parser.add_argument("-v", "--verbose", action="count", default=0)
+    parser.add_argument("--debug", action="store_true")
+    parser.add_argument("-P", "--port", type=int, default=8089)
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("--web-path", default=None, help="accepted; the UI ships inside tron")
+    parser.add_argument("--token", default=None, help="API bearer token (off-loopback binds)")
+    return parser.parse_args(argv)
+
+
+def setup_logging(args: argparse.Namespace) -> None:
+    if args.log_conf:
+        import logging.config
+
+        logging.config.fileConfig(args.log_conf, disable_existing_loggers=False)
+        return
+    level = logging.WARNING
+    if args.verbose or not args.debug:
+        level = logging.INFO
+    if args.debug or args.verbose >= 2:
+        level = logging.DEBUG
+    logging.basicConfig(level=level, format=_LOG_FORMAT, stream=sys.stderr)
+
+
+def settings_from(args: argparse.Namespace) -> DaemonSettings:
+    working_dir = Path(args.working_dir).resolve()
+    config_path = Path(args.config_path)
+    if not config_path.is_absolute():
+        config_path = working_dir / config_path
+    lock = args.lock_file or args.pid_file
+    return DaemonSettings(
+        working_dir=working_dir, config_path=config_path,
+        lock_file=Path(lock) if lock else None,
+    )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def api_token(args: argparse.Namespace, working_dir: Path) -> str | None:
+    """None on loopback; else the given token, or one kept in the working dir (mode 0600)."""
+    if is_loopback(args.host):
+        return None
+    given: str | None = args.token or os.environ.get("TRON_API_TOKEN")
+    if given:
+        return given
+    path = working_dir / "api_token"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(32) + "\n")
+        logger.warning("created API token in %s", path)
+    return path.read_text().strip()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: trond owns the signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _install_signals(daemon: Daemon, server: _Server) -> None:
+    loop = asyncio.get_running_loop()
+    received = {"count": 0}
+
+    def on_signal(signum: int) -> None:
+        received["count"] += 1
+        if received["count"] > 1:
+            logger.warning("second signal: exiting now")
+            os._exit(1)
+        logger.info("signal %s: stopping; running actions keep running", signum)
+        daemon.request_stop()
+        server.should_exit = True
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal, sig)
+
+
+async def serve(args: argparse.Namespace) -> None:
+    settings = settings_from(args)
+    async with Daemon(settings) as daemon:
+        token = api_token(args, settings.working_dir)
+        app = create_app(daemon, token=token)
+        config = uvicorn.Config(
+            app, host=args.host, port=args.port, log_level="warning", lifespan="off",
+            timeout_graceful_shutdown=2,
+        )
+        server = _Server(config)
+        _install_signals(daemon, server)
+        logger.info("serving the API on http://%s:%d/", args.host, args.port)
+        serving = asyncio.create_task(server.serve())
+        stopping = asyncio.create_task(daemon.run_until_stopped())
+        done, _ = await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        server.should_exit = True
+        await serving
+        if serving in done and not stopping.done():
+            stopping.cancel()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    setup_logging(args)
+    try:
+        asyncio.run(serve(args))
+    except DaemonLockedError as exc:
+        logger.error("%s", exc)
+        return 1
+    except ConfigError as exc:
+        logger.error("the config is invalid:\n%s", exc)
+        return 1
+    except StoreError as exc:
+        logger.error("the state store cannot be used: %s", exc)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

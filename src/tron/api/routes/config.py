@@ -1,0 +1,57 @@
+"""`/api/config`: read namespaces, upload, check and delete them (spec 8.4)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from tron.api import params as p
+from tron.api.context import daemon_of, json_response
+from tron.errors import BadRequestError
+
+
+async def config(request: Request) -> Response:
+    daemon = daemon_of(request)
+    if request.method == "GET":
+        name = request.query_params.get("name")
+        if name:
+            text, digest = daemon.namespace(name)
+            return json_response({"config": text, "hash": digest})
+        body = {}
+        for namespace in sorted(daemon.config.namespaces):
+            text, digest = daemon.namespace(namespace)
+            body[namespace] = {"config": text, "hash": digest}
+        return json_response(body)
+    form = await p.form(request)
+    name = form.get("name")
+    if not name:
+        raise BadRequestError("'name' for config is required.")
+    await daemon.update_namespace(
+        name, form.get("config", ""), form.get("hash") or None,
+        check=p.flag(form, "check", False),
+    )
+    return json_response({"status": "Active"})
+
+
+async def config_versions(request: Request) -> Response:
+    """Ours: every saved version of a namespace (or all), oldest first, for diffs in the UI."""
+    daemon = daemon_of(request)
+    name = request.query_params.get("name") or None
+    versions = await daemon.store.config_versions(name)
+    return json_response(
+        [
+            {
+                "version": v.version, "namespace": v.namespace, "hash": v.hash,
+                "saved_at": v.saved_at.isoformat(), "config": v.text,
+            }
+            for v in versions
+        ]
+    )
+
+
+ROUTES = [
+    Route("/api/config", config, methods=["GET", "POST"]),
+    Route("/api/config/", config, methods=["GET", "POST"]),
+    Route("/api/config/versions", config_versions),
+]

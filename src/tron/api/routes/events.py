@@ -1,0 +1,58 @@
+"""Trigger events (`/api/events`, spec 8.5) and our server-sent stream of state changes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from tron.api import params as p
+from tron.api.context import daemon_of, json_response
+from tron.errors import BadRequestError, NotFoundError
+
+
+async def events(request: Request) -> Response:
+    daemon = daemon_of(request)
+    if request.method == "GET":
+        return json_response({"response": {e: {} for e in sorted(daemon.dispatcher.published)}})
+    form = await p.form(request)
+    command, event = form.get("command", ""), form.get("event", "")
+    if command not in ("publish", "discard"):
+        raise BadRequestError(f"Unknown command: {command}")
+    if not event:
+        raise BadRequestError("'event' is required.")
+    if command == "publish":
+        if event in daemon.dispatcher.published:
+            return json_response({"response": f"event {event} already published"})
+        await daemon.dispatcher.publish_trigger(event)
+        return json_response({"response": "OK"})
+    if not await daemon.store.delete_event(event):
+        raise NotFoundError(f"could not discard {event}")
+    daemon.dispatcher.published.discard(event)
+    return json_response({"response": "OK"})
+
+
+async def stream(request: Request) -> Response:
+    """Server-sent events: one `data:` JSON per state change; resumes after Last-Event-ID."""
+    daemon = daemon_of(request)
+    after = p.integer(request.headers, "last-event-id") or 0
+
+    async def body() -> AsyncIterator[str]:
+        yield ": connected\n\n"
+        async for event in daemon.events.subscribe(after):
+            yield f"id: {event['id']}\nevent: {event['type']}\ndata: {json.dumps(event)}\n\n"
+
+    return StreamingResponse(
+        body(), media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*"},
+    )
+
+
+ROUTES = [
+    Route("/api/events", events, methods=["GET", "POST"]),
+    Route("/api/events/", events, methods=["GET", "POST"]),
+    Route("/api/stream", stream),
+]

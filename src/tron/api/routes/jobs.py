@@ -1,0 +1,196 @@
+"""Jobs, job runs and action runs: reading them and sending them commands (spec 8.1-8.3)."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from tron.api import params as p
+from tron.api import shapes
+from tron.api.context import daemon_of, json_response, view_for
+from tron.engine.daemon import Daemon
+from tron.engine.registry import JobRuntime
+from tron.errors import BadRequestError, NotFoundError, UnknownCommandError
+
+DEFAULT_NUM_LINES = 100
+
+
+def _job_name(request: Request) -> str:
+    return unquote(request.path_params["job"])
+
+
+def _job_json(daemon: Daemon, job: JobRuntime, include: shapes.JobIncludes) -> shapes.JsonObject:
+    return shapes.job_json(
+        job.config, job.enabled, job.runs_newest_first(),
+        daemon.nodes.pool(job.config.node), view_for(daemon, job), include,
+    )
+
+
+async def index(request: Request) -> Response:
+    daemon = daemon_of(request)
+    jobs = {}
+    for name, job in sorted(daemon.registry.jobs.items()):
+        newest = job.runs_newest_first()
+        source = newest[0].action_runs if newest else ()
+        jobs[name] = [{"name": a.action_name, "command": a.raw_command} for a in source]
+    return json_response({"jobs": jobs, "namespaces": sorted(daemon.config.namespaces)})
+
+
+async def status(request: Request) -> Response:
+    from tron import __version__
+
+    daemon = daemon_of(request)
+    return json_response(
+        {"status": "I'm alive.", "version": __version__, "boot_time": int(daemon.boot_time)}
+    )
+
+
+async def jobs(request: Request) -> Response:
+    daemon = daemon_of(request)
+    if request.method == "POST":
+        form = await p.form(request)
+        raise UnknownCommandError(form.get("command", ""), "jobs")
+    q = request.query_params
+    include = shapes.JobIncludes(
+        runs=5 if p.flag(q, "include_job_runs", False) else None,
+        action_runs=p.flag(q, "include_action_runs", False),
+        action_graph=p.flag(q, "include_action_graph", True),
+        node_pool=p.flag(q, "include_node_pool", True),
+    )
+    body = [
+        _job_json(daemon, job, include) for _, job in sorted(daemon.registry.jobs.items())
+    ]
+    return json_response({"jobs": body})
+
+
+async def job(request: Request) -> Response:
+    daemon = daemon_of(request)
+    name = _job_name(request)
+    runtime = daemon.registry.get_job(name)
+    if request.method == "POST":
+        form = await p.form(request)
+        zone = view_for(daemon, runtime).zone or ZoneInfo("UTC")
+        result = await daemon.commands.job(
+            name, form.get("command", ""), run_time=p.run_time(form.get("run_time"), zone),
+            request_key=form.get("request_id") or None,
+        )
+        return json_response({"result": result})
+    q = request.query_params
+    include = shapes.JobIncludes(
+        runs=p.integer(q, "num_runs") or len(runtime.runs) or 0,
+        action_runs=p.flag(q, "include_action_runs", False),
+        action_graph=p.flag(q, "include_action_graph", True),
+    )
+    return json_response(_job_json(daemon, runtime, include))
+
+
+async def job_run(request: Request) -> Response:
+    daemon = daemon_of(request)
+    name, ref = _job_name(request), unquote(request.path_params["run"])
+    runtime = daemon.registry.get_job(name)
+    if request.method == "GET" and _is_action_name(runtime, ref):
+        return _action_history(daemon, runtime, ref)
+    if request.method == "POST":
+        form = await p.form(request)
+        result = await daemon.commands.job_run(name, ref, form.get("command", ""))
+        return json_response({"result": result})
+    run = _get_run(daemon, name, ref)
+    q = request.query_params
+    return json_response(
+        shapes.job_run_json(
+            run, view_for(daemon, runtime),
+            action_runs=p.flag(q, "include_action_runs", False),
+            action_graph=p.flag(q, "include_action_graph", False),
+        )
+    )
+
+
+def _get_run(daemon: Daemon, name: str, ref: str):  # type: ignore[no-untyped-def]
+    try:
+        return daemon.registry.get_run(name, ref)
+    except NotFoundError as exc:
+        raise NotFoundError(str(exc).replace(f"for '{name}'", f"for 'Job:{name}'")) from exc
+
+
+def _is_action_name(job: JobRuntime, ref: str) -> bool:
+    return not ref.lstrip("-").isdigit() and ref.upper() != "HEAD" and any(
+        a.name == ref for a in job.config.all_actions
+    )
+
+
+def _action_history(daemon: Daemon, job: JobRuntime, action_name: str) -> Response:
+    view = view_for(daemon, job)
+    body = [
+        shapes.action_run_json(a, view, requirements=False)
+        for run in job.runs_newest_first()
+        for a in run.action_runs
+        if a.action_name == action_name
+    ]
+    return json_response(body)
+
+
+async def action_run(request: Request) -> Response:
+    daemon = daemon_of(request)
+    name, ref = _job_name(request), unquote(request.path_params["run"])
+    action_name = unquote(request.path_params["action"])
+    runtime = daemon.registry.get_job(name)
+    if request.method == "POST":
+        form = await p.form(request)
+        result = await daemon.commands.action_run(
+            name, ref, action_name, form.get("command", ""),
+            use_latest_command=p.flag(form, "use_latest_command", False),
+        )
+        return json_response({"result": result})
+    run = _get_run(daemon, name, ref)
+    action = daemon.registry.get_action_run(run, action_name)
+    q = request.query_params
+    body = shapes.action_run_json(action, view_for(daemon, runtime))
+    lines = p.integer(q, "num_lines") or DEFAULT_NUM_LINES
+    if p.flag(q, "include_stdout", False):
+        body["stdout"] = daemon.output_lines(action, "stdout", lines)
+    if p.flag(q, "include_stderr", False):
+        body["stderr"] = daemon.output_lines(action, "stderr", lines)
+    if p.flag(q, "include_meta", False):
+        body["meta"] = shapes.META_PLACEHOLDER
+    return json_response(body)
+
+
+async def action_output(request: Request) -> Response:
+    """Ours: output bytes after `offset`, so clients can follow an action live."""
+    daemon = daemon_of(request)
+    name, ref = _job_name(request), unquote(request.path_params["run"])
+    run = _get_run(daemon, name, ref)
+    action = daemon.registry.get_action_run(run, unquote(request.path_params["action"]))
+    stream = request.query_params.get("stream", "stdout")
+    if stream not in ("stdout", "stderr"):
+        raise BadRequestError("stream must be stdout or stderr")
+    offset = p.integer(request.query_params, "offset") or 0
+    attempt = p.integer(request.query_params, "attempt")
+    data, next_offset = daemon.output_from(action, stream, offset, attempt=attempt)
+    current = daemon.registry.get_action_run(daemon.registry.current(run), action.action_name)
+    return JSONResponse(
+        {"data": data, "offset": next_offset, "done": current.state.is_done,
+         "state": current.state.value},
+        headers={"Access-Control-Allow-Origin": "*"},
+    )
+
+
+ROUTES = [
+    Route("/api", index),
+    Route("/api/", index),
+    Route("/api/status", status),
+    Route("/api/status/", status),
+    Route("/api/jobs", jobs, methods=["GET", "POST"]),
+    Route("/api/jobs/", jobs, methods=["GET", "POST"]),
+    Route("/api/jobs/{job}", job, methods=["GET", "POST"]),
+    Route("/api/jobs/{job}/", job, methods=["GET", "POST"]),
+    Route("/api/jobs/{job}/{run}", job_run, methods=["GET", "POST"]),
+    Route("/api/jobs/{job}/{run}/", job_run, methods=["GET", "POST"]),
+    Route("/api/jobs/{job}/{run}/{action}", action_run, methods=["GET", "POST"]),
+    Route("/api/jobs/{job}/{run}/{action}/", action_run, methods=["GET", "POST"]),
+    Route("/api/jobs/{job}/{run}/{action}/output", action_output),
+]

@@ -1,0 +1,145 @@
+"""The commands an operator sends (tronctl, the API, the web UI), with Tron's result texts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tron.core import job_run as jr
+from tron.core.records import JobRun
+from tron.core.states import ActionRunState
+from tron.engine.scheduling import Scheduler
+from tron.errors import (
+    BadRequestError,
+    ConflictError,
+    InvalidTransitionError,
+    UnknownCommandError,
+)
+from tron.executors.base import EXIT_STOP_KILL, ExitStatus
+
+
+class ActionCommandError(ConflictError):
+    """An action-run command invalid in its state (Tron answers 409 with this text)."""
+
+    def __init__(self, command: str, action_name: str, state: str) -> None:
+        super().__init__(f"Failed to {command} on {action_name}. State is {state}.")
+
+
+JOB_COMMANDS = ("enable", "disable", "start")
+JOB_RUN_COMMANDS = ("start", "success", "cancel", "fail", "stop", "restart", "rerun")
+ACTION_COMMANDS = (
+    "start", "success", "cancel", "fail", "skip", "stop", "kill", "retry", "recover",
+)
+
+
+class Commands:
+    """Applies operator commands to live jobs; returns the `result` text Tron returns."""
+
+    def __init__(self, scheduler: Scheduler) -> None:
+        self.scheduler = scheduler
+        self.dispatcher = scheduler.dispatcher
+        self.registry = scheduler.dispatcher.registry
+
+    async def job(
+        self, name: str, command: str, *, run_time: datetime | None = None,
+        request_key: str | None = None,
+    ) -> str:
+        job = self.registry.get_job(name)
+        if command == "enable":
+            await self.scheduler.enable(job)
+            return f"Job:{name} is enabled"
+        if command == "disable":
+            await self.scheduler.disable(job)
+            return f"Job:{name} is disabled"
+        if command == "start":
+            runs = await self.scheduler.start_manual(
+                job, run_time=run_time, request_key=request_key
+            )
+            return "Created " + ",".join(f"JobRun:{r.id}" for r in runs)
+        raise UnknownCommandError(command, name)
+
+    async def job_run(self, job_name: str, ref: str, command: str) -> str:
+        run = self.registry.get_run(job_name, ref)
+        job = self.registry.get_job(job_name)
+        if command in ("rerun", "restart"):
+            new = await self.scheduler.rerun(job, run)
+            return f"Created JobRun:{new.id}"
+        if command == "retry":
+            raise UnknownCommandError(command, f"JobRun:{run.id}", ". Did you mean 'rerun'?")
+        if command not in JOB_RUN_COMMANDS:
+            raise UnknownCommandError(command, f"JobRun:{run.id}")
+        try:
+            run = await self._job_run_command(run, command)
+        except ConflictError:
+            state = jr.job_run_state(self.registry.current(run)).value
+            return f"Failed to {command}, JobRun:{run.id} in state {state}"
+        return f"JobRun:{run.id} now in state {jr.job_run_state(run).value}"
+
+    async def _job_run_command(self, run: JobRun, command: str) -> JobRun:
+        if command == "start":
+            if jr.job_run_state(run) not in (ActionRunState.SCHEDULED, ActionRunState.QUEUED):
+                raise ConflictError("not startable")
+            self.dispatcher.timers.cancel(("run", run.job_name, run.run_num))
+            started = await self.scheduler.start_run(run, scheduled=False)
+            await self.scheduler.ensure_scheduled(self.registry.get_job(run.job_name))
+            return started
+        if command == "stop":
+            for action_run in run.action_runs:
+                if action_run.state.is_active:
+                    await self.dispatcher.stop(
+                        run, action_run.action_name, kill=False, reason="stopped by operator"
+                    )
+            return self.registry.current(run)
+        now = self.dispatcher.clock.now()
+        return await self.dispatcher.update(
+            run, lambda r: jr.apply_job_run_command(r, command, now=now)
+        )
+
+    async def action_run(
+        self, job_name: str, ref: str, action_name: str, command: str,
+        *, use_latest_command: bool = False,
+    ) -> str:
+        run = self.registry.get_run(job_name, ref)
+        action_run = self.registry.get_action_run(run, action_name)
+        label = f"ActionRun: {action_run.id}"
+        if command not in ACTION_COMMANDS:
+            raise UnknownCommandError(command, label)
+        if command in ("stop", "kill"):
+            return await self._stop(run, action_name, kill=command == "kill")
+        if command == "recover":
+            if action_run.state is not ActionRunState.UNKNOWN:
+                raise BadRequestError("Action run cannot be recovered if its state is not unknown.")
+            raise ActionCommandError(command, action_name, action_run.state.value)
+        now = self.dispatcher.clock.now()
+        if command == "retry" and action_run.state.is_active:
+            await self.dispatcher.stop(run, action_name, kill=True, reason="killed for retry")
+        try:
+            run = await self.dispatcher.update(
+                run,
+                lambda r: jr.apply_action_command(
+                    r, action_name, command, now=now,
+                    use_latest_command=use_latest_command,
+                    published=self.dispatcher.published,
+                ),
+            )
+        except InvalidTransitionError as exc:
+            raise ActionCommandError(command, action_name, exc.state) from exc
+        state = self.registry.get_action_run(run, action_name).state.value
+        if command == "retry":
+            return f"Retrying {label}"
+        return f"{label} now in state {state}"
+
+    async def _stop(self, run: JobRun, action_name: str, *, kill: bool) -> str:
+        command = "kill" if kill else "stop"
+        action_run = self.registry.get_action_run(run, action_name)
+        label = f"ActionRun: {action_run.id}"
+        if action_run.retry_at is not None and not action_run.state.is_done:
+            # A retry waiting out its delay: Tron cancels it and fails the run with -3.
+            self.dispatcher.timers.cancel(("retry", run.job_name, run.run_num, action_name))
+            reason = "killed by operator" if kill else "stopped by operator"
+            await self.dispatcher.stop(run, action_name, kill=kill, reason=reason)
+            await self.dispatcher.on_exit(run, action_name, ExitStatus(exit_code=EXIT_STOP_KILL))
+            return f"Attempting to {command} {label}"
+        reason = "killed by operator" if kill else "stopped by operator"
+        if not await self.dispatcher.stop(run, action_name, kill=kill, reason=reason):
+            return f"Failed to {command}: {label} is not running"
+        return f"Attempting to {command} {label}"

@@ -1,0 +1,307 @@
+"""Carries out the core's decisions: starts action runs on executors, watches them end,
+and persists every change before acting on it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import signal
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from tron.core import job_run as jr
+from tron.core.effects import JobRunDone, KillAction, PublishTrigger, ScheduleRetry, StartAction
+from tron.core.records import ActionRun, JobRun
+from tron.core.states import ActionRunState
+from tron.engine.clock import Clock
+from tron.engine.events import EventHub
+from tron.engine.metrics import Metrics
+from tron.engine.nodes import NodeExecutors
+from tron.engine.persist import commit_run
+from tron.engine.registry import Registry
+from tron.engine.timers import Timers
+from tron.errors import NodeError
+from tron.executors.base import EXIT_NODE_ERROR, ActionSpec, ExitStatus, Handle
+from tron.store.base import Store
+
+logger = logging.getLogger(__name__)
+
+RunDoneCallback = Callable[[JobRun], Awaitable[None]]
+
+
+def output_dir(root: Path, action_run: ActionRun, attempt: int) -> Path:
+    """Where one attempt's output and supervisor records live (Tron's layout plus attempt)."""
+    namespace, _, job = action_run.job_name.partition(".")
+    return root / namespace / job / str(action_run.run_num) / action_run.action_name / str(attempt)
+
+
+def action_env(action_run: ActionRun) -> dict[str, str]:
+    namespace, _, job = action_run.job_name.partition(".")
+    return {
+        **action_run.env,
+        "TRON_JOB_NAMESPACE": namespace,
+        "TRON_JOB_NAME": job,
+        "TRON_RUN_NUM": str(action_run.run_num),
+        "TRON_ACTION": action_run.action_name,
+    }
+
+
+class Dispatcher:
+    """Turns effects into store writes and executor calls, and exits back into the core."""
+
+    def __init__(
+        self,
+        *,
+        registry: Registry,
+        store: Store,
+        nodes: NodeExecutors,
+        clock: Clock,
+        timers: Timers,
+        output_root: Path,
+        events: EventHub,
+        metrics: Metrics,
+    ) -> None:
+        self.registry = registry
+        self.store = store
+        self.nodes = nodes
+        self.clock = clock
+        self.timers = timers
+        self.output_root = output_root
+        self.events = events
+        self.metrics = metrics
+        self.on_run_done: RunDoneCallback | None = None
+        self.handles: dict[str, Handle] = {}
+        self._watchers: set[asyncio.Task[None]] = set()
+        self._published: set[str] = set()
+        self._rng = random.Random()
+
+    # -- persistence ---------------------------------------------------------------------
+
+    async def commit(self, old: JobRun, new: JobRun) -> JobRun:
+        """Record `new` in memory and durably; announce what changed."""
+        self.registry.put_run(new)
+        await commit_run(self.store, old, new)
+        self._announce(old, new)
+        return new
+
+    def _announce(self, old: JobRun, new: JobRun) -> None:
+        before = {a.action_name: a.state for a in old.action_runs}
+        for action_run in new.action_runs:
+            if before.get(action_run.action_name) != action_run.state:
+                self.events.publish(
+                    "action_run", id=str(action_run.id), state=action_run.state.value
+                )
+        old_state, new_state = jr.job_run_state(old), jr.job_run_state(new)
+        if old_state != new_state or old is new:
+            self.events.publish("job_run", id=str(new.id), state=new_state.value)
+
+    async def update(
+        self, run: JobRun, change: Callable[[JobRun], tuple[JobRun, list[object]]]
+    ) -> JobRun:
+        """Apply a core decision to the newest version of `run`, persist it, then act on it."""
+        current = self.registry.current(run)
+        new, effects = change(current)
+        await self.commit(current, new)
+        await self.apply(new, effects)
+        return self.registry.current(new)
+
+    # -- effects -------------------------------------------------------------------------
+
+    @property
+    def published(self) -> set[str]:
+        return self._published
+
+    async def apply(self, run: JobRun, effects: Iterable[object]) -> None:
+        for effect in effects:
+            if isinstance(effect, StartAction):
+                await self.start_action(run, effect.action_name)
+            elif isinstance(effect, ScheduleRetry):
+                self._schedule_retry(run, effect.action_name, effect.at)
+            elif isinstance(effect, KillAction):
+                await self.signal_action(run, effect.action_name, effect.signal)
+            elif isinstance(effect, PublishTrigger):
+                await self.publish_trigger(effect.event_id)
+            elif isinstance(effect, JobRunDone):
+                await self._run_done(run, effect.state)
+
+    async def _run_done(self, run: JobRun, state: ActionRunState) -> None:
+        run = self.registry.current(run)
+        outcome = "success" if state is ActionRunState.SUCCEEDED else "fail"
+        self.metrics.job_runs_completed.labels(outcome=outcome).inc()
+        counter = self.metrics.runs_succeeded if outcome == "success" else self.metrics.runs_failed
+        counter.labels(job=run.job_name).inc()
+        self.timers.cancel(("max_runtime", run.job_name, run.run_num))
+        if self.on_run_done is not None:
+            await self.on_run_done(run)
+
+    def _schedule_retry(self, run: JobRun, action_name: str, at: datetime) -> None:
+        at = self._backoff(run, action_name, at)
+
+        async def fire() -> None:
+            await self.update(run, lambda r: jr.retry_due(r, action_name, now=self.clock.now()))
+
+        self.timers.set(("retry", run.job_name, run.run_num, action_name), at, fire)
+
+    def _backoff(self, run: JobRun, action_name: str, at: datetime) -> datetime:
+        """Exponential backoff with jitter, when the action asks for it."""
+        job = self.registry.jobs.get(run.job_name)
+        action = job.config.actions.get(action_name) if job else None
+        backoff = action.retries_backoff if action else None
+        if backoff is None or action is None or action.retries_delay is None:
+            return at
+        failures = len(self.registry.get_action_run(run, action_name).attempts)
+        delay = action.retries_delay * (backoff.factor ** max(failures - 1, 0))
+        if backoff.max_delay is not None:
+            delay = min(delay, backoff.max_delay)
+        spread = backoff.jitter.total_seconds()
+        delay += timedelta(seconds=self._rng.uniform(-spread, spread))
+        return self.clock.now() + max(delay, timedelta(0))
+
+    async def publish_trigger(self, event_id: str) -> None:
+        if event_id in self._published:
+            return
+        await self.store.add_event(event_id)
+        self._published.add(event_id)
+        self.events.publish("trigger", id=event_id)
+        for job in list(self.registry.jobs.values()):
+            for run in list(job.runs.values()):
+                if self._waits_for(run, event_id):
+                    await self.update(
+                        run, lambda r: jr.trigger_published(r, event_id, now=self.clock.now())
+                    )
+
+    @staticmethod
+    def _waits_for(run: JobRun, event_id: str) -> bool:
+        return any(
+            a.state is ActionRunState.WAITING and event_id in a.triggered_by
+            for a in run.action_runs
+        )
+
+    # -- starting and watching -----------------------------------------------------------
+
+    def _node_for(self, run: JobRun, action_run: ActionRun) -> str | None:
+        job = self.registry.jobs.get(run.job_name)
+        action = job.config.actions.get(action_run.action_name) if job else None
+        if action is not None and action.node:
+            return self.nodes.pick(action.node)
+        return run.node
+
+    async def start_action(self, run: JobRun, action_name: str) -> None:
+        run = self.registry.current(run)
+        action_run = self.registry.get_action_run(run, action_name)
+        try:
+            node_name = self._node_for(run, action_run)
+        except NodeError:
+            node_name = run.node
+        now = self.clock.now()
+        run = await self.commit(
+            run, jr.action_starting(run, action_name, now=now, node=node_name)
+        )
+        action_run = self.registry.get_action_run(run, action_name)
+        if action_run.state is not ActionRunState.STARTING:
+            return
+        current = action_run.current_attempt
+        attempt = current.number if current else 0
+        spec = ActionSpec(
+            action_run_id=str(action_run.id),
+            attempt=attempt,
+            command=action_run.command or "",
+            output_dir=output_dir(self.output_root, action_run, attempt),
+            env=action_env(action_run),
+            node=self.nodes.node(node_name) if not self._is_builtin(node_name) else None,
+        )
+        try:
+            executor = self.nodes.executor(node_name)
+            handle = await executor.start(spec)
+        except NodeError as exc:
+            logger.warning("could not start %s on %s: %s", action_run.id, node_name, exc)
+            self.metrics.executor_errors.labels(node=str(node_name)).inc()
+            await self.on_exit(run, action_name, ExitStatus(exit_code=EXIT_NODE_ERROR, reason=str(exc)))
+            return
+        await self.store.save_handle(str(action_run.id), handle.to_record())
+        self.metrics.action_runs_created.labels(executor=self.nodes.executor_kind(node_name)).inc()
+        await self.update(run, lambda r: (jr.action_started(r, action_name, now=self.clock.now()), []))
+        self.watch(run, action_name, handle)
+
+    def _is_builtin(self, node_name: str | None) -> bool:
+        try:
+            return self.nodes.is_local(node_name)
+        except NodeError:
+            return True
+
+    def watch(self, run: JobRun, action_name: str, handle: Handle) -> None:
+        """Wait for the attempt to end in the background, then record how it ended."""
+        self.handles[handle.action_run_id] = handle
+        task = asyncio.create_task(self._watch(run, action_name, handle))
+        self._watchers.add(task)
+        task.add_done_callback(self._watchers.discard)
+
+    async def _watch(self, run: JobRun, action_name: str, handle: Handle) -> None:
+        try:
+            status = await self.nodes.executor(handle.node).wait(handle)
+        except NodeError as exc:
+            status = ExitStatus(exit_code=None, reason=str(exc))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            logger.exception("watching %s failed", handle.action_run_id)
+            status = ExitStatus(exit_code=None, reason=f"watch failed: {exc}")
+        await self.on_exit(run, action_name, status)
+
+    async def on_exit(self, run: JobRun, action_name: str, status: ExitStatus) -> None:
+        action_run = self.registry.get_action_run(self.registry.current(run), action_name)
+        self.handles.pop(str(action_run.id), None)
+        reason = action_run.reason or status.reason
+        await self.store.save_handle(str(action_run.id), None)
+        outcome = "success" if status.exit_code == 0 else "fail"
+        if status.exit_code is None:
+            outcome = "fail_unknown"
+        self.metrics.action_runs_completed.labels(
+            executor=self.nodes.executor_kind(action_run.node) if not self._unknown_node(action_run) else "ssh",
+            outcome=outcome,
+            exit_status=str(status.exit_code),
+        ).inc()
+        await self.update(
+            run,
+            lambda r: jr.action_exited(
+                r, action_name, exit_status=status.exit_code, now=self.clock.now(), reason=reason
+            ),
+        )
+
+    def _unknown_node(self, action_run: ActionRun) -> bool:
+        try:
+            self.nodes.node(action_run.node)
+        except NodeError:
+            return True
+        return False
+
+    async def signal_action(self, run: JobRun, action_name: str, signum: int) -> bool:
+        """Signal a running attempt's process group; False when nothing runs."""
+        action_run = self.registry.get_action_run(self.registry.current(run), action_name)
+        handle = self.handles.get(str(action_run.id))
+        if handle is None:
+            return False
+        await self.nodes.executor(handle.node).signal(handle, signum)
+        return True
+
+    async def stop(self, run: JobRun, action_name: str, *, kill: bool, reason: str) -> bool:
+        """Stop (SIGTERM) or kill (SIGKILL) an action run, recording why and ending retries."""
+        current = self.registry.current(run)
+        action_run = self.registry.get_action_run(current, action_name)
+        self.timers.cancel(("retry", run.job_name, run.run_num, action_name))
+        marked = replace(action_run, retries_remaining=-1, reason=reason)
+        new = replace(
+            current,
+            action_runs=tuple(marked if a is action_run else a for a in current.action_runs),
+        )
+        await self.commit(current, new)
+        return await self.signal_action(new, action_name, signal.SIGKILL if kill else signal.SIGTERM)
+
+    async def close(self) -> None:
+        """Stop watching (the actions themselves keep running, detached)."""
+        for task in list(self._watchers):
+            task.cancel()
+        await asyncio.gather(*self._watchers, return_exceptions=True)

@@ -1,0 +1,80 @@
+"""Which executor runs an action on which node, and the picking of a node from a pool."""
+
+from __future__ import annotations
+
+import importlib
+import random
+from collections.abc import Callable
+from typing import Any
+
+from tron.config.model import Config, NodeConfig
+from tron.errors import NodeError
+from tron.executors.base import Executor
+
+# With no `nodes` in MASTER, Tron's implicit node is `localhost`; for us that name is the
+# built-in local node, which runs actions on this machine without SSH.
+BUILTIN_NODE = NodeConfig(name="localhost", hostname="localhost")
+
+_BACKENDS = {
+    "local": "tron.executors.local:LocalExecutor",
+    "ssh": "tron.executors.ssh:SshExecutor",
+}
+
+
+def _load(name: str) -> Callable[..., Any]:
+    module, _, attr = _BACKENDS[name].partition(":")
+    factory: Callable[..., Any] = getattr(importlib.import_module(module), attr)
+    return factory
+
+
+class NodeExecutors:
+    """Executors by node, created on first use (so asyncssh is only imported when needed)."""
+
+    def __init__(self, config: Config, *, rng: random.Random | None = None) -> None:
+        self._config = config
+        self._rng = rng or random.Random()
+        self._local: Executor | None = None
+        self._ssh: Executor | None = None
+
+    def update(self, config: Config) -> None:
+        self._config = config
+        if self._ssh is not None and hasattr(self._ssh, "update"):
+            self._ssh.update(config)
+
+    def node(self, name: str | None) -> NodeConfig:
+        if name is None or (name == BUILTIN_NODE.name and not self._config.nodes):
+            return BUILTIN_NODE
+        node = self._config.nodes.get(name)
+        if node is None:
+            raise NodeError(f"Unknown node {name}")
+        return node
+
+    def is_local(self, name: str | None) -> bool:
+        return self.node(name) is BUILTIN_NODE
+
+    def pick(self, node_or_pool: str) -> str:
+        """A random node of a pool (a node is a pool of one)."""
+        return self._rng.choice(self.pool(node_or_pool))
+
+    def pool(self, node_or_pool: str) -> tuple[str, ...]:
+        return self._config.node_names(node_or_pool)
+
+    def executor(self, node_name: str | None) -> Executor:
+        if self.is_local(node_name):
+            if self._local is None:
+                self._local = _load("local")()
+            return self._local
+        if self._ssh is None:
+            try:
+                self._ssh = _load("ssh")(self._config)
+            except ImportError as exc:
+                raise NodeError(f"SSH nodes are not supported yet: {exc}") from exc
+        return self._ssh
+
+    def executor_kind(self, node_name: str | None) -> str:
+        return "local" if self.is_local(node_name) else "ssh"
+
+    async def close(self) -> None:
+        for executor in (self._local, self._ssh):
+            if executor is not None:
+                await executor.close()

@@ -1,0 +1,143 @@
+"""SqliteStore: the Store contract in one SQLite file, written by one worker thread.
+
+Durability: WAL with `synchronous=FULL`, so the WAL is fsynced at every commit and a
+committed transaction survives power loss, not only a crash of the daemon. (`NORMAL` would
+only lose the last transactions on power loss, but the engine acts as soon as a save
+returns, so it must not be lost.) Group commit (see sqlite_worker) keeps that affordable.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tron.core.records import ActionRun, JobRun
+from tron.errors import StoreError
+from tron.store import sqlite_queries as q
+from tron.store.base import ConfigVersion, JobState, Transition
+from tron.store.common import Now, system_now
+from tron.store.migrations import apply_migrations
+from tron.store.sqlite_worker import RetrySettings, SqliteWorker
+
+__all__ = ["RetrySettings", "SqliteStore"]
+
+T = TypeVar("T")
+
+
+class SqliteStore:
+    """The embedded default store. `open()` creates or migrates the file."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        retry: RetrySettings | None = None,
+        now: Now = system_now,
+    ) -> None:
+        self.path = Path(path)
+        self._retry = retry or RetrySettings()
+        self._now = now
+        self._worker: SqliteWorker | None = None
+
+    async def open(self) -> None:
+        if self._worker is not None:
+            return
+        worker = SqliteWorker(self._connect, retry=self._retry)
+        await worker.start()
+        self._worker = worker
+
+    async def close(self) -> None:
+        if self._worker is not None:
+            await self._worker.stop()
+            self._worker = None
+
+    async def run(self, operation: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `operation` on the store's connection in its next transaction.
+
+        For maintenance and tests; the result is returned once the transaction committed.
+        """
+        if self._worker is None:
+            raise StoreError("the store is not open")
+        return await self._worker.call(operation)
+
+    def _connect(self) -> sqlite3.Connection:
+        # Runs on the worker thread, which then owns the connection.
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=self._retry.busy_timeout, isolation_level=None
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open {self.path}: {exc}") from exc
+        try:
+            _prepare(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    async def save_config_version(self, namespace: str, text: str, hash: str) -> ConfigVersion:
+        return await self.run(
+            functools.partial(q.save_config_version, namespace=namespace, text=text,
+                              hash=hash, saved_at=self._now())
+        )  # fmt: skip
+
+    async def config_versions(self, namespace: str | None = None) -> list[ConfigVersion]:
+        return await self.run(functools.partial(q.config_versions, namespace=namespace))
+
+    async def load_job_states(self) -> dict[str, JobState]:
+        return await self.run(q.load_job_states)
+
+    async def set_job_enabled(self, job_name: str, enabled: bool) -> None:
+        await self.run(functools.partial(q.set_job_enabled, job_name=job_name, enabled=enabled))
+
+    async def create_job_run(self, job_run: JobRun, *, slot: str | None = None) -> bool:
+        return await self.run(
+            functools.partial(q.create_job_run, job_run=job_run, slot=slot, now=self._now())
+        )
+
+    async def save_job_run(self, job_run: JobRun) -> None:
+        await self.run(functools.partial(q.save_job_run, job_run=job_run))
+
+    async def save_action_run(self, action_run: ActionRun, *, reason: str | None = None) -> None:
+        await self.run(
+            functools.partial(q.save_action_run, action_run=action_run, reason=reason,
+                              now=self._now())
+        )  # fmt: skip
+
+    async def save_handle(self, action_run_id: str, handle: dict[str, Any] | None) -> None:
+        await self.run(functools.partial(q.save_handle, action_run_id=action_run_id, handle=handle))
+
+    async def load_handles(self) -> dict[str, dict[str, Any]]:
+        return await self.run(q.load_handles)
+
+    async def load_job_runs(self, job_name: str | None = None) -> list[JobRun]:
+        return await self.run(functools.partial(q.load_job_runs, job_name=job_name))
+
+    async def transitions(self, action_run_id: str) -> list[Transition]:
+        return await self.run(functools.partial(q.transitions, action_run_id=action_run_id))
+
+    async def delete_job_run(self, job_name: str, run_num: int) -> None:
+        await self.run(functools.partial(q.delete_job_run, job_name=job_name, run_num=run_num))
+
+    async def add_event(self, event_id: str) -> bool:
+        return await self.run(functools.partial(q.add_event, event_id=event_id))
+
+    async def delete_event(self, event_id: str) -> bool:
+        return await self.run(functools.partial(q.delete_event, event_id=event_id))
+
+    async def events(self) -> list[str]:
+        return await self.run(q.events)
+
+
+def _prepare(conn: sqlite3.Connection) -> None:
+    """Set the connection's pragmas and bring the schema up to date."""
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot use the state store: {exc}") from exc
+    apply_migrations(conn)

@@ -1,0 +1,264 @@
+"""The SQL of the SQLite store: one function per store operation, run on the worker thread.
+
+Each function takes the connection first and runs inside the transaction (and savepoint)
+the worker opened; none commits.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from tron.core.records import ActionRun, JobRun
+from tron.errors import ConflictError, NotFoundError
+from tron.store.base import ConfigVersion, JobState, Transition
+from tron.store.codec import (
+    decode_datetime,
+    decode_record,
+    dumps,
+    encode_datetime,
+    encode_record,
+    loads,
+)
+from tron.store.common import make_transition, transition_key
+
+_NO_ACTION_RUNS = frozenset({"action_runs"})
+
+
+def _opt_time(value: datetime | None) -> str | None:
+    return None if value is None else encode_datetime(value)
+
+
+def save_config_version(
+    conn: sqlite3.Connection, namespace: str, text: str, hash: str, saved_at: datetime
+) -> ConfigVersion:
+    row = conn.execute(
+        "SELECT coalesce(max(version), 0) + 1 FROM config_versions WHERE namespace = ?",
+        (namespace,),
+    ).fetchone()
+    version = ConfigVersion(
+        version=row[0], namespace=namespace, text=text, hash=hash, saved_at=saved_at
+    )
+    conn.execute(
+        "INSERT INTO config_versions (namespace, version, text, hash, saved_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (namespace, version.version, text, hash, encode_datetime(saved_at)),
+    )
+    return version
+
+
+def config_versions(conn: sqlite3.Connection, namespace: str | None) -> list[ConfigVersion]:
+    rows = conn.execute(
+        "SELECT version, namespace, text, hash, saved_at FROM config_versions"
+        " WHERE ?1 IS NULL OR namespace = ?1 ORDER BY id",
+        (namespace,),
+    )
+    return [
+        ConfigVersion(version=v, namespace=ns, text=t, hash=h, saved_at=decode_datetime(at))
+        for v, ns, t, h, at in rows
+    ]
+
+
+def load_job_states(conn: sqlite3.Connection) -> dict[str, JobState]:
+    rows = conn.execute("SELECT job_name, enabled, next_run_num FROM job_state")
+    return {
+        name: JobState(
+            job_name=name, enabled=None if enabled is None else bool(enabled), next_run_num=num
+        )
+        for name, enabled, num in rows
+    }
+
+
+def set_job_enabled(conn: sqlite3.Connection, job_name: str, enabled: bool) -> None:
+    conn.execute(
+        "INSERT INTO job_state (job_name, enabled) VALUES (?, ?)"
+        " ON CONFLICT (job_name) DO UPDATE SET enabled = excluded.enabled",
+        (job_name, enabled),
+    )
+
+
+def create_job_run(
+    conn: sqlite3.Connection, job_run: JobRun, slot: str | None, now: datetime
+) -> bool:
+    if slot is not None and _slot_taken(conn, job_run.job_name, slot):
+        return False
+    if _find_run(conn, job_run.job_name, job_run.run_num):
+        raise ConflictError(f"job run {job_run.id} already exists")
+    conn.execute(
+        "INSERT INTO job_runs (job_name, run_num, run_time, manual, node, start_time,"
+        " end_time, record, slot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (job_run.job_name, job_run.run_num, *_run_columns(job_run), slot),
+    )
+    for action_run in job_run.action_runs:
+        save_action_run(conn, action_run, None, now)
+    conn.execute(
+        "INSERT INTO job_state (job_name, next_run_num) VALUES (?, ?)"
+        " ON CONFLICT (job_name) DO UPDATE"
+        " SET next_run_num = max(next_run_num, excluded.next_run_num)",
+        (job_run.job_name, job_run.run_num + 1),
+    )
+    return True
+
+
+def _slot_taken(conn: sqlite3.Connection, job_name: str, slot: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM job_runs WHERE job_name = ? AND slot = ?", (job_name, slot)
+    ).fetchone()
+    return row is not None
+
+
+def _find_run(conn: sqlite3.Connection, job_name: str, run_num: int) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM job_runs WHERE job_name = ? AND run_num = ?", (job_name, run_num)
+    ).fetchone()
+    return row is not None
+
+
+def _run_columns(job_run: JobRun) -> tuple[Any, ...]:
+    """run_time, manual, node, start_time, end_time, record (in the table's order)."""
+    return (
+        encode_datetime(job_run.run_time),
+        job_run.manual,
+        job_run.node,
+        _opt_time(job_run.start_time),
+        _opt_time(job_run.end_time),
+        dumps(encode_record(job_run, exclude=_NO_ACTION_RUNS)),
+    )
+
+
+def save_job_run(conn: sqlite3.Connection, job_run: JobRun) -> None:
+    cursor = conn.execute(
+        "UPDATE job_runs SET run_time = ?, manual = ?, node = ?, start_time = ?,"
+        " end_time = ?, record = ? WHERE job_name = ? AND run_num = ?",
+        (*_run_columns(job_run), job_run.job_name, job_run.run_num),
+    )
+    if cursor.rowcount == 0:
+        raise NotFoundError(f"job run {job_run.id} not found")
+
+
+def save_action_run(
+    conn: sqlite3.Connection, action_run: ActionRun, reason: str | None, now: datetime
+) -> None:
+    key = (action_run.job_name, action_run.run_num, action_run.action_name)
+    stored = conn.execute(
+        "SELECT state, attempt_count, exit_status FROM action_runs"
+        " WHERE job_name = ? AND run_num = ? AND action_name = ?",
+        key,
+    ).fetchone()
+    state, attempts, exit_status = transition_key(action_run)
+    record = dumps(encode_record(action_run))
+    if stored is None:
+        _insert_action_run(conn, action_run, record)
+    else:
+        conn.execute(
+            "UPDATE action_runs SET state = ?, attempt_count = ?, exit_status = ?, record = ?"
+            " WHERE job_name = ? AND run_num = ? AND action_name = ?",
+            (state, attempts, exit_status, record, *key),
+        )
+    if stored is None or tuple(stored) != (state, attempts, exit_status):
+        _append_transition(conn, action_run, reason, now)
+
+
+def _insert_action_run(conn: sqlite3.Connection, action_run: ActionRun, record: str) -> None:
+    if not _find_run(conn, action_run.job_name, action_run.run_num):
+        raise NotFoundError(f"job run {action_run.id.job_run_id} not found")
+    state, attempts, exit_status = transition_key(action_run)
+    conn.execute(
+        "INSERT INTO action_runs (job_name, run_num, action_name, position, state,"
+        " attempt_count, exit_status, record) SELECT ?1, ?2, ?3, count(*), ?4, ?5, ?6, ?7"
+        " FROM action_runs WHERE job_name = ?1 AND run_num = ?2",
+        (action_run.job_name, action_run.run_num, action_run.action_name,
+         state, attempts, exit_status, record),
+    )  # fmt: skip
+
+
+def _append_transition(
+    conn: sqlite3.Connection, action_run: ActionRun, reason: str | None, now: datetime
+) -> None:
+    action_run_id = str(action_run.id)
+    row = conn.execute(
+        "SELECT coalesce(max(seq), 0) + 1 FROM transitions WHERE action_run_id = ?",
+        (action_run_id,),
+    ).fetchone()
+    t = make_transition(action_run, seq=row[0], at=now, reason=reason)
+    conn.execute(
+        "INSERT INTO transitions (action_run_id, seq, state, at, exit_status, node, reason)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (t.action_run_id, t.seq, t.state, encode_datetime(t.at), t.exit_status, t.node,
+         t.reason),
+    )  # fmt: skip
+
+
+def transitions(conn: sqlite3.Connection, action_run_id: str) -> list[Transition]:
+    rows = conn.execute(
+        "SELECT seq, state, at, exit_status, node, reason FROM transitions"
+        " WHERE action_run_id = ? ORDER BY seq",
+        (action_run_id,),
+    )
+    return [
+        Transition(action_run_id=action_run_id, seq=seq, state=state,
+                   at=decode_datetime(at), exit_status=status, node=node, reason=reason)
+        for seq, state, at, status, node, reason in rows
+    ]  # fmt: skip
+
+
+def load_job_runs(conn: sqlite3.Connection, job_name: str | None) -> list[JobRun]:
+    action_runs: dict[tuple[str, int], list[ActionRun]] = {}
+    for name, num, record in conn.execute(
+        "SELECT job_name, run_num, record FROM action_runs"
+        " WHERE ?1 IS NULL OR job_name = ?1 ORDER BY job_name, run_num, position",
+        (job_name,),
+    ):
+        action_runs.setdefault((name, num), []).append(decode_record(ActionRun, loads(record)))
+    rows = conn.execute(
+        "SELECT job_name, run_num, record FROM job_runs"
+        " WHERE ?1 IS NULL OR job_name = ?1 ORDER BY job_name, run_num",
+        (job_name,),
+    )
+    return [
+        decode_record(JobRun, loads(record), action_runs=tuple(action_runs.get((name, num), ())))
+        for name, num, record in rows
+    ]
+
+
+def delete_job_run(conn: sqlite3.Connection, job_name: str, run_num: int) -> None:
+    ids = "SELECT job_name || '.' || run_num || '.' || action_name FROM action_runs"
+    ids += " WHERE job_name = ?1 AND run_num = ?2"
+    key = (job_name, run_num)
+    conn.execute(f"DELETE FROM transitions WHERE action_run_id IN ({ids})", key)
+    conn.execute(f"DELETE FROM handles WHERE action_run_id IN ({ids})", key)
+    conn.execute("DELETE FROM action_runs WHERE job_name = ? AND run_num = ?", key)
+    conn.execute("DELETE FROM job_runs WHERE job_name = ? AND run_num = ?", key)
+
+
+def save_handle(
+    conn: sqlite3.Connection, action_run_id: str, handle: dict[str, Any] | None
+) -> None:
+    if handle is None:
+        conn.execute("DELETE FROM handles WHERE action_run_id = ?", (action_run_id,))
+        return
+    conn.execute(
+        "INSERT INTO handles (action_run_id, handle) VALUES (?, ?)"
+        " ON CONFLICT (action_run_id) DO UPDATE SET handle = excluded.handle",
+        (action_run_id, dumps(handle)),
+    )
+
+
+def load_handles(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+    rows = conn.execute("SELECT action_run_id, handle FROM handles ORDER BY action_run_id")
+    return {action_run_id: loads(handle) for action_run_id, handle in rows}
+
+
+def add_event(conn: sqlite3.Connection, event_id: str) -> bool:
+    cursor = conn.execute("INSERT OR IGNORE INTO events (event_id) VALUES (?)", (event_id,))
+    return cursor.rowcount == 1
+
+
+def delete_event(conn: sqlite3.Connection, event_id: str) -> bool:
+    cursor = conn.execute("DELETE FROM events WHERE event_id = ?", (event_id,))
+    return cursor.rowcount == 1
+
+
+def events(conn: sqlite3.Connection) -> list[str]:
+    return [event_id for (event_id,) in conn.execute("SELECT event_id FROM events ORDER BY id")]

@@ -1,0 +1,146 @@
+"""Records to JSON-able data and back: exact round trips, and tolerance of changed records."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tron.core.records import ActionRun, Attempt
+from tron.errors import StoreError
+from tron.store.codec import (
+    decode_datetime,
+    decode_record,
+    decode_value,
+    dumps,
+    encode_datetime,
+    encode_record,
+    encode_value,
+    loads,
+)
+
+
+class Colour(StrEnum):
+    RED = "red"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sample:
+    name: str
+    when: datetime | None = None
+    pair: tuple[int, str] = (0, "")
+    tags: frozenset[str] = frozenset()
+    counts: dict[str, int] = field(default_factory=dict)
+    colour: Colour | None = None
+    number: int | str = 0
+    extra: Any = None
+    items: list[int] = field(default_factory=list)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(2024, 11, 3, 1, 30, tzinfo=ZoneInfo("America/New_York")),
+        datetime(2024, 11, 3, 1, 30, fold=1, tzinfo=ZoneInfo("America/New_York")),
+        datetime(2024, 1, 1, 12, 0, 0, 1, tzinfo=UTC),
+        datetime(2024, 1, 1, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        datetime(2024, 1, 1, 8, 0),
+    ],
+)
+def test_datetime_round_trips_exactly(value: datetime) -> None:
+    back = decode_datetime(encode_datetime(value))
+    assert back == value
+    assert back.utcoffset() == value.utcoffset()
+    assert back.tzname() == value.tzname()
+
+
+def test_named_zone_is_kept_by_name() -> None:
+    value = datetime(2024, 7, 1, tzinfo=ZoneInfo("Europe/Paris"))
+    assert encode_datetime(value) == "2024-07-01T00:00:00+02:00[Europe/Paris]"
+    assert decode_datetime(encode_datetime(value)).tzinfo == ZoneInfo("Europe/Paris")
+
+
+def test_timedelta_is_stored_as_whole_microseconds() -> None:
+    value = timedelta(days=400_000, microseconds=1)
+    assert decode_value(timedelta, encode_value(value)) == value
+
+
+def test_date_round_trips_when_typed_and_reads_as_text_when_untyped() -> None:
+    day = date(2024, 2, 29)
+    assert decode_value(date, encode_value(day)) == day
+    assert decode_value(Any, loads(dumps(encode_value({"DAY": day})))) == {"DAY": "2024-02-29"}
+
+
+def test_record_round_trips_through_json() -> None:
+    sample = Sample(
+        name="ünï",
+        when=datetime(2024, 1, 1, tzinfo=UTC),
+        pair=(3, "x"),
+        tags=frozenset({"a", "b"}),
+        counts={"k": 1},
+        colour=Colour.RED,
+        number="seven",
+        extra={"free": [1, "form"]},
+        items=[1, 2],
+    )
+    text = dumps(encode_record(sample))
+    assert "ünï" in text
+    assert decode_record(Sample, loads(text)) == sample
+
+
+def test_mapping_field_comes_back_read_only() -> None:
+    run = ActionRun(
+        job_name="n.j",
+        run_num=0,
+        action_name="a",
+        raw_command="c",
+        original_command="c",
+        env=MappingProxyType({"A": "1"}),
+    )
+    back = decode_record(ActionRun, loads(dumps(encode_record(run))))
+    assert isinstance(back.env, MappingProxyType)
+    assert back == run
+
+
+def test_unknown_keys_are_ignored_and_missing_ones_take_defaults() -> None:
+    assert decode_record(Sample, {"name": "n", "gone": 1}) == Sample(name="n")
+
+
+def test_exclude_leaves_fields_out() -> None:
+    attempt = Attempt(number=1, command="c", node=None)
+    assert "command" not in encode_record(attempt, exclude=frozenset({"command"}))
+
+
+def test_overrides_replace_decoded_fields() -> None:
+    assert decode_record(Sample, {"name": "n"}, name="m").name == "m"
+
+
+def test_decode_raises_store_error_when_required_field_missing() -> None:
+    with pytest.raises(StoreError, match="Attempt"):
+        decode_record(Attempt, {"number": 1})
+
+
+def test_encode_raises_store_error_for_unsupported_value() -> None:
+    with pytest.raises(StoreError, match="complex"):
+        encode_value(1j)
+
+
+def test_dumps_raises_store_error_for_non_json_data() -> None:
+    with pytest.raises(StoreError):
+        dumps({"when": datetime(2024, 1, 1, tzinfo=UTC)})
+
+
+def test_union_falls_back_to_later_member() -> None:
+    assert decode_value(int | Colour, "red") is Colour.RED
+    assert decode_value(Colour | int, 5) == 5
+
+
+def test_dumps_is_compact_json() -> None:
+    assert json.loads(dumps({"a": [1, None]})) == {"a": [1, None]}
+    assert " " not in dumps({"a": [1, None]})
