@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import logging.config
 import os
 import secrets
 import signal
@@ -46,8 +47,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def setup_logging(args: argparse.Namespace) -> None:
     if args.log_conf:
-        import logging.config
-
         logging.config.fileConfig(args.log_conf, disable_existing_loggers=False)
         return
     level = logging.WARNING
@@ -65,7 +64,8 @@ def settings_from(args: argparse.Namespace) -> DaemonSettings:
         config_path = working_dir / config_path
     lock = args.lock_file or args.pid_file
     return DaemonSettings(
-        working_dir=working_dir, config_path=config_path,
+        working_dir=working_dir,
+        config_path=config_path,
         lock_file=Path(lock) if lock else None,
     )
 
@@ -126,7 +126,11 @@ async def serve(args: argparse.Namespace) -> None:
         token = api_token(args, settings.working_dir)
         app = create_app(daemon, token=token)
         config = uvicorn.Config(
-            app, host=args.host, port=args.port, log_level="warning", lifespan="off",
+            app,
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+            lifespan="off",
             timeout_graceful_shutdown=2,
         )
         server = _Server(config)

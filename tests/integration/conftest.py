@@ -30,10 +30,10 @@ def write_config(config_dir: Path, master: str, **namespaces: str) -> Path:
 
 
 async def wait_until(
-    predicate: Callable[[], bool | Awaitable[bool]], timeout: float = 10.0, interval: float = 0.02
+    predicate: Callable[[], bool | Awaitable[bool]], limit: float = 10.0, interval: float = 0.02
 ) -> None:
     """Poll until `predicate` holds; real processes take real (short) time to end."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + limit
     while True:
         result = predicate()
         if not isinstance(result, bool):
@@ -90,14 +90,14 @@ class Harness:
         job, run = run_id.rsplit(".", 1)
         return await self.get(f"/api/jobs/{job}/{run}", **params)
 
-    async def wait_run_state(self, run_id: str, *states: str, timeout: float = 10.0) -> Any:
+    async def wait_run_state(self, run_id: str, *states: str, limit: float = 10.0) -> Any:
         seen: dict[str, Any] = {}
 
         async def check() -> bool:
             seen.update(await self.job_run(run_id, include_action_runs=1))
             return seen["state"] in states
 
-        await wait_until(check, timeout)
+        await wait_until(check, limit)
         return seen
 
 

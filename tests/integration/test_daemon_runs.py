@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.integration.conftest import Harness, wait_until, write_config
+import pytest
+
+from tests.integration.conftest import Harness, write_config
+from tron.engine.daemon import DaemonLockedError
 
 DAG = """
 jobs:
@@ -48,8 +51,9 @@ async def test_manual_start_runs_the_dag_in_order_then_cleanup(harness: Harness)
         assert set(actions) == {"extract", "transform", "report", "load", "cleanup"}
         assert all(a["state"] == "succeeded" for a in actions.values())
         assert actions["extract"]["end_time"] <= actions["transform"]["start_time"]
-        assert max(actions["transform"]["end_time"], actions["report"]["end_time"]) <= (
-            actions["load"]["start_time"]
+        assert (
+            max(actions["transform"]["end_time"], actions["report"]["end_time"])
+            <= (actions["load"]["start_time"])
         )
         assert actions["load"]["end_time"] <= actions["cleanup"]["start_time"]
         extract = await h.action("MASTER.dag.1.extract", include_stdout=1, num_lines=10)
@@ -148,6 +152,7 @@ async def test_overlapping_scheduled_run_is_queued_then_started(harness: Harness
     async with harness.running() as h:
         await h.clock.advance(timedelta(minutes=1))
         await h.wait_run_state("MASTER.slow.0", "running")
+        await h.wait_run_state("MASTER.slow.1", "scheduled")
         await h.clock.advance(timedelta(minutes=1))
         queued = await h.wait_run_state("MASTER.slow.1", "queued")
         assert queued["start_time"] is None
@@ -219,9 +224,6 @@ async def test_lock_file_refuses_a_second_daemon(harness: Harness) -> None:
     write_config(harness.config_dir, DAG)
     async with harness.running():
         second = Harness(harness.root)
-        try:
+        with pytest.raises(DaemonLockedError, match="another trond"):
             async with second.running():
-                raise AssertionError("a second daemon started on the same working dir")
-        except Exception as exc:
-            assert "another trond" in str(exc)
-        await wait_until(lambda: True)
+                pass

@@ -17,8 +17,13 @@ LONG = 25  # still running when trond comes back
 
 
 def _config(marks: Path) -> str:
-    lines = ["jobs:", "  many:", "    node: localhost", '    schedule: "cron 0 4 * * *"',
-             "    actions:"]
+    lines = [
+        "jobs:",
+        "  many:",
+        "    node: localhost",
+        '    schedule: "cron 0 4 * * *"',
+        "    actions:",
+    ]
     for i in range(SHORT):
         lines.append(
             f'      short_{i}: {{command: "echo x >> {marks}/short_{i}; sleep 1; '

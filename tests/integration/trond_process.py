@@ -37,14 +37,26 @@ class TrondProcess:
 
     def start(self, timeout: float = 20.0) -> None:
         self.working_dir.mkdir(parents=True, exist_ok=True)
-        log = self.log.open("ab")
         env = {**os.environ, "TZ": "UTC"}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tron", "--working-dir", str(self.working_dir),
-             "--config-path", str(self.config_dir), "--host", "127.0.0.1",
-             "--port", str(self.port)],
-            stdout=log, stderr=log, env=env,
-        )
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "tron",
+                    "--working-dir",
+                    str(self.working_dir),
+                    "--config-path",
+                    str(self.config_dir),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                ],
+                stdout=log,
+                stderr=log,
+                env=env,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

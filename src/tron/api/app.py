@@ -10,7 +10,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from tron.api.openapi import openapi
@@ -38,7 +38,8 @@ class TokenAuth(BaseHTTPMiddleware):
         if not hmac.compare_digest(given.encode(), self.token.encode()):
             return JSONResponse(
                 {"error": "Authentication required: send Authorization: Bearer <token>"},
-                status_code=401, headers={"WWW-Authenticate": "Bearer"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
             )
         return await call_next(request)
 
@@ -56,10 +57,13 @@ async def method_not_allowed(request: Request, exc: Exception) -> Response:
 
 
 def create_app(daemon: Daemon, *, token: str | None = None) -> Starlette:
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/", root),
         Route("/openapi.json", openapi),
-        *jobs.ROUTES, *config.ROUTES, *events.ROUTES, *metrics.ROUTES,
+        *jobs.ROUTES,
+        *config.ROUTES,
+        *events.ROUTES,
+        *metrics.ROUTES,
     ]
     if WEB_ROOT.is_dir():
         routes.append(Mount("/web", StaticFiles(directory=WEB_ROOT, html=True), name="web"))

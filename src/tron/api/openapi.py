@@ -65,9 +65,12 @@ def _spec() -> dict[str, Any]:
             "/api/jobs": {
                 "get": {
                     "parameters": [
-                        _flag(n) for n in (
-                            "include_job_runs", "include_action_runs",
-                            "include_action_graph", "include_node_pool",
+                        _flag(n)
+                        for n in (
+                            "include_job_runs",
+                            "include_action_runs",
+                            "include_action_graph",
+                            "include_node_pool",
                         )
                     ],
                     "responses": {"200": _json(_OBJ)},
@@ -76,8 +79,11 @@ def _spec() -> dict[str, Any]:
             "/api/jobs/{job}": {
                 "parameters": [job],
                 "get": {
-                    "parameters": [_flag("include_action_runs"), _flag("include_action_graph"),
-                                   _flag("num_runs")],
+                    "parameters": [
+                        _flag("include_action_runs"),
+                        _flag("include_action_graph"),
+                        _flag("num_runs"),
+                    ],
                     "responses": {"200": _json(_OBJ), **_errors(404)},
                 },
                 "post": _command("run_time", "request_id"),
@@ -87,7 +93,8 @@ def _spec() -> dict[str, Any]:
                 "get": {
                     "parameters": [_flag("include_action_runs"), _flag("include_action_graph")],
                     "responses": {
-                        "200": _json({"oneOf": [_OBJ, {"type": "array"}]}), **_errors(404),
+                        "200": _json({"oneOf": [_OBJ, {"type": "array"}]}),
+                        **_errors(404),
                     },
                 },
                 "post": _command(),
@@ -95,8 +102,12 @@ def _spec() -> dict[str, Any]:
             "/api/jobs/{job}/{run}/{action}": {
                 "parameters": [job, run, action],
                 "get": {
-                    "parameters": [_flag("num_lines"), _flag("include_stdout"),
-                                   _flag("include_stderr"), _flag("include_meta")],
+                    "parameters": [
+                        _flag("num_lines"),
+                        _flag("include_stdout"),
+                        _flag("include_stderr"),
+                        _flag("include_meta"),
+                    ],
                     "responses": {"200": _json(_OBJ), **_errors(404)},
                 },
                 "post": _command("use_latest_command"),
@@ -116,8 +127,10 @@ def _spec() -> dict[str, Any]:
                 },
             },
             "/api/config/versions": {
-                "get": {"parameters": [_flag("name")],
-                        "responses": {"200": _json({"type": "array"})}},
+                "get": {
+                    "parameters": [_flag("name")],
+                    "responses": {"200": _json({"type": "array"})},
+                },
             },
             "/api/events": {
                 "get": {"responses": {"200": _json(_OBJ)}},

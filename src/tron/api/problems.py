@@ -55,6 +55,7 @@ async def handle_tron_error(request: Request, exc: Exception) -> Response:
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
     logger.exception("unexpected error serving %s %s", request.method, request.url.path)
     return JSONResponse(
-        {"error": f"internal error: {type(exc).__name__}: {exc}"}, status_code=500,
+        {"error": f"internal error: {type(exc).__name__}: {exc}"},
+        status_code=500,
         headers=JSON_HEADERS,
     )

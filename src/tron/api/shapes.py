@@ -170,7 +170,8 @@ def job_status(enabled: bool, runs: list[JobRun]) -> str:
 
 def last_success(runs: list[JobRun]) -> datetime | None:
     ends = [
-        r.end_time for r in runs
+        r.end_time
+        for r in runs
         if r.end_time is not None and jr.job_run_state(r) is ActionRunState.SUCCEEDED
     ]
     return max(ends, default=None)
@@ -178,9 +179,9 @@ def last_success(runs: list[JobRun]) -> datetime | None:
 
 def next_run(runs: list[JobRun]) -> datetime | None:
     times = [
-        r.run_time for r in runs
-        if not r.manual and r.start_time is None
-        and jr.job_run_state(r) is ActionRunState.SCHEDULED
+        r.run_time
+        for r in runs
+        if not r.manual and r.start_time is None and jr.job_run_state(r) is ActionRunState.SCHEDULED
     ]
     return min(times, default=None)
 
@@ -194,7 +195,11 @@ class JobIncludes:
 
 
 def job_json(
-    job: JobConfig, enabled: bool, runs: list[JobRun], pool: tuple[str, ...], view: View,
+    job: JobConfig,
+    enabled: bool,
+    runs: list[JobRun],
+    pool: tuple[str, ...],
+    view: View,
     include: JobIncludes,
 ) -> JsonObject:
     """`runs` newest first."""
@@ -214,13 +219,15 @@ def job_json(
         "node_pool": {
             "name": job.node,
             "nodes": [node_json(n, view) for n in dict.fromkeys(pool)],
-        } if include.node_pool else None,
+        }
+        if include.node_pool
+        else None,
         "last_success": fmt_time(last_success(runs), view.zone),
         "next_run": fmt_time(next_run(runs), view.zone),
         "url": f"/jobs/{quote(job.full_name)}",
-        "runs": [
-            job_run_json(r, view, action_runs=include.action_runs) for r in shown
-        ] if include.runs is not None else None,
+        "runs": [job_run_json(r, view, action_runs=include.action_runs) for r in shown]
+        if include.runs is not None
+        else None,
         "max_runtime": str(job.max_runtime),
         "action_graph": job_graph_json(job) if include.action_graph else None,
         "monitoring": dict(job.monitoring),

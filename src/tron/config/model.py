@@ -172,9 +172,7 @@ class Config:
     @property
     def jobs(self) -> Mapping[str, JobConfig]:
         """Every job of every namespace, by full name."""
-        return {
-            job.full_name: job for ns in self.namespaces.values() for job in ns.jobs.values()
-        }
+        return {job.full_name: job for ns in self.namespaces.values() for job in ns.jobs.values()}
 
     def node_names(self, node_or_pool: str) -> tuple[str, ...]:
         """The node names behind a node or pool name (a node is a pool of one)."""

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
+from typing import Any
 
 from tron.core.ids import ActionRunId, JobRunId
 from tron.core.states import ActionRunState
@@ -61,6 +62,10 @@ class ActionRun:
     trigger_downstreams: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     reason: str | None = None
+    # Rendered `triggered_by` event ids already published (shown as `<id> (done)`).
+    triggers_done: tuple[str, ...] = ()
+    # A manual retry killed the running attempt: its exit restarts the action.
+    restart_on_exit: bool = False
 
     @property
     def id(self) -> ActionRunId:
@@ -92,6 +97,10 @@ class JobRun:
     action_runs: tuple[ActionRun, ...] = ()
     start_time: datetime | None = None
     end_time: datetime | None = None
+    # What commands are rendered with, kept so the cleanup and retries can render later:
+    # MASTER `command_context` plus the engine's `node_hostname`/`node_hostnames`.
+    context: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    last_success: datetime | None = None
 
     @property
     def id(self) -> JobRunId:

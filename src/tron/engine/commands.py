@@ -27,7 +27,15 @@ class ActionCommandError(ConflictError):
 JOB_COMMANDS = ("enable", "disable", "start")
 JOB_RUN_COMMANDS = ("start", "success", "cancel", "fail", "stop", "restart", "rerun")
 ACTION_COMMANDS = (
-    "start", "success", "cancel", "fail", "skip", "stop", "kill", "retry", "recover",
+    "start",
+    "success",
+    "cancel",
+    "fail",
+    "skip",
+    "stop",
+    "kill",
+    "retry",
+    "recover",
 )
 
 
@@ -40,7 +48,11 @@ class Commands:
         self.registry = scheduler.dispatcher.registry
 
     async def job(
-        self, name: str, command: str, *, run_time: datetime | None = None,
+        self,
+        name: str,
+        command: str,
+        *,
+        run_time: datetime | None = None,
         request_key: str | None = None,
     ) -> str:
         job = self.registry.get_job(name)
@@ -95,8 +107,13 @@ class Commands:
         )
 
     async def action_run(
-        self, job_name: str, ref: str, action_name: str, command: str,
-        *, use_latest_command: bool = False,
+        self,
+        job_name: str,
+        ref: str,
+        action_name: str,
+        command: str,
+        *,
+        use_latest_command: bool = False,
     ) -> str:
         run = self.registry.get_run(job_name, ref)
         action_run = self.registry.get_action_run(run, action_name)
@@ -116,7 +133,10 @@ class Commands:
             run = await self.dispatcher.update(
                 run,
                 lambda r: jr.apply_action_command(
-                    r, action_name, command, now=now,
+                    r,
+                    action_name,
+                    command,
+                    now=now,
                     use_latest_command=use_latest_command,
                     published=self.dispatcher.published,
                 ),

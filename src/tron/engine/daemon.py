@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import IO
 
 from tron.config.model import Config
+from tron.core.records import ActionRun
 from tron.engine.clock import Clock, SystemClock
 from tron.engine.commands import Commands
 from tron.engine.configstore import (
@@ -23,7 +24,6 @@ from tron.engine.configstore import (
     namespace_file_name,
     namespace_view,
 )
-from tron.core.records import ActionRun
 from tron.engine.dispatch import Dispatcher, output_dir
 from tron.engine.events import EventHub
 from tron.engine.metrics import Metrics
@@ -98,8 +98,13 @@ class Daemon:
         self.nodes = NodeExecutors(self.config)
         self.timers = Timers(self.clock)
         self.dispatcher = Dispatcher(
-            registry=self.registry, store=self.store, nodes=self.nodes, clock=self.clock,
-            timers=self.timers, output_root=self.output_root, events=self.events,
+            registry=self.registry,
+            store=self.store,
+            nodes=self.nodes,
+            clock=self.clock,
+            timers=self.timers,
+            output_root=self.output_root,
+            events=self.events,
             metrics=self.metrics,
         )
         self.scheduler = Scheduler(
@@ -128,7 +133,9 @@ class Daemon:
         self.metrics.action_count.set(sum(len(j.all_actions) for j in self.config.jobs.values()))
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         await self.shutdown()

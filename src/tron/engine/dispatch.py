@@ -7,13 +7,20 @@ import asyncio
 import logging
 import random
 import signal
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from tron.core import job_run as jr
-from tron.core.effects import JobRunDone, KillAction, PublishTrigger, ScheduleRetry, StartAction
+from tron.core.effects import (
+    Effect,
+    JobRunDone,
+    KillAction,
+    PublishTrigger,
+    ScheduleRetry,
+    StartAction,
+)
 from tron.core.records import ActionRun, JobRun
 from tron.core.states import ActionRunState
 from tron.engine.clock import Clock
@@ -99,7 +106,7 @@ class Dispatcher:
             self.events.publish("job_run", id=str(new.id), state=new_state.value)
 
     async def update(
-        self, run: JobRun, change: Callable[[JobRun], tuple[JobRun, list[object]]]
+        self, run: JobRun, change: Callable[[JobRun], tuple[JobRun, Sequence[Effect]]]
     ) -> JobRun:
         """Apply a core decision to the newest version of `run`, persist it, then act on it."""
         current = self.registry.current(run)
@@ -114,7 +121,7 @@ class Dispatcher:
     def published(self) -> set[str]:
         return self._published
 
-    async def apply(self, run: JobRun, effects: Iterable[object]) -> None:
+    async def apply(self, run: JobRun, effects: Iterable[Effect]) -> None:
         for effect in effects:
             if isinstance(effect, StartAction):
                 await self.start_action(run, effect.action_name)
@@ -197,9 +204,7 @@ class Dispatcher:
         except NodeError:
             node_name = run.node
         now = self.clock.now()
-        run = await self.commit(
-            run, jr.action_starting(run, action_name, now=now, node=node_name)
-        )
+        run = await self.commit(run, jr.action_starting(run, action_name, now=now, node=node_name))
         action_run = self.registry.get_action_run(run, action_name)
         if action_run.state is not ActionRunState.STARTING:
             return
@@ -219,11 +224,15 @@ class Dispatcher:
         except NodeError as exc:
             logger.warning("could not start %s on %s: %s", action_run.id, node_name, exc)
             self.metrics.executor_errors.labels(node=str(node_name)).inc()
-            await self.on_exit(run, action_name, ExitStatus(exit_code=EXIT_NODE_ERROR, reason=str(exc)))
+            await self.on_exit(
+                run, action_name, ExitStatus(exit_code=EXIT_NODE_ERROR, reason=str(exc))
+            )
             return
         await self.store.save_handle(str(action_run.id), handle.to_record())
         self.metrics.action_runs_created.labels(executor=self.nodes.executor_kind(node_name)).inc()
-        await self.update(run, lambda r: (jr.action_started(r, action_name, now=self.clock.now()), []))
+        await self.update(
+            run, lambda r: (jr.action_started(r, action_name, now=self.clock.now()), [])
+        )
         self.watch(run, action_name, handle)
 
     def _is_builtin(self, node_name: str | None) -> bool:
@@ -260,7 +269,9 @@ class Dispatcher:
         if status.exit_code is None:
             outcome = "fail_unknown"
         self.metrics.action_runs_completed.labels(
-            executor=self.nodes.executor_kind(action_run.node) if not self._unknown_node(action_run) else "ssh",
+            executor=self.nodes.executor_kind(action_run.node)
+            if not self._unknown_node(action_run)
+            else "ssh",
             outcome=outcome,
             exit_status=str(status.exit_code),
         ).inc()
@@ -298,7 +309,9 @@ class Dispatcher:
             action_runs=tuple(marked if a is action_run else a for a in current.action_runs),
         )
         await self.commit(current, new)
-        return await self.signal_action(new, action_name, signal.SIGKILL if kill else signal.SIGTERM)
+        return await self.signal_action(
+            new, action_name, signal.SIGKILL if kill else signal.SIGTERM
+        )
 
     async def close(self) -> None:
         """Stop watching (the actions themselves keep running, detached)."""

@@ -35,7 +35,9 @@ class Metrics:
         self.runs_succeeded = Counter(
             "tron_runs_succeeded", "Job runs succeeded, by job", ["job"], registry=r
         )
-        self.runs_failed = Counter("tron_runs_failed", "Job runs failed, by job", ["job"], registry=r)
+        self.runs_failed = Counter(
+            "tron_runs_failed", "Job runs failed, by job", ["job"], registry=r
+        )
         self.lateness = Histogram(
             "tron_scheduler_lateness_seconds",
             "Start time minus scheduled time of scheduled runs",

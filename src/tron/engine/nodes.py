@@ -7,13 +7,15 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from tron.config.master import DEFAULT_NODE
 from tron.config.model import Config, NodeConfig
 from tron.errors import NodeError
 from tron.executors.base import Executor
 
-# With no `nodes` in MASTER, Tron's implicit node is `localhost`; for us that name is the
-# built-in local node, which runs actions on this machine without SSH.
-BUILTIN_NODE = NodeConfig(name="localhost", hostname="localhost")
+# With no `nodes` in MASTER, Tron's implicit node is `localhost`; for us that implicit node is
+# the built-in local node, which runs actions on this machine without SSH. A node written in
+# the config, even one named localhost, keeps Tron's SSH meaning.
+BUILTIN_NODE = DEFAULT_NODE
 
 _BACKENDS = {
     "local": "tron.executors.local:LocalExecutor",
@@ -42,7 +44,7 @@ class NodeExecutors:
             self._ssh.update(config)
 
     def node(self, name: str | None) -> NodeConfig:
-        if name is None or (name == BUILTIN_NODE.name and not self._config.nodes):
+        if name is None:
             return BUILTIN_NODE
         node = self._config.nodes.get(name)
         if node is None:

@@ -37,7 +37,9 @@ async def reconfigure(scheduler: Scheduler, old: Config, new: Config) -> None:
             await _update_job(scheduler, job, old, new)
     logger.info(
         "reconfigured: %d added, %d removed, %d changed",
-        len(changes.added), len(changes.removed), len(changes.changed),
+        len(changes.added),
+        len(changes.removed),
+        len(changes.changed),
     )
 
 
@@ -49,8 +51,14 @@ async def _update_job(scheduler: Scheduler, job: JobRuntime, old: Config, new: C
     pending_times = []
     for run in sorted(job.runs.values(), key=lambda r: r.run_num):
         state = jr.job_run_state(run)
-        if not run.manual and run.start_time is None and state in (
-            ActionRunState.SCHEDULED, ActionRunState.QUEUED,
+        if (
+            not run.manual
+            and run.start_time is None
+            and state
+            in (
+                ActionRunState.SCHEDULED,
+                ActionRunState.QUEUED,
+            )
         ):
             # Pending runs are rebuilt from the new config (spec 5.11).
             pending_times.append(run.run_time)
@@ -70,9 +78,9 @@ async def _update_job(scheduler: Scheduler, job: JobRuntime, old: Config, new: C
     if pending_times and job.enabled:
         when = max(pending_times)
         for node in scheduler.nodes_for_run(job):
-            run = await scheduler.create_run(
+            created = await scheduler.create_run(
                 job, run_time=when, manual=False, node=node, slot=slot_key(job, when, node)
             )
-            if run is not None:
-                scheduler.arm(run, when)
+            if created is not None:
+                scheduler.arm(created, when)
     await scheduler.ensure_scheduled(job)

@@ -77,7 +77,9 @@ def scheduler_is_pending(run: JobRun) -> bool:
 def _retry_callback(scheduler: Scheduler, run: JobRun, action_name: str):  # type: ignore[no-untyped-def]
     async def fire() -> None:
         dispatcher = scheduler.dispatcher
-        await dispatcher.update(run, lambda r: jr.retry_due(r, action_name, now=dispatcher.clock.now()))
+        await dispatcher.update(
+            run, lambda r: jr.retry_due(r, action_name, now=dispatcher.clock.now())
+        )
 
     return fire
 
@@ -92,14 +94,19 @@ async def _reattach(
     except (NodeError, TronError, OSError) as exc:
         logger.warning("cannot reattach %s: %s", action_run.id, exc)
         await dispatcher.on_exit(
-            run, action_run.action_name,
+            run,
+            action_run.action_name,
             ExitStatus(exit_code=None, reason=f"lost while trond was down: {exc}"),
         )
         return
     logger.info("reattached %s", action_run.id)
     if action_run.state is ActionRunState.STARTING:
         await dispatcher.update(
-            run, lambda r: (jr.action_started(r, action_run.action_name, now=dispatcher.clock.now()), [])
+            run,
+            lambda r: (
+                jr.action_started(r, action_run.action_name, now=dispatcher.clock.now()),
+                [],
+            ),
         )
     dispatcher.watch(run, action_run.action_name, handle)
 
@@ -111,9 +118,7 @@ def _guess_handle(scheduler: Scheduler, action_run: ActionRun) -> Handle:
     nodes = scheduler.dispatcher.nodes
     node = None if nodes.is_local(action_run.node) else action_run.node
     path = output_dir(scheduler.dispatcher.output_root, action_run, number)
-    return Handle(
-        action_run_id=str(action_run.id), attempt=number, node=node, output_dir=str(path)
-    )
+    return Handle(action_run_id=str(action_run.id), attempt=number, node=node, output_dir=str(path))
 
 
 async def _resume_queue(scheduler: Scheduler, job: JobRuntime) -> None:

@@ -111,7 +111,7 @@ class Scheduler:
 
     def _catch_up(self, job: JobRuntime, slot: datetime, now: datetime) -> datetime:
         policy = job.config.catch_up
-        if slot >= now or policy.policy == "tron" and policy.window is None:
+        if slot >= now or (policy.policy == "tron" and policy.window is None):
             return slot
         schedule = job.config.schedule
         if policy.policy == "none":
@@ -204,7 +204,9 @@ class Scheduler:
         self.dispatcher.metrics.runs_started.labels(job=run.job_name).inc()
         return await self.dispatcher.update(
             run,
-            lambda r: jr.start_job_run(r, now=self.clock.now(), published=self.dispatcher.published),
+            lambda r: jr.start_job_run(
+                r, now=self.clock.now(), published=self.dispatcher.published
+            ),
         )
 
     def _arm_max_runtime(self, run: JobRun, now: datetime) -> None:
@@ -220,7 +222,9 @@ class Scheduler:
             reason = f"max_runtime of {limit} exceeded"
             for action_run in current.action_runs:
                 if action_run.state.is_active:
-                    await self.dispatcher.stop(current, action_run.action_name, kill=False, reason=reason)
+                    await self.dispatcher.stop(
+                        current, action_run.action_name, kill=False, reason=reason
+                    )
 
         self.dispatcher.timers.set(("max_runtime", run.job_name, run.run_num), now + limit, expire)
 
@@ -280,7 +284,9 @@ class Scheduler:
         now = self.clock.now()
         slot = job.config.schedule.next_run(now)
         for node in self.nodes_for_run(job):
-            key = slot_key(job, slot, node)
+            # The slot may belong to a run cancelled by `disable` that never started: this new
+            # run stands for a new decision, so it gets a slot name of its own.
+            key = f"{slot_key(job, slot, node)}#enable{job.next_run_num}"
             run = await self.create_run(job, run_time=slot, manual=False, node=node, slot=key)
             if run is not None:
                 self.arm(run, slot + self._jitter(job))

@@ -52,8 +52,7 @@ class Store(Protocol):
 
     async def close(self) -> None: ...
 
-    async def save_config_version(self, namespace: str, text: str, hash: str) -> ConfigVersion:
-        ...
+    async def save_config_version(self, namespace: str, text: str, hash: str) -> ConfigVersion: ...
 
     async def config_versions(self, namespace: str | None = None) -> list[ConfigVersion]:
         """Every saved version, oldest first (of one namespace, or all)."""

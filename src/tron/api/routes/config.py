@@ -28,7 +28,9 @@ async def config(request: Request) -> Response:
     if not name:
         raise BadRequestError("'name' for config is required.")
     await daemon.update_namespace(
-        name, form.get("config", ""), form.get("hash") or None,
+        name,
+        form.get("config", ""),
+        form.get("hash") or None,
         check=p.flag(form, "check", False),
     )
     return json_response({"status": "Active"})
@@ -42,8 +44,11 @@ async def config_versions(request: Request) -> Response:
     return json_response(
         [
             {
-                "version": v.version, "namespace": v.namespace, "hash": v.hash,
-                "saved_at": v.saved_at.isoformat(), "config": v.text,
+                "version": v.version,
+                "namespace": v.namespace,
+                "hash": v.hash,
+                "saved_at": v.saved_at.isoformat(),
+                "config": v.text,
             }
             for v in versions
         ]

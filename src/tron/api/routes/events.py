@@ -46,7 +46,8 @@ async def stream(request: Request) -> Response:
             yield f"id: {event['id']}\nevent: {event['type']}\ndata: {json.dumps(event)}\n\n"
 
     return StreamingResponse(
-        body(), media_type="text/event-stream",
+        body(),
+        media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*"},
     )
 

@@ -25,8 +25,12 @@ def _job_name(request: Request) -> str:
 
 def _job_json(daemon: Daemon, job: JobRuntime, include: shapes.JobIncludes) -> shapes.JsonObject:
     return shapes.job_json(
-        job.config, job.enabled, job.runs_newest_first(),
-        daemon.nodes.pool(job.config.node), view_for(daemon, job), include,
+        job.config,
+        job.enabled,
+        job.runs_newest_first(),
+        daemon.nodes.pool(job.config.node),
+        view_for(daemon, job),
+        include,
     )
 
 
@@ -61,9 +65,7 @@ async def jobs(request: Request) -> Response:
         action_graph=p.flag(q, "include_action_graph", True),
         node_pool=p.flag(q, "include_node_pool", True),
     )
-    body = [
-        _job_json(daemon, job, include) for _, job in sorted(daemon.registry.jobs.items())
-    ]
+    body = [_job_json(daemon, job, include) for _, job in sorted(daemon.registry.jobs.items())]
     return json_response({"jobs": body})
 
 
@@ -75,7 +77,9 @@ async def job(request: Request) -> Response:
         form = await p.form(request)
         zone = view_for(daemon, runtime).zone or ZoneInfo("UTC")
         result = await daemon.commands.job(
-            name, form.get("command", ""), run_time=p.run_time(form.get("run_time"), zone),
+            name,
+            form.get("command", ""),
+            run_time=p.run_time(form.get("run_time"), zone),
             request_key=form.get("request_id") or None,
         )
         return json_response({"result": result})
@@ -102,7 +106,8 @@ async def job_run(request: Request) -> Response:
     q = request.query_params
     return json_response(
         shapes.job_run_json(
-            run, view_for(daemon, runtime),
+            run,
+            view_for(daemon, runtime),
             action_runs=p.flag(q, "include_action_runs", False),
             action_graph=p.flag(q, "include_action_graph", False),
         )
@@ -117,8 +122,10 @@ def _get_run(daemon: Daemon, name: str, ref: str):  # type: ignore[no-untyped-de
 
 
 def _is_action_name(job: JobRuntime, ref: str) -> bool:
-    return not ref.lstrip("-").isdigit() and ref.upper() != "HEAD" and any(
-        a.name == ref for a in job.config.all_actions
+    return (
+        not ref.lstrip("-").isdigit()
+        and ref.upper() != "HEAD"
+        and any(a.name == ref for a in job.config.all_actions)
     )
 
 
@@ -141,7 +148,10 @@ async def action_run(request: Request) -> Response:
     if request.method == "POST":
         form = await p.form(request)
         result = await daemon.commands.action_run(
-            name, ref, action_name, form.get("command", ""),
+            name,
+            ref,
+            action_name,
+            form.get("command", ""),
             use_latest_command=p.flag(form, "use_latest_command", False),
         )
         return json_response({"result": result})
@@ -173,8 +183,12 @@ async def action_output(request: Request) -> Response:
     data, next_offset = daemon.output_from(action, stream, offset, attempt=attempt)
     current = daemon.registry.get_action_run(daemon.registry.current(run), action.action_name)
     return JSONResponse(
-        {"data": data, "offset": next_offset, "done": current.state.is_done,
-         "state": current.state.value},
+        {
+            "data": data,
+            "offset": next_offset,
+            "done": current.state.is_done,
+            "state": current.state.value,
+        },
         headers={"Access-Control-Allow-Origin": "*"},
     )
 

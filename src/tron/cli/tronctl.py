@@ -1,0 +1,168 @@
+"""tronctl: start, stop, retry, skip... jobs, job runs and action runs (spec 7.3)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+import httpx
+
+from tron import __version__
+from tron.cli import commands
+from tron.cli.common import (
+    add_common_options,
+    add_verbose,
+    client_settings,
+    make_client,
+    run_guarded,
+    setup_logging,
+)
+from tron.cli.durations import parse_run_date, parse_span
+
+SIMPLE_COMMANDS: dict[str, str] = {
+    "start": "Start a job, job run or action run",
+    "restart": "Start a new run of a job run (same as rerun)",
+    "rerun": "Start a new job run with the same run time",
+    "recover": "Recover an action run in state unknown",
+    "cancel": "Cancel a job run or action run",
+    "disable": "Disable a job",
+    "enable": "Enable a job",
+    "fail": "Mark a job run or action run failed",
+    "success": "Mark a job run or action run succeeded",
+    "skip": "Skip an action run",
+    "skip-and-publish": "Skip an action run and publish its triggers",
+    "stop": "Stop (SIGTERM) an action run",
+    "kill": "Kill (SIGKILL) an action run",
+}
+
+
+def run_date(text: str) -> str:
+    try:
+        return commands.run_time_param(parse_run_date(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def wait_span(text: str) -> float:
+    try:
+        seconds = parse_span(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    if seconds < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return seconds
+
+
+def max_parallel(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def add_subcommand(
+    subs: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    help_text: str,
+    id_help: str = "job, job run or action run",
+) -> argparse.ArgumentParser:
+    sub = subs.add_parser(name, help=help_text, description=help_text)
+    add_verbose(sub)
+    sub.add_argument("id", nargs="*", help=id_help)
+    return sub
+
+
+def add_backfill(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sub = add_subcommand(
+        subs, "backfill", "Start job runs for a particular date range", id_help="job name"
+    )
+    sub.add_argument("--start-date", help="First run-date to backfill")
+    sub.add_argument("--end-date", help="Last run-date to backfill (inclusive; default today)")
+    sub.add_argument(
+        "--descending", action="store_true", help="Backfill from end date to start date"
+    )
+    sub.add_argument("-d", "--dates", help="Comma-separated dates, run in the order given")
+    sub.add_argument(
+        "-P",
+        "--max-parallel",
+        type=max_parallel,
+        default=3,
+        help="The max number of dates backfilled in parallel (default 3)",
+    )
+    sub.add_argument(
+        "--fail-on-error",
+        action="store_true",
+        help="Stop and cancel in-progress runs when one date fails",
+    )
+    sub.add_argument(
+        "--dry-run", action="store_true", help="Print the equivalent `tronctl start` commands"
+    )
+    sub.add_argument("-y", "--yes", action="store_true", help="Do not ask for confirmation")
+    sub.add_argument("--poll-interval", type=float, default=10.0, help=argparse.SUPPRESS)
+
+
+def add_retry(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sub = add_subcommand(subs, "retry", "Retry action runs", id_help="action run")
+    sub.add_argument(
+        "--use-latest-command",
+        action="store_true",
+        help="Use the action's current config command, not the original",
+    )
+    sub.add_argument(
+        "--wait-for-deps",
+        type=wait_span,
+        default=0.0,
+        help="How long to wait for dependencies (seconds, 10m, 1h30m, infinity)",
+    )
+    sub.add_argument("--poll-interval", type=float, default=10.0, help=argparse.SUPPRESS)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tronctl", description="Control tron jobs and runs")
+    add_common_options(parser)
+    subs = parser.add_subparsers(dest="command", metavar="command", required=True)
+    for name, help_text in SIMPLE_COMMANDS.items():
+        sub = add_subcommand(subs, name, help_text)
+        if name == "start":
+            sub.add_argument(
+                "--run-date", type=run_date, help="Run time: YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS]"
+            )
+    add_retry(subs)
+    add_backfill(subs)
+    add_subcommand(subs, "move", "Rename a job", id_help="OLD NEW job names")
+    add_subcommand(subs, "publish", "Publish a trigger event", id_help="event id")
+    add_subcommand(subs, "discard", "Discard a trigger event", id_help="event id")
+    add_subcommand(subs, "version", "Print client and server versions", id_help="(none)")
+    return parser
+
+
+HANDLERS: dict[str, Callable[[commands.Context, argparse.Namespace], int]] = {
+    "retry": commands.retry,
+    "backfill": commands.backfill,
+    "move": commands.move,
+    "publish": commands.publish,
+    "discard": commands.publish,
+    "version": commands.version,
+    "skip-and-publish": commands.skip_and_publish,
+}
+
+
+def main(argv: Sequence[str] | None = None, *, transport: httpx.BaseTransport | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.verbose)
+    config = client_settings(args)
+    handler = HANDLERS.get(args.command, commands.control)
+
+    def body() -> int:
+        with make_client(config, transport, with_user=True) as client:
+            context = commands.Context(
+                client=client, color=sys.stdout.isatty(), client_version=__version__
+            )
+            return handler(context, args)
+
+    return run_guarded(body)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,184 @@
+"""Check a set of namespace texts together and build the `Config`, collecting every problem."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from tron.config import master as m
+from tron.config import values as v
+from tron.config.actions import References
+from tron.config.jobs import JobRules, read_jobs
+from tron.config.model import MASTER, Config, NamespaceConfig
+from tron.config.parse import YNode, parse_yaml
+from tron.config.values import BadValueError, Report
+from tron.errors import Problem
+
+
+def _later(_: Report, node: YNode, path: str) -> YNode:
+    return node
+
+
+def _only_master(_: Report, node: YNode, path: str) -> None:
+    raise BadValueError(f"{path} is only allowed in the MASTER namespace")
+
+
+def _master_fields(partial: bool) -> dict[str, v.Reader]:
+    return {
+        "ssh_options": m.read_ssh_options,
+        "nodes": m.read_nodes,
+        "node_pools": _later,
+        "state_persistence": m.read_state_persistence,
+        "action_runner": m.read_action_runner,
+        "time_zone": v.time_zone,
+        "command_context": v.any_mapping,
+        "output_stream_dir": m.output_stream_dir(check_disk=not partial),
+        "eventbus_enabled": v.optional_boolean,
+        "read_json": v.optional_boolean,
+        "mesos_options": v.k8s_options,
+        "k8s_options": v.k8s_options,
+        "jobs": _later,
+    }
+
+
+_FRAGMENT_FIELDS: Mapping[str, v.Reader] = {
+    **dict.fromkeys(_master_fields(partial=True), _only_master),
+    "jobs": _later,
+}
+
+
+@dataclass(slots=True)
+class _Source:
+    name: str
+    file: str
+    text: str
+    tree: YNode | None
+    report: Report
+    is_broken: bool = False
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+def check_namespaces(
+    sources: Mapping[str, tuple[str, str]],
+    *,
+    default_time_zone: str | None = None,
+    partial: bool = False,
+) -> tuple[Config | None, list[Problem]]:
+    """Validate namespaces (name -> (file, text)) together; the Config or None, and problems.
+
+    `partial` checks fragments without MASTER: node names and command variables are not
+    checked, and the disk is not looked at.
+    """
+    with _gc_paused():
+        return _check(sources, default_time_zone, partial)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building the many small objects of a config.
+
+    With it on, collections triggered by the allocations make loading superlinear: 8,000 jobs
+    took 6 s instead of 2 s. Nothing built here holds reference cycles worth collecting early.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _check(
+    sources: Mapping[str, tuple[str, str]], default_time_zone: str | None, partial: bool
+) -> tuple[Config | None, list[Problem]]:
+    parsed = [_parse(name, file, text) for name, (file, text) in _master_first(sources)]
+    master = next((source for source in parsed if source.name == MASTER), None)
+    settings = _read_master(master, partial)
+    refs = _references(master, settings, partial)
+    time_zone = settings.get("time_zone") or default_time_zone
+    namespaces = [_read_namespace(source, time_zone, refs) for source in parsed]
+    problems = [problem for source in parsed for problem in source.report.problems]
+    if master is None and not partial:
+        problems.append(Problem("", 0, "", "A config mapping requires a MASTER namespace"))
+    if problems:
+        return None, _in_file_order(problems, parsed)
+    return _build(namespaces, settings), []
+
+
+def _master_first(sources: Mapping[str, tuple[str, str]]) -> list[tuple[str, tuple[str, str]]]:
+    return sorted(sources.items(), key=lambda item: item[0] != MASTER)
+
+
+def _parse(name: str, file: str, text: str) -> _Source:
+    tree, problems = parse_yaml(text, file)
+    report = Report(file, problems)
+    return _Source(name, file, text, tree, report, is_broken=tree is None and bool(problems))
+
+
+def _read_master(master: _Source | None, partial: bool) -> dict[str, Any]:
+    if master is None or master.is_broken:
+        return {}
+    report, tree = master.report, master.tree or YNode({}, 1)
+    settings = v.read_fields(report, tree, "", _master_fields(partial), title="MASTER")
+    nodes = settings.get("nodes", MappingProxyType({"localhost": m.DEFAULT_NODE}))
+    settings["nodes"] = nodes
+    pools = settings.pop("node_pools", None)
+    if pools is not None:
+        settings["node_pools"] = m.read_node_pools(report, pools, "node_pools", nodes)
+    master.fields = settings
+    return settings
+
+
+def _references(master: _Source | None, settings: Mapping[str, Any], partial: bool) -> References:
+    if partial or master is None or master.is_broken:
+        return References(node_names=None, variables=None)
+    names = frozenset(settings["nodes"]) | frozenset(settings.get("node_pools", ()))
+    variables = frozenset(settings.get("command_context", ()))
+    return References(node_names=names, variables=variables)
+
+
+def _read_namespace(source: _Source, time_zone: str | None, refs: References) -> NamespaceConfig:
+    _check_namespace_name(source)
+    jobs_node = _jobs_node(source)
+    rules = JobRules(namespace=source.name, time_zone=time_zone, refs=refs)
+    jobs = read_jobs(source.report, jobs_node, "jobs", rules) if jobs_node is not None else {}
+    return NamespaceConfig(
+        name=source.name, file=source.file, text=source.text, jobs=MappingProxyType(jobs)
+    )
+
+
+def _check_namespace_name(source: _Source) -> None:
+    # Run ids are split on dots (ns.job.N.action), so a dot in a namespace would break them.
+    if not source.name or "." in source.name or "/" in source.name:
+        message = f"Namespace name {source.name!r} must be non-empty, without '.' or '/'"
+        source.report.add(1, "", message)
+
+
+def _jobs_node(source: _Source) -> YNode | None:
+    if source.tree is None:
+        return None
+    if source.name == MASTER:
+        jobs: YNode | None = source.fields.get("jobs")
+        return jobs
+    title = f"NamedConfigFragment {source.name}"
+    fields = v.read_fields(source.report, source.tree, "", _FRAGMENT_FIELDS, title=title)
+    fragment_jobs: YNode | None = fields.get("jobs")
+    return fragment_jobs
+
+
+def _in_file_order(problems: list[Problem], parsed: list[_Source]) -> list[Problem]:
+    order = {source.file: index for index, source in enumerate(parsed)}
+    return sorted(problems, key=lambda p: (order.get(p.file, -1), p.line))
+
+
+def _build(namespaces: list[NamespaceConfig], settings: Mapping[str, Any]) -> Config:
+    known = Config.__dataclass_fields__
+    kept = {key: value for key, value in settings.items() if key in known}
+    kept["eventbus_enabled"] = bool(kept.get("eventbus_enabled"))
+    by_name = MappingProxyType({namespace.name: namespace for namespace in namespaces})
+    return Config(namespaces=by_name, **kept)

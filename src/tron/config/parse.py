@@ -1,0 +1,166 @@
+"""YAML text to `YNode` trees that remember the line of every key, and flag repeated keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from tron.errors import Problem
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+# libyaml is faster, caps nesting depth, and words its errors as Tron (which uses it) does.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True, slots=True)
+class YNode:
+    """One parsed YAML value: a scalar, a `dict[str, YNode]` or a `list[YNode]`.
+
+    `line` (1-based) is the line of the key that holds the value, or of the value itself for
+    list items and the document root, so problems point where a reader looks first.
+    """
+
+    value: Any
+    line: int
+
+    @property
+    def is_mapping(self) -> bool:
+        return isinstance(self.value, dict)
+
+    @property
+    def is_sequence(self) -> bool:
+        return isinstance(self.value, list)
+
+
+class _InvalidYamlError(Exception):
+    """A structure PyYAML accepts but a config cannot hold (a recursive alias)."""
+
+    def __init__(self, message: str, line: int) -> None:
+        self.line = line
+        super().__init__(message)
+
+
+def join_path(path: str, key: str | int) -> str:
+    """The dotted key path of `key` under `path` (`jobs` + `x` -> `jobs.x`)."""
+    return f"{path}.{key}" if path else str(key)
+
+
+def parse_yaml(text: str, file: str) -> tuple[YNode | None, list[Problem]]:
+    """Parse `text`; return its tree (None when empty) and the problems found.
+
+    A syntax error gives a single problem and no tree. A key repeated in one mapping gives a
+    problem per repetition and the last value wins, as in PyYAML. Never raises.
+    """
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None, []
+        builder = _Builder(loader, file)
+        tree = builder.build(root, root.start_mark.line + 1, "")
+        return tree, builder.problems
+    except _InvalidYamlError as exc:
+        return None, [Problem(file, exc.line, "", f"Invalid config format: {exc}")]
+    except yaml.MarkedYAMLError as exc:
+        return None, [Problem(file, _error_line(exc), "", _error_message(exc))]
+    except (yaml.YAMLError, ValueError, OverflowError, RecursionError) as exc:
+        message = " ".join(str(exc).split())
+        return None, [Problem(file, 1, "", f"Invalid config format: {message}")]
+    finally:
+        loader.dispose()
+
+
+def _error_line(exc: yaml.MarkedYAMLError) -> int:
+    mark = exc.problem_mark or exc.context_mark
+    return mark.line + 1 if mark is not None else 1
+
+
+def _error_message(exc: yaml.MarkedYAMLError) -> str:
+    """PyYAML's message on one line: the context with its position, then the problem."""
+    parts = []
+    if exc.context:
+        mark = exc.context_mark
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        parts.append(f"{exc.context}{where}")
+    parts.append(exc.problem or "syntax error")
+    return "Invalid config format: " + ": ".join(parts)
+
+
+class _Builder:
+    """Walks PyYAML's node graph once, sharing the result of anchored nodes."""
+
+    def __init__(self, loader: yaml.SafeLoader, file: str) -> None:
+        self.loader = loader
+        self.file = file
+        self.problems: list[Problem] = []
+        self._done: dict[int, YNode] = {}
+        self._building: set[int] = set()
+
+    def build(self, node: Node, line: int, path: str) -> YNode:
+        done = self._done.get(id(node))
+        if done is not None:
+            return YNode(done.value, line)
+        if id(node) in self._building:
+            raise _InvalidYamlError("an alias refers to the node that contains it", line)
+        self._building.add(id(node))
+        built = YNode(self._value(node, path), line)
+        self._building.discard(id(node))
+        self._done[id(node)] = built
+        return built
+
+    def _value(self, node: Node, path: str) -> Any:
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, SequenceNode):
+            return [
+                self.build(item, item.start_mark.line + 1, join_path(path, index))
+                for index, item in enumerate(node.value)
+            ]
+        return self.loader.construct_object(node, deep=True)
+
+    def _mapping(self, node: MappingNode, path: str) -> dict[str, YNode]:
+        self._report_repeated_keys(node, path)
+        self.loader.flatten_mapping(node)
+        result: dict[str, YNode] = {}
+        for key_node, value_node in node.value:
+            key = self._key(key_node, path)
+            if key is not None:
+                line = key_node.start_mark.line + 1
+                result[key] = self.build(value_node, line, join_path(path, key))
+        return result
+
+    def _key(self, key_node: Node, path: str) -> str | None:
+        line = key_node.start_mark.line + 1
+        key = self.loader.construct_object(key_node) if isinstance(key_node, ScalarNode) else None
+        if isinstance(key, str):
+            return key
+        shown = key_node.value if isinstance(key_node, ScalarNode) else "(complex key)"
+        message = f"Key {shown} is not a string (quote it to use it as a name)"
+        self.problems.append(Problem(self.file, line, join_path(path, str(shown)), message))
+        return None
+
+    def _report_repeated_keys(self, node: MappingNode, path: str) -> None:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == _MERGE_TAG or not isinstance(key_node, ScalarNode):
+                continue
+            key = key_node.value
+            if key in seen:
+                line = key_node.start_mark.line + 1
+                message = f"Duplicate key {key}: it is already set in this mapping"
+                self.problems.append(Problem(self.file, line, join_path(path, key), message))
+            seen.add(key)
+
+
+def to_python(node: YNode | None) -> Any:
+    """The plain Python value of a tree (dicts, lists and scalars)."""
+    if node is None:
+        return None
+    if node.is_mapping:
+        return {key: to_python(child) for key, child in node.value.items()}
+    if node.is_sequence:
+        return [to_python(child) for child in node.value]
+    return node.value

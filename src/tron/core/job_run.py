@@ -1,0 +1,133 @@
+"""Job runs: creating one with its commands frozen, and the one import for everything else.
+
+The engine imports the run functions from here; they live in small modules by concern:
+`run_state` (derived state), `run_lifecycle` (start, queue, cancel, attempts starting),
+`run_events` (exits, retries, triggers), `run_commands` (manual commands).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+from tron.config.model import ActionConfig, JobConfig
+from tron.core.action_run import RENDER_FAILED_COMMAND
+from tron.core.records import ActionRun, JobRun
+from tron.core.rendering import render_template, trigger_ids
+from tron.core.run_commands import apply_action_command, apply_job_run_command
+from tron.core.run_events import (
+    action_exited,
+    retry_due,
+    settle,
+    trigger_published,
+    trigger_timed_out,
+)
+from tron.core.run_lifecycle import (
+    action_started,
+    action_starting,
+    cancel_job_run,
+    queue_job_run,
+    start_job_run,
+    stop_job_run,
+)
+from tron.core.run_state import get_action_run, is_finished, job_run_state
+from tron.errors import ContextError
+
+__all__ = [
+    "action_exited",
+    "action_started",
+    "action_starting",
+    "apply_action_command",
+    "apply_job_run_command",
+    "cancel_job_run",
+    "create_job_run",
+    "get_action_run",
+    "is_finished",
+    "job_run_state",
+    "queue_job_run",
+    "retry_due",
+    "settle",
+    "start_job_run",
+    "stop_job_run",
+    "trigger_published",
+    "trigger_timed_out",
+    "update_commands",
+]
+
+
+def create_job_run(
+    job: JobConfig,
+    *,
+    run_num: int,
+    run_time: datetime,
+    manual: bool,
+    node: str | None,
+    context: Mapping[str, Any],
+    last_success: datetime | None = None,
+) -> JobRun:
+    """A new `scheduled` run: one action run per action, then the cleanup (if any).
+
+    Commands and trigger names are rendered now and frozen (spec 4), except the cleanup's
+    command, rendered when it starts (it may use `{cleanup_job_status}`). `node` is the job
+    run's node name; `context` is MASTER `command_context`, plus optionally `node_hostname`
+    (hostname of `node`) and `node_hostnames` (name -> hostname) for `{node}`. A command
+    that cannot render becomes Tron's failing placeholder; the action fails (-1) when it
+    would start.
+    """
+    run = JobRun(
+        job_name=job.full_name,
+        run_num=run_num,
+        run_time=run_time,
+        manual=manual,
+        node=node,
+        context=MappingProxyType(dict(context)),
+        last_success=last_success,
+    )
+    regular = tuple(_new_action_run(run, a, is_cleanup=False) for a in job.actions.values())
+    cleanup = job.cleanup_action
+    cleanups = (_new_action_run(run, cleanup, is_cleanup=True),) if cleanup else ()
+    return replace(run, action_runs=(*regular, *cleanups))
+
+
+def _new_action_run(run: JobRun, action: ActionConfig, *, is_cleanup: bool) -> ActionRun:
+    action_run = ActionRun(
+        job_name=run.job_name,
+        run_num=run.run_num,
+        action_name=action.name,
+        node=action.node or run.node,
+        raw_command=action.command,
+        original_command=action.command,
+        requires=() if is_cleanup else action.requires,
+        is_cleanup=is_cleanup,
+        retries_remaining=action.retries,
+        retries_delay=action.retries_delay,
+        env=MappingProxyType(dict(action.env)),
+    )
+    try:
+        command = None if is_cleanup else render_template(run, action_run, action.command)
+        triggered_by, downstreams = trigger_ids(run, action_run, action)
+    except ContextError:
+        return replace(action_run, command=RENDER_FAILED_COMMAND)
+    return replace(
+        action_run, command=command, triggered_by=triggered_by, trigger_downstreams=downstreams
+    )
+
+
+def update_commands(run: JobRun, job: JobConfig) -> JobRun:
+    """Reconfiguration (spec 5.11): action runs whose action still exists get its new
+    template as `raw_command`; `original_command` and rendered commands stay."""
+    cleanup = job.cleanup_action
+    runs = tuple(
+        _updated(a, cleanup if a.is_cleanup else job.actions.get(a.action_name))
+        for a in run.action_runs
+    )
+    return replace(run, action_runs=runs)
+
+
+def _updated(action_run: ActionRun, action: ActionConfig | None) -> ActionRun:
+    if action is None or action.name != action_run.action_name:
+        return action_run
+    return replace(action_run, raw_command=action.command)

@@ -1,0 +1,85 @@
+"""Rendering an action run's command and trigger names with its run's context (spec 4, 5.8)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from tron.config.model import ActionConfig
+from tron.context import render
+from tron.core.action_run import RENDER_FAILED_COMMAND
+from tron.core.records import ActionRun, JobRun
+from tron.core.run_state import cleanup_job_status
+from tron.errors import ContextError
+
+logger = logging.getLogger(__name__)
+
+LOCAL_HOSTNAME = "localhost"
+
+
+def action_variables(run: JobRun, action_run: ActionRun) -> dict[str, Any]:
+    """Every variable of spec 4.2 for this action run, over the run's user context."""
+    return {
+        **run.context,
+        "runid": str(run.id),
+        "name": run.job_name,
+        "namespace": run.job_name.split(".")[0],
+        "actionname": action_run.action_name,
+        "node": node_hostname(run, action_run.node),
+        "manual": "true" if run.manual else "false",
+        "cleanup_job_status": cleanup_job_status(run),
+        "last_success": run.last_success,
+    }
+
+
+def node_hostname(run: JobRun, node: str | None) -> str:
+    """`{node}`: the node's hostname from the context the engine gave, else its name.
+
+    The engine may pass `node_hostnames` (name -> hostname) and `node_hostname` (the job
+    run's node); no node at all is the built-in local node.
+    """
+    hostnames = run.context.get("node_hostnames")
+    if isinstance(hostnames, Mapping) and node in hostnames:
+        return str(hostnames[node])
+    hostname = run.context.get("node_hostname")
+    if node == run.node and hostname is not None:
+        return str(hostname)
+    return node or LOCAL_HOSTNAME
+
+
+def render_template(run: JobRun, action_run: ActionRun, template: str) -> str:
+    """Render `template` for this action run; raises ContextError."""
+    return render(template, run_time=run.run_time, variables=action_variables(run, action_run))
+
+
+def render_command(run: JobRun, action_run: ActionRun, template: str) -> str:
+    """The command to run, or Tron's failing placeholder when it cannot render (spec 4.1)."""
+    try:
+        return render_template(run, action_run, template)
+    except ContextError as exc:
+        logger.error("Failed to render command of %s: %s", action_run.id, exc)
+        return RENDER_FAILED_COMMAND
+
+
+def downstream_templates(action: ActionConfig) -> tuple[tuple[str, str], ...]:
+    """(key, value template) pairs of `trigger_downstreams`; `true` is `shortdate`."""
+    downstreams = action.trigger_downstreams
+    if downstreams is True:
+        return (("shortdate", "{shortdate}"),)
+    if isinstance(downstreams, Mapping):
+        return tuple((str(k), str(v)) for k, v in downstreams.items())
+    return ()
+
+
+def trigger_ids(
+    run: JobRun, action_run: ActionRun, action: ActionConfig
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Rendered (`triggered_by`, `trigger_downstreams`) event ids; raises ContextError."""
+    triggered_by = tuple(render_template(run, action_run, t) for t in action.triggered_by)
+    prefix = f"{run.job_name}.{action_run.action_name}"
+    downstreams = tuple(
+        f"{prefix}.{key}.{render_template(run, action_run, value)}"
+        for key, value in downstream_templates(action)
+    )
+    return triggered_by, downstreams

@@ -1,0 +1,288 @@
+"""tronfig: offline validation of the sample configs, and upload/print/delete/edit flows."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import sys
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import httpx
+import pytest
+
+from tron.cli import tronfig
+
+from .fake_tron import SAMPLES, FakeTron, capture
+
+CONFIG = SAMPLES / "config"
+SERVER = ["--server", "http://tron.test"]
+
+
+def run(tron: FakeTron, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = tronfig.main([*SERVER, *argv], transport=tron.transport)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(
+    ("file", "summary"),
+    [
+        ("demo.yaml", "OK: 1 namespace, 5 jobs"),
+        ("MASTER.yaml", "OK: 1 namespace, 1 job"),
+        # As in Tron, a fragment checked without MASTER cannot know the nodes.
+        ("broken_unknown_node.yaml", "OK: 1 namespace, 1 job"),
+    ],
+)
+def test_validate_accepts_good_files(
+    capsys: pytest.CaptureFixture[str], file: str, summary: str
+) -> None:
+    assert tronfig.main(["-V", str(CONFIG / file)]) == 0
+    assert capsys.readouterr().out == summary + "\n"
+
+
+@pytest.mark.parametrize(
+    ("file", "where"),
+    [
+        ("broken_bad_schedule.yaml", ":4: jobs.sched_job.schedule: "),
+        ("broken_requires_cycle.yaml", ": jobs.cyc_job.actions.a.requires: Circular dependency"),
+        ("broken_unicode_first_char.yaml", ":2: jobs.ünïcode_first: "),
+        ("broken_yaml_syntax.yaml", ":3: Invalid config format"),
+    ],
+)
+def test_validate_prints_problem_lines(
+    capsys: pytest.CaptureFixture[str], file: str, where: str
+) -> None:
+    assert tronfig.main(["-V", str(CONFIG / file)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(str(CONFIG / file))
+    assert where in err
+
+
+def test_validate_with_master_catches_unknown_node(capsys: pytest.CaptureFixture[str]) -> None:
+    file = str(CONFIG / "broken_unknown_node.yaml")
+    code = tronfig.main(["-V", "-n", "broken", file, "-m", str(CONFIG / "MASTER.yaml")])
+    assert code == 1
+    assert "no_such_node" in capsys.readouterr().err
+
+
+def test_validate_dir(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    for name in ("MASTER.yaml", "demo.yaml"):
+        shutil.copy(CONFIG / name, tmp_path / name)
+    assert tronfig.main(["-D", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == "OK: 2 namespaces, 6 jobs\n"
+
+
+def test_validate_dir_with_a_broken_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    shutil.copy(CONFIG / "MASTER.yaml", tmp_path / "MASTER.yaml")
+    shutil.copy(CONFIG / "broken_unknown_node.yaml", tmp_path / "broken.yaml")
+    assert tronfig.main(["-D", str(tmp_path)]) == 1
+    assert "broken.yaml:" in capsys.readouterr().err
+
+
+def test_validate_stdin(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO((CONFIG / "demo.yaml").read_text()))
+    assert tronfig.main(["-V", "-n", "demo", "-"]) == 0
+    assert capsys.readouterr().out == "OK: 1 namespace, 5 jobs\n"
+
+
+class ConfigServer:
+    """`/api/config`: GET answers text and hash; POST is recorded and answered by `answer`."""
+
+    def __init__(self, tron: FakeTron, answer: httpx.Response | None = None) -> None:
+        self.answer = answer or httpx.Response(200, json={"status": "Active"})
+        self.posted: list[dict[str, str]] = []
+        tron.routes["/api/config"] = lambda _r: httpx.Response(
+            200, json={"config": "jobs:\n", "hash": "abc123"}
+        )
+        tron.posts["/api/config"] = self.post
+
+    def post(self, request: httpx.Request) -> httpx.Response:
+        self.posted.append(dict(parse_qsl(request.content.decode(), keep_blank_values=True)))
+        return self.answer
+
+
+def test_upload_sends_text_name_and_fresh_hash(
+    tron: FakeTron, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = ConfigServer(tron)
+    code, out, err = run(tron, capsys, "-n", "extra", str(CONFIG / "extra_v2.yaml"))
+    assert (code, out) == (0, "")
+    assert err == capture("tronfig_upload_changed_namespace_extra_v2.txt").text + "\n"
+    assert server.posted == [
+        {
+            "name": "extra",
+            "config": (CONFIG / "extra_v2.yaml").read_text(),
+            "hash": "abc123",
+            "check": "0",
+        }
+    ]
+
+
+def test_namespace_defaults_to_file_name(
+    tron: FakeTron, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = ConfigServer(tron)
+    run(tron, capsys, "-C", str(CONFIG / "extra_v1.yaml"))
+    assert server.posted[0]["name"] == "extra_v1"
+    assert server.posted[0]["check"] == "1"
+
+
+def test_stdin_upload_goes_to_master(
+    tron: FakeTron, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = ConfigServer(tron)
+    monkeypatch.setattr(sys, "stdin", io.StringIO((CONFIG / "MASTER.yaml").read_text()))
+    code, _, _ = run(tron, capsys, "-")
+    assert code == 0
+    assert server.posted[0]["name"] == "MASTER"
+
+
+def test_local_problems_stop_the_upload(tron: FakeTron, capsys: pytest.CaptureFixture[str]) -> None:
+    server = ConfigServer(tron)
+    code, _, err = run(tron, capsys, "-n", "broken", str(CONFIG / "broken_requires_cycle.yaml"))
+    assert code == 1
+    assert "Circular dependency" in err
+    assert server.posted == []
+
+
+def test_server_rejection_prints_each_problem(
+    tron: FakeTron, capsys: pytest.CaptureFixture[str]
+) -> None:
+    problems = [
+        {
+            "file": "broken.yaml",
+            "line": 5,
+            "key_path": "jobs.bad_job.node",
+            "message": "Unknown node name no_such_node",
+        },
+        {"file": "broken.yaml", "line": 9, "key_path": "jobs.other.node", "message": "Also bad"},
+    ]
+    body = {"status": "Active", "error": "Unknown node", "problems": problems}
+    ConfigServer(tron, httpx.Response(500, json=body))
+    code, out, err = run(tron, capsys, "-n", "broken", str(CONFIG / "broken_unknown_node.yaml"))
+    assert (code, out) == (1, "")
+    assert err == (
+        "broken.yaml:5: jobs.bad_job.node: Unknown node name no_such_node\n"
+        "broken.yaml:9: jobs.other.node: Also bad\n"
+    )
+
+
+def test_server_rejection_without_problems_prints_error(
+    tron: FakeTron, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = {"status": "Active", "error": "Configuration has changed. Please try again."}
+    ConfigServer(tron, httpx.Response(500, json=body))
+    code, _, err = run(tron, capsys, "-n", "extra", str(CONFIG / "extra_v1.yaml"))
+    assert (code, err) == (1, "Configuration has changed. Please try again.\n")
+
+
+def test_missing_file_is_one_line(tron: FakeTron, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(tron, capsys, "/no/such/file.yaml")
+    assert code == 1
+    assert err.startswith("Error: cannot read /no/such/file.yaml")
+
+
+def test_print_writes_raw_config(tron: FakeTron, capsys: pytest.CaptureFixture[str]) -> None:
+    tron.routes["/api/config"] = {"config": "jobs:\n  a: 1", "hash": "x"}
+    code, out, _ = run(tron, capsys, "-p", "extra")
+    assert (code, out) == (0, "jobs:\n  a: 1")
+    assert tron.requests[-1].url.params["name"] == "extra"
+
+
+def test_delete_after_confirmation(
+    tron: FakeTron, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = ConfigServer(tron)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))
+    code, out, err = run(tron, capsys, "-d", "extra")
+    assert code == 0
+    assert out + err == capture("tronfig_delete_extra.txt").text + "\n"
+    assert server.posted == [{"name": "extra", "config": "", "hash": "abc123", "check": "0"}]
+
+
+def test_delete_declined_sends_nothing(
+    tron: FakeTron, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = ConfigServer(tron)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("n\n"))
+    assert run(tron, capsys, "-d", "extra")[0] == 0
+    assert server.posted == []
+
+
+def test_delete_master_is_refused(tron: FakeTron, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(tron, capsys, "-d", "MASTER")
+    assert code == 1
+    assert "Deleting MASTER namespace is not allowed" in err
+
+
+def test_delete_failure(
+    tron: FakeTron, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ConfigServer(tron, httpx.Response(500, json={"error": "boom"}))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))
+    code, _, err = run(tron, capsys, "-d", "extra")
+    assert code == 1
+    assert err.endswith("boom\ntronfig deletion failed\n")
+
+
+def write_editor(tmp_path: Path, replacement: Path) -> str:
+    """An $EDITOR that replaces the file with `replacement`'s text."""
+    script = tmp_path / "editor.py"
+    script.write_text(f"import shutil, sys\nshutil.copy({str(replacement)!r}, sys.argv[1])\n")
+    return f"{sys.executable} {script}"
+
+
+def test_edit_shows_diff_and_applies(
+    tron: FakeTron,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    server = ConfigServer(tron)
+    tron.routes["/api/config"] = {"config": (CONFIG / "extra_v1.yaml").read_text(), "hash": "h1"}
+    monkeypatch.setenv("EDITOR", write_editor(tmp_path, CONFIG / "extra_v2.yaml"))
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))
+    code, out, _ = run(tron, capsys, "--edit", "extra")
+    assert code == 0
+    assert "~ extra.added_job (schedule" in out
+    assert server.posted[0]["hash"] == "h1"
+    assert server.posted[0]["config"] == (CONFIG / "extra_v2.yaml").read_text()
+
+
+def test_edit_with_problems_offers_to_edit_again(
+    tron: FakeTron,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    server = ConfigServer(tron)
+    tron.routes["/api/config"] = {"config": (CONFIG / "extra_v1.yaml").read_text(), "hash": "h1"}
+    monkeypatch.setenv("EDITOR", write_editor(tmp_path, CONFIG / "broken_requires_cycle.yaml"))
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("n\n"))
+    code, out, err = run(tron, capsys, "--edit", "extra")
+    assert code == 1
+    assert "Circular dependency" in err
+    assert "Edit again? (y/n): " in out
+    assert server.posted == []
+
+
+def test_edit_without_change_does_nothing(
+    tron: FakeTron,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    server = ConfigServer(tron)
+    tron.routes["/api/config"] = {"config": (CONFIG / "extra_v1.yaml").read_text(), "hash": "h1"}
+    monkeypatch.setenv("EDITOR", write_editor(tmp_path, CONFIG / "extra_v1.yaml"))
+    monkeypatch.delenv("VISUAL", raising=False)
+    code, out, _ = run(tron, capsys, "--edit", "extra")
+    assert (code, out) == (0, "No changes.\n")
+    assert server.posted == []

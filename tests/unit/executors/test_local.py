@@ -1,0 +1,136 @@
+"""LocalExecutor behaviour beyond the shared contract: failures to start and lost supervisors."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tron.errors import NodeError
+from tron.executors import load_executor_class
+from tron.executors.base import ActionSpec, ExitStatus, Handle
+from tron.executors.local import LocalExecutor
+from tron.executors.supervisor import VANISHED, read_records
+
+
+@pytest.fixture(params=[True, False], ids=["pidfd", "polling"])
+async def executor(request: pytest.FixtureRequest) -> AsyncIterator[LocalExecutor]:
+    built = LocalExecutor(use_pidfd=request.param, poll_interval=0.01)
+    yield built
+    await built.close()
+
+
+def spec(directory: Path, command: str) -> ActionSpec:
+    return ActionSpec(
+        action_run_id="ns.job.1.act", attempt=0, command=command, output_dir=directory
+    )
+
+
+def kill_quietly(pid: int, *, group: bool = False) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        (os.killpg if group else os.kill)(pid, signal.SIGKILL)
+
+
+def is_running(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(b")", 1)[-1].split()[0] not in (b"Z", b"X")
+
+
+async def until_gone(pid: int) -> None:
+    deadline = time.monotonic() + 5
+    while is_running(pid):
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.01)
+
+
+def test_backend_table_loads_local_executor() -> None:
+    assert load_executor_class("local") is LocalExecutor
+    with pytest.raises(KeyError):
+        load_executor_class("carrier-pigeon")
+
+
+async def test_wait_reports_vanished_when_supervisor_and_command_die(
+    executor: LocalExecutor, tmp_path: Path
+) -> None:
+    handle = await executor.start(spec(tmp_path, "sleep 30"))
+    waiting = asyncio.ensure_future(executor.wait(handle))
+    assert handle.pid is not None
+    supervisor = read_records(tmp_path).supervisor_pid
+    assert supervisor is not None
+    kill_quietly(supervisor)
+    await until_gone(supervisor)
+    assert not waiting.done()  # the command still runs
+    kill_quietly(handle.pid, group=True)
+    status = await asyncio.wait_for(waiting, 5)
+    assert status == ExitStatus(exit_code=None, reason=VANISHED)
+
+
+async def test_reattach_without_records_reports_vanished(
+    executor: LocalExecutor, tmp_path: Path
+) -> None:
+    handle = Handle(action_run_id="ns.job.1.act", attempt=0, node=None, output_dir=str(tmp_path))
+    reattached = await executor.reattach(handle)
+    assert reattached.pid is None
+    assert await executor.wait(reattached) == ExitStatus(exit_code=None, reason=VANISHED)
+    await executor.signal(reattached, signal.SIGTERM)  # nothing to signal, no error
+
+
+async def test_close_cancels_pending_waits_and_leaves_action_running(
+    executor: LocalExecutor, tmp_path: Path
+) -> None:
+    handle = await executor.start(spec(tmp_path, "sleep 0.3; exit 2"))
+    waiting = asyncio.ensure_future(executor.wait(handle))
+    await asyncio.sleep(0.05)
+    await executor.close()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    fresh = LocalExecutor()
+    try:
+        assert await asyncio.wait_for(fresh.wait(handle), 5) == ExitStatus(exit_code=2)
+    finally:
+        await fresh.close()
+
+
+async def test_start_raises_node_error_when_shell_is_missing(tmp_path: Path) -> None:
+    executor = LocalExecutor(shell=str(tmp_path / "no-shell"))
+    with pytest.raises(NodeError, match="cannot start the supervisor"):
+        await executor.start(spec(tmp_path / "a", "true"))
+
+
+async def test_start_raises_node_error_when_directory_cannot_exist(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(NodeError, match="cannot prepare"):
+        await LocalExecutor().start(spec(tmp_path / "file" / "a", "true"))
+
+
+async def test_start_raises_node_error_when_supervisor_says_nothing(tmp_path: Path) -> None:
+    silent = tmp_path / "silent.sh"
+    silent.write_text("exit 0\n")
+    with pytest.raises(NodeError, match="did not start"):
+        await LocalExecutor(wrapper=silent).start(spec(tmp_path / "a", "true"))
+
+
+async def test_start_raises_node_error_on_timeout(tmp_path: Path) -> None:
+    stuck = tmp_path / "stuck.sh"
+    stuck.write_text("sleep 5\n")
+    executor = LocalExecutor(wrapper=stuck, start_timeout=0.2)
+    with pytest.raises(NodeError, match="did not start within"):
+        await executor.start(spec(tmp_path / "a", "true"))
+
+
+async def test_restart_in_same_directory_forgets_old_exit(
+    executor: LocalExecutor, tmp_path: Path
+) -> None:
+    first = await executor.start(spec(tmp_path, "exit 1"))
+    assert (await executor.wait(first)).exit_code == 1
+    second = await executor.start(spec(tmp_path, "sleep 0.1; exit 0"))
+    assert (await executor.wait(second)).exit_code == 0
