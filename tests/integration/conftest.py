@@ -94,7 +94,14 @@ class Harness:
         seen: dict[str, Any] = {}
 
         async def check() -> bool:
-            seen.update(await self.job_run(run_id, include_action_runs=1))
+            assert self.client is not None
+            job, run = run_id.rsplit(".", 1)
+            response = await self.client.get(
+                f"/api/jobs/{job}/{run}", params={"include_action_runs": 1}
+            )
+            if response.status_code == 404:  # not created yet
+                return False
+            seen.update(response.json())
             return seen["state"] in states
 
         await wait_until(check, limit)

@@ -249,16 +249,30 @@ class Dispatcher:
         task.add_done_callback(self._watchers.discard)
 
     async def _watch(self, run: JobRun, action_name: str, handle: Handle) -> None:
+        while True:
+            status = await self._wait(handle)
+            if status.final:
+                await self.on_exit(run, action_name, status)
+                return
+            # Lost sight of it, but it may still run: unknown now, settled when seen again.
+            logger.warning("%s is unknown for now: %s", handle.action_run_id, status.reason)
+            await self.update(
+                run,
+                lambda r: jr.action_exited(
+                    r, action_name, exit_status=None, now=self.clock.now(), reason=status.reason
+                ),
+            )
+
+    async def _wait(self, handle: Handle) -> ExitStatus:
         try:
-            status = await self.nodes.executor(handle.node).wait(handle)
+            return await self.nodes.executor(handle.node).wait(handle)
         except NodeError as exc:
-            status = ExitStatus(exit_code=None, reason=str(exc))
+            return ExitStatus(exit_code=None, reason=str(exc))
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             logger.exception("watching %s failed", handle.action_run_id)
-            status = ExitStatus(exit_code=None, reason=f"watch failed: {exc}")
-        await self.on_exit(run, action_name, status)
+            return ExitStatus(exit_code=None, reason=f"watch failed: {exc}")
 
     async def on_exit(self, run: JobRun, action_name: str, status: ExitStatus) -> None:
         action_run = self.registry.get_action_run(self.registry.current(run), action_name)

@@ -72,11 +72,15 @@ class ExitStatus:
     """How an attempt ended. `exit_code` is None when it cannot be known (record lost).
 
     A process killed by signal N reports exit_code 128+N as a shell would, and `signal` N.
+    `final` is False when the executor lost sight of a process that may still run (a node
+    that stays unreachable): the engine records the action run as `unknown` and calls
+    `wait` again, so a later reconnect can still settle it with its real exit status.
     """
 
     exit_code: int | None
     signal: int | None = None
     reason: str | None = None
+    final: bool = True
 
 
 class Executor(Protocol):
