@@ -17,6 +17,7 @@ import pytest
 from tron.api.app import create_app
 from tron.engine.clock import ManualClock
 from tron.engine.daemon import Daemon, DaemonSettings
+from tron.store.base import Store
 
 START = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -57,11 +58,11 @@ class Harness:
         self.client: httpx.AsyncClient | None = None
 
     @asynccontextmanager
-    async def running(self) -> AsyncIterator[Harness]:
+    async def running(self, store: Store | None = None) -> AsyncIterator[Harness]:
         settings = DaemonSettings(
             working_dir=self.working_dir, config_path=self.config_dir, default_time_zone="UTC"
         )
-        async with Daemon(settings, clock=self.clock) as daemon:
+        async with Daemon(settings, clock=self.clock, store=store) as daemon:
             self.daemon = daemon
             transport = httpx.ASGITransport(app=create_app(daemon))
             async with httpx.AsyncClient(transport=transport, base_url="http://tron") as client:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.integration.conftest import Harness, write_config
+from tests.integration.conftest import Harness, wait_until, write_config
 from tron.engine.daemon import DaemonLockedError
 
 DAG = """
@@ -118,8 +118,12 @@ async def test_scheduled_run_fires_at_its_time_and_next_is_scheduled(harness: Ha
         beat = await h.action("MASTER.every_minute.0.beat", include_stdout=1)
         assert beat["stdout"] == ["beat 2026-03-01T12:01"]
         assert run["run_time"] == "2026-03-01 12:01:00"
-        job = await h.get("/api/jobs/MASTER.every_minute")
-        assert job["next_run"] == "2026-03-01 12:02:00"
+
+        async def next_run() -> bool:
+            job = await h.get("/api/jobs/MASTER.every_minute")
+            return bool(job["next_run"] == "2026-03-01 12:02:00")
+
+        await wait_until(next_run)
 
 
 async def test_disable_cancels_the_pending_run_and_enable_reschedules(harness: Harness) -> None:

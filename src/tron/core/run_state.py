@@ -24,6 +24,8 @@ from tron.core.states import COMPLETE_STATES, ActionRunState
 from tron.errors import NotFoundError
 
 _S = ActionRunState
+# States that, shared by every action run, are the job run's state as they are.
+_UNIFORM = frozenset({_S.SCHEDULED, _S.QUEUED, _S.RUNNING, _S.STARTING})
 
 
 def get_action_run(run: JobRun, action_name: str) -> ActionRun:
@@ -125,6 +127,13 @@ def job_run_state(run: JobRun) -> ActionRunState:
     states = {a.state for a in run.action_runs}
     if not run.action_runs:
         return _S.UNKNOWN
+    if len(states) == 1:
+        # One shared state decides it (the common case, and cheap: no graph walk).
+        only = next(iter(states))
+        if only in COMPLETE_STATES:
+            return _S.SUCCEEDED
+        if only in _UNIFORM:
+            return only
     if _is_succeeded(run):
         return _S.SUCCEEDED
     if _is_cancelled(run):

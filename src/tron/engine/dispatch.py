@@ -30,12 +30,16 @@ from tron.engine.nodes import NodeExecutors
 from tron.engine.persist import commit_run
 from tron.engine.registry import Registry
 from tron.engine.timers import Timers
-from tron.errors import NodeError
+from tron.errors import NodeError, StoreError
 from tron.executors.base import EXIT_NODE_ERROR, ActionSpec, ExitStatus, Handle
 from tron.store.base import Store
 
 logger = logging.getLogger(__name__)
 
+# Launches in flight at once; more would only queue in the kernel and the node's sshd.
+MAX_CONCURRENT_LAUNCHES = 64
+
+RunChange = Callable[[JobRun], tuple[JobRun, Sequence[Effect]]]
 RunDoneCallback = Callable[[JobRun], Awaitable[None]]
 
 
@@ -84,13 +88,20 @@ class Dispatcher:
         self._watchers: set[asyncio.Task[None]] = set()
         self._published: set[str] = set()
         self._rng = random.Random()
+        self._launch_gate = asyncio.Semaphore(MAX_CONCURRENT_LAUNCHES)
 
     # -- persistence ---------------------------------------------------------------------
 
     async def commit(self, old: JobRun, new: JobRun) -> JobRun:
         """Record `new` in memory and durably; announce what changed."""
         self.registry.put_run(new)
-        await commit_run(self.store, old, new)
+        try:
+            await commit_run(self.store, old, new)
+        except BaseException:
+            # Memory must never run ahead of disk: forget the change, the caller retries.
+            if self.registry.current(new) is new:
+                self.registry.put_run(old)
+            raise
         self._announce(old, new)
         return new
 
@@ -105,9 +116,7 @@ class Dispatcher:
         if old_state != new_state or old is new:
             self.events.publish("job_run", id=str(new.id), state=new_state.value)
 
-    async def update(
-        self, run: JobRun, change: Callable[[JobRun], tuple[JobRun, Sequence[Effect]]]
-    ) -> JobRun:
+    async def update(self, run: JobRun, change: RunChange) -> JobRun:
         """Apply a core decision to the newest version of `run`, persist it, then act on it."""
         current = self.registry.current(run)
         new, effects = change(current)
@@ -122,10 +131,13 @@ class Dispatcher:
         return self._published
 
     async def apply(self, run: JobRun, effects: Iterable[Effect]) -> None:
+        effects = list(effects)
+        starts = [e.action_name for e in effects if isinstance(e, StartAction)]
+        if starts:
+            # Independent actions launch side by side, as many at once as the gate allows.
+            await asyncio.gather(*(self._gated_start(run, name) for name in starts))
         for effect in effects:
-            if isinstance(effect, StartAction):
-                await self.start_action(run, effect.action_name)
-            elif isinstance(effect, ScheduleRetry):
+            if isinstance(effect, ScheduleRetry):
                 self._schedule_retry(run, effect.action_name, effect.at)
             elif isinstance(effect, KillAction):
                 await self.signal_action(run, effect.action_name, effect.signal)
@@ -188,6 +200,10 @@ class Dispatcher:
         )
 
     # -- starting and watching -----------------------------------------------------------
+
+    async def _gated_start(self, run: JobRun, action_name: str) -> None:
+        async with self._launch_gate:
+            await self.start_action(run, action_name)
 
     def _node_for(self, run: JobRun, action_run: ActionRun) -> str | None:
         job = self.registry.jobs.get(run.job_name)
@@ -252,16 +268,45 @@ class Dispatcher:
         while True:
             status = await self._wait(handle)
             if status.final:
-                await self.on_exit(run, action_name, status)
+                await self._record_exit(run, action_name, status)
                 return
             # Lost sight of it, but it may still run: unknown now, settled when seen again.
             logger.warning("%s is unknown for now: %s", handle.action_run_id, status.reason)
-            await self.update(
-                run,
-                lambda r: jr.action_exited(
-                    r, action_name, exit_status=None, now=self.clock.now(), reason=status.reason
-                ),
+            await self.update(run, self._lost_sight(action_name, status.reason))
+
+    def _lost_sight(self, action_name: str, reason: str | None) -> RunChange:
+        def change(run: JobRun) -> tuple[JobRun, Sequence[Effect]]:
+            return jr.action_exited(
+                run, action_name, exit_status=None, now=self.clock.now(), reason=reason
             )
+
+        return change
+
+    async def _record_exit(self, run: JobRun, action_name: str, status: ExitStatus) -> None:
+        """Record an exit, retrying while the store cannot write (full disk, locked file)."""
+        delay = 0.5
+        while True:
+            try:
+                if self.registry.get_action_run(
+                    self.registry.current(run), action_name
+                ).state.is_active:
+                    await self.on_exit(run, action_name, status)
+                else:
+                    # The exit is on disk; what followed from it may not be: do it again.
+                    await self.update(
+                        run, lambda r: jr.settle(r, now=self.clock.now(), published=self.published)
+                    )
+                return
+            except StoreError as exc:
+                logger.error(
+                    "cannot record the end of %s.%s (retrying in %.0fs): %s",
+                    run.id,
+                    action_name,
+                    delay,
+                    exc,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
 
     async def _wait(self, handle: Handle) -> ExitStatus:
         try:
@@ -276,9 +321,7 @@ class Dispatcher:
 
     async def on_exit(self, run: JobRun, action_name: str, status: ExitStatus) -> None:
         action_run = self.registry.get_action_run(self.registry.current(run), action_name)
-        self.handles.pop(str(action_run.id), None)
         reason = action_run.reason or status.reason
-        await self.store.save_handle(str(action_run.id), None)
         outcome = "success" if status.exit_code == 0 else "fail"
         if status.exit_code is None:
             outcome = "fail_unknown"
@@ -295,6 +338,8 @@ class Dispatcher:
                 r, action_name, exit_status=status.exit_code, now=self.clock.now(), reason=reason
             ),
         )
+        self.handles.pop(str(action_run.id), None)
+        await self.store.save_handle(str(action_run.id), None)
 
     def _unknown_node(self, action_run: ActionRun) -> bool:
         try:

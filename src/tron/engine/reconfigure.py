@@ -47,6 +47,7 @@ async def _update_job(scheduler: Scheduler, job: JobRuntime, old: Config, new: C
     previous = old.jobs[job.name]
     config = new.jobs[job.name]
     job.config = config
+    job.touch()
     dispatcher = scheduler.dispatcher
     pending_times = []
     for run in sorted(job.runs.values(), key=lambda r: r.run_num):
@@ -65,6 +66,7 @@ async def _update_job(scheduler: Scheduler, job: JobRuntime, old: Config, new: C
             dispatcher.timers.cancel(("run", run.job_name, run.run_num))
             await dispatcher.store.delete_job_run(run.job_name, run.run_num)
             del job.runs[run.run_num]
+            job.touch()
             continue
         updated = jr.update_commands(run, config)
         if updated != run:

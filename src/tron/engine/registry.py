@@ -17,6 +17,11 @@ class JobRuntime:
     enabled: bool
     runs: dict[int, JobRun] = field(default_factory=dict)
     next_run_num: int = 0
+    # Bumped on every change the API can show, so it may cache what it renders per job.
+    version: int = 0
+
+    def touch(self) -> None:
+        self.version += 1
 
     @property
     def name(self) -> str:
@@ -88,6 +93,7 @@ class Registry:
         job = self.jobs.get(run.job_name)
         if job is not None:
             job.runs[run.run_num] = run
+            job.touch()
 
     def current(self, run: JobRun) -> JobRun:
         """The newest version of `run` (it may have changed while we awaited)."""

@@ -80,6 +80,7 @@ class Scheduler:
             logger.info("slot %s of %s already taken; not creating it again", slot, job.name)
             return None
         job.runs[run.run_num] = run
+        job.touch()
         self.dispatcher.metrics.job_runs_created.inc()
         self.dispatcher.events.publish("job_run", id=str(run.id), state=jr.job_run_state(run).value)
         await self.prune(job)
@@ -267,6 +268,7 @@ class Scheduler:
 
     async def disable(self, job: JobRuntime) -> None:
         job.enabled = False
+        job.touch()
         await self.dispatcher.store.set_job_enabled(job.name, False)
         for run in list(job.runs.values()):
             if jr.job_run_state(run) in _PENDING and run.start_time is None:
@@ -279,6 +281,7 @@ class Scheduler:
         if job.enabled:
             return
         job.enabled = True
+        job.touch()
         await self.dispatcher.store.set_job_enabled(job.name, True)
         # Tron skips the intervals missed while disabled: schedule from now.
         now = self.clock.now()
@@ -305,6 +308,7 @@ class Scheduler:
                 continue
             await self.dispatcher.store.delete_job_run(run.job_name, run.run_num)
             del job.runs[run.run_num]
+            job.touch()
             self._remove_output(run)
             excess -= 1
 

@@ -8,13 +8,14 @@ import itertools
 import logging
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tron.engine.clock import Clock
 
 logger = logging.getLogger(__name__)
 
 TimerCallback = Callable[[], Awaitable[None]]
+_RETRY_DELAY = timedelta(seconds=5)
 
 
 @dataclass(order=True)
@@ -89,7 +90,13 @@ class Timers:
         try:
             await entry.callback()
         except Exception:
-            logger.exception("timer %s failed", entry.key)
+            # A failed callback (say, the store could not write) is tried again later, unless
+            # something set the same timer again meanwhile.
+            logger.exception(
+                "timer %s failed; retrying in %.0fs", entry.key, _RETRY_DELAY.total_seconds()
+            )
+            if entry.key not in self._by_key:
+                self.set(entry.key, self._clock.now() + _RETRY_DELAY, entry.callback)
 
     async def drain(self) -> None:
         """Wait for callbacks already fired (used at shutdown and by tests)."""

@@ -1,0 +1,203 @@
+"""Daemon benchmarks (issue 4): launch throughput, lateness under load, scale with many jobs.
+
+    python bench/daemon.py launch   [--actions 2000] [--concurrency 64]
+    python bench/daemon.py lateness [--jobs 1000]
+    python bench/daemon.py scale    [--jobs 10000] [--idle 60]
+
+Each prints its figures; ratios are against a baseline measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tron.api.app import create_app  # noqa: E402
+from tron.core import job_run as jr  # noqa: E402
+from tron.engine.clock import ManualClock, SystemClock  # noqa: E402
+from tron.engine.daemon import Daemon, DaemonSettings  # noqa: E402
+
+
+def _settings(root: Path) -> DaemonSettings:
+    return DaemonSettings(
+        working_dir=root / "work", config_path=root / "config", default_time_zone="UTC"
+    )
+
+
+def _write(root: Path, text: str) -> None:
+    (root / "config").mkdir(parents=True, exist_ok=True)
+    (root / "config" / "MASTER.yaml").write_text(text)
+
+
+async def _raw_rate(count: int, concurrency: int) -> float:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one() -> None:
+        async with gate:
+            proc = await asyncio.create_subprocess_exec("sh", "-c", "true")
+            await proc.wait()
+
+    began = time.perf_counter()
+    await asyncio.gather(*(one() for _ in range(count)))
+    return count / (time.perf_counter() - began)
+
+
+async def _daemon_rate(root: Path, count: int) -> float:
+    actions = "\n".join(f'      a{i}: {{command: "true"}}' for i in range(count))
+    _write(
+        root,
+        f'jobs:\n  many:\n    node: localhost\n    schedule: "cron 0 4 * * *"\n'
+        f"    actions:\n{actions}\n",
+    )
+    async with Daemon(_settings(root), clock=SystemClock()) as daemon:
+        began = time.perf_counter()
+        await daemon.commands.job("MASTER.many", "start")
+        job = daemon.registry.get_job("MASTER.many")
+        while True:
+            run = job.runs[1]
+            if jr.is_finished(run):
+                break
+            await asyncio.sleep(0.01)
+        took = time.perf_counter() - began
+        assert jr.job_run_state(run).value == "succeeded", jr.job_run_state(run)
+        stored = await daemon.store.load_job_runs("MASTER.many")
+        recorded = [a for r in stored if r.run_num == 1 for a in r.action_runs]
+        assert all(a.exit_status == 0 for a in recorded) and len(recorded) == count
+    return count / took
+
+
+async def launch(args: argparse.Namespace) -> None:
+    raws, ours = [], []
+    for _ in range(args.repeat):
+        raws.append(await _raw_rate(args.actions, args.concurrency))
+        with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+            ours.append(await _daemon_rate(Path(tmp), args.actions))
+    raw, mine = statistics.median(raws), statistics.median(ours)
+    print(f"launch: {args.actions} trivial actions, medians of {args.repeat}")
+    print(f"  raw sh -c true from asyncio (concurrency {args.concurrency}): {raw:8.0f} /s")
+    print(f"  trond start+supervise+record (SQLite, fsync):      {mine:8.0f} /s")
+    print(f"  ratio: {mine / raw:.2f} (goal >= 0.5)")
+
+
+async def lateness(args: argparse.Namespace) -> None:
+    jobs = "\n".join(
+        f'  j{i}:\n    node: localhost\n    schedule: "cron * * * * *"\n'
+        f'    actions:\n      a: {{command: "true"}}'
+        for i in range(args.jobs)
+    )
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        root = Path(tmp)
+        _write(root, f"jobs:\n{jobs}\n")
+        start = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
+        clock = ManualClock(start - timedelta(seconds=1))
+        async with Daemon(_settings(root), clock=clock) as daemon:
+            fire_wall = time.perf_counter()
+            await clock.set(start)
+            # ManualClock stands still at the due second, so lateness is measured in wall time
+            # from the moment the second arrived to each action run's launch being recorded.
+            started: dict[str, float] = {}
+            while len(started) < args.jobs:
+                for name, job in daemon.registry.jobs.items():
+                    run = job.runs.get(0)
+                    if (
+                        name not in started
+                        and run
+                        and run.start_time is not None
+                        and all(a.attempts for a in run.action_runs)
+                    ):
+                        started[name] = time.perf_counter() - fire_wall
+                await asyncio.sleep(0.002)
+            await daemon.timers.drain()
+    delays = sorted(started.values())
+    p50 = delays[len(delays) // 2] * 1000
+    p99 = delays[int(len(delays) * 0.99) - 1] * 1000
+    print(f"lateness: {args.jobs} jobs due in the same second (one action each)")
+    print(
+        f"  started - scheduled: p50 {p50:.0f} ms, p99 {p99:.0f} ms, max {delays[-1] * 1000:.0f} ms"
+    )
+    print(f"  per job at that load: {delays[-1] / args.jobs * 1000:.2f} ms (goal p99 < 20 ms/job)")
+
+
+def _rss_mb() -> float:
+    with open(f"/proc/{os.getpid()}/status") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def scale(args: argparse.Namespace) -> None:
+    jobs = "\n".join(
+        f'  job_{i}:\n    node: localhost\n    schedule: "cron {i % 60} {i % 24} * * *"\n'
+        f'    actions:\n      extract: {{command: "echo {{shortdate}}"}}\n'
+        f'      load: {{command: "echo load", requires: [extract]}}'
+        for i in range(args.jobs)
+    )
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        root = Path(tmp)
+        _write(root, f"jobs:\n{jobs}\n")
+        for label in ("first start (empty store)", "restart (store holds runs)"):
+            began = time.perf_counter()
+            async with Daemon(_settings(root)) as daemon:
+                took = time.perf_counter() - began
+                print(
+                    f"scale: {args.jobs} jobs, {label}: start-up {took:.2f} s, "
+                    f"RSS {_rss_mb():.0f} MB"
+                )
+                if label.startswith("restart"):
+                    await _idle_and_api(daemon, args)
+
+
+async def _idle_and_api(daemon: Daemon, args: argparse.Namespace) -> None:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu0, wall0 = usage.ru_utime + usage.ru_stime, time.perf_counter()
+    await asyncio.sleep(args.idle)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime - cpu0
+    print(f"  idle CPU over {args.idle:.0f} s: {cpu / (time.perf_counter() - wall0) * 100:.2f} %")
+    transport = httpx.ASGITransport(app=create_app(daemon))
+    async with httpx.AsyncClient(transport=transport, base_url="http://tron") as client:
+        times = []
+        for _ in range(args.requests):
+            began = time.perf_counter()
+            response = await client.get("/api/jobs")
+            times.append(time.perf_counter() - began)
+            assert response.status_code == 200
+        times.sort()
+        print(
+            f"  GET /api/jobs ({len(response.content) / 1e6:.1f} MB): "
+            f"p50 {times[len(times) // 2] * 1000:.0f} ms, "
+            f"p99 {times[int(len(times) * 0.99) - 1] * 1000:.0f} ms over {len(times)} requests"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("bench", choices=["launch", "lateness", "scale"])
+    parser.add_argument("--actions", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=None)
+    parser.add_argument("--idle", type=float, default=60.0)
+    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--dir", default=None, help="where temporary state goes")
+    args = parser.parse_args()
+    if args.jobs is None:
+        args.jobs = 1000 if args.bench == "lateness" else 10_000
+    asyncio.run({"launch": launch, "lateness": lateness, "scale": scale}[args.bench](args))
+
+
+if __name__ == "__main__":
+    main()

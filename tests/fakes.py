@@ -1,0 +1,33 @@
+"""Real implementations with a seam for faults: a store that fails on command."""
+
+from __future__ import annotations
+
+from tron.core.records import ActionRun, JobRun
+from tron.errors import StoreError
+from tron.store.memory import MemoryStore
+
+
+class FlakyStore(MemoryStore):
+    """A MemoryStore whose next writes fail, as a full disk or a locked database would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failures_left = 0
+        self.failed = 0
+
+    def fail_next(self, count: int) -> None:
+        self.failures_left = count
+
+    def _maybe_fail(self) -> None:
+        if self.failures_left > 0:
+            self.failures_left -= 1
+            self.failed += 1
+            raise StoreError("database or disk is full")
+
+    async def save_action_run(self, action_run: ActionRun, *, reason: str | None = None) -> None:
+        self._maybe_fail()
+        await super().save_action_run(action_run, reason=reason)
+
+    async def create_job_run(self, job_run: JobRun, *, slot: str | None = None) -> bool:
+        self._maybe_fail()
+        return await super().create_job_run(job_run, slot=slot)
