@@ -24,10 +24,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tron.api.app import create_app  # noqa: E402
-from tron.core import job_run as jr  # noqa: E402
-from tron.engine.clock import ManualClock, SystemClock  # noqa: E402
-from tron.engine.daemon import Daemon, DaemonSettings  # noqa: E402
+from tron.api.app import create_app
+from tron.core import job_run as jr
+from tron.engine.clock import ManualClock, SystemClock
+from tron.engine.daemon import Daemon, DaemonSettings
 
 
 def _settings(root: Path) -> DaemonSettings:
@@ -74,7 +74,8 @@ async def _daemon_rate(root: Path, count: int) -> float:
         assert jr.job_run_state(run).value == "succeeded", jr.job_run_state(run)
         stored = await daemon.store.load_job_runs("MASTER.many")
         recorded = [a for r in stored if r.run_num == 1 for a in r.action_runs]
-        assert all(a.exit_status == 0 for a in recorded) and len(recorded) == count
+        assert len(recorded) == count
+        assert all(a.exit_status == 0 for a in recorded)
     return count / took
 
 

@@ -127,13 +127,9 @@ def job_run_state(run: JobRun) -> ActionRunState:
     states = {a.state for a in run.action_runs}
     if not run.action_runs:
         return _S.UNKNOWN
-    if len(states) == 1:
-        # One shared state decides it (the common case, and cheap: no graph walk).
-        only = next(iter(states))
-        if only in COMPLETE_STATES:
-            return _S.SUCCEEDED
-        if only in _UNIFORM:
-            return only
+    uniform = _uniform_state(states)
+    if uniform is not None:
+        return uniform
     if _is_succeeded(run):
         return _S.SUCCEEDED
     if _is_cancelled(run):
@@ -149,6 +145,16 @@ def job_run_state(run: JobRun) -> ActionRunState:
         if state in states:
             return state
     return _S.UNKNOWN
+
+
+def _uniform_state(states: set[ActionRunState]) -> ActionRunState | None:
+    """One state shared by every action run decides it: the common case, and no graph walk."""
+    if len(states) != 1:
+        return None
+    only = next(iter(states))
+    if only in COMPLETE_STATES:
+        return _S.SUCCEEDED
+    return only if only in _UNIFORM else None
 
 
 def _any_unblocked_waiting(run: JobRun) -> bool:

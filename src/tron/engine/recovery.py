@@ -92,7 +92,7 @@ def _missed_and_dropped(scheduler: Scheduler, run: JobRun) -> bool:
     if policy.window is not None and run.run_time < now - policy.window:
         return True
     if policy.policy == "latest":
-        return job.config.schedule.next_run(run.run_time) <= now
+        return bool(job.config.schedule.next_run(run.run_time) <= now)
     return False
 
 
