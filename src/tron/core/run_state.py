@@ -125,8 +125,6 @@ def is_cleanup_ready(run: JobRun) -> bool:
 def job_run_state(run: JobRun) -> ActionRunState:
     """The run's state from its action runs: spec 5.3's rules, first match."""
     states = {a.state for a in run.action_runs}
-    if not run.action_runs:
-        return _S.UNKNOWN
     uniform = _uniform_state(states)
     if uniform is not None:
         return uniform
@@ -148,7 +146,10 @@ def job_run_state(run: JobRun) -> ActionRunState:
 
 
 def _uniform_state(states: set[ActionRunState]) -> ActionRunState | None:
-    """One state shared by every action run decides it: the common case, and no graph walk."""
+    """One state shared by every action run decides it: the common case, and no graph walk.
+    No action runs at all is `unknown` (spec 5.3 rule 1)."""
+    if not states:
+        return _S.UNKNOWN
     if len(states) != 1:
         return None
     only = next(iter(states))
