@@ -37,6 +37,7 @@ _SSH_FIELDS: Mapping[str, v.Reader] = {
     "jitter_min_load": v.integer(),
     "jitter_max_delay": v.integer(),
     "jitter_load_factor": v.integer(),
+    "unreachable_timeout": v.integer(),
 }
 _STORE_TYPES = ("shelve", "yaml", "sqlite", "postgres")
 _STATE_FIELDS: Mapping[str, v.Reader] = {

@@ -46,6 +46,9 @@ class SshOptions:
     jitter_min_load: int = 4
     jitter_max_delay: int = 20
     jitter_load_factor: int = 1
+    # Ours, not Tron's: seconds a node may stay unreachable before its running actions turn
+    # `unknown` (a later reconnect still settles them with their real exit status).
+    unreachable_timeout: int = 600
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

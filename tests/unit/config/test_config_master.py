@@ -102,7 +102,8 @@ def test_broken_master_gives_one_located_problem(
 
 def test_master_settings_are_read_into_the_model() -> None:
     text = """\
-ssh_options: {agent: true, identities: [k1], connect_timeout: 5, jitter_max_delay: 0}
+ssh_options: {agent: true, identities: [k1], connect_timeout: 5, jitter_max_delay: 0,
+  unreachable_timeout: 90}
 state_persistence: {name: db, store_type: postgres, connection_details: "dbname=tron"}
 action_runner: {runner_type: subprocess, remote_status_path: /s, remote_exec_path: /e}
 time_zone: Europe/Paris
@@ -119,7 +120,11 @@ read_json: false
 """
     config = load_namespaces({"MASTER": ("MASTER.yaml", text)})
     assert config.ssh_options == SshOptions(
-        agent=True, identities=("k1",), connect_timeout=5, jitter_max_delay=0
+        agent=True,
+        identities=("k1",),
+        connect_timeout=5,
+        jitter_max_delay=0,
+        unreachable_timeout=90,
     )
     assert config.state_persistence == StatePersistence(
         name="db", store_type="postgres", connection_details="dbname=tron"

@@ -1,0 +1,175 @@
+"""The node's side of an SSH attempt: where its supervisor records live, the shell lines that
+start and signal it, and the SFTP tail that copies its output and records back to trond."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import posixpath
+import shlex
+import signal
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncssh
+
+from tron.executors.base import ExitStatus
+from tron.executors.supervisor import (
+    COMMAND_FILE,
+    STDERR_FILE,
+    STDOUT_FILE,
+    VANISHED,
+    Record,
+    launch_line,
+    parse_records,
+    wrapper_text,
+)
+
+_WRAPPER = wrapper_text()
+_WRAPPER_NAME = f"wrapper-{hashlib.sha1(_WRAPPER.encode()).hexdigest()[:12]}.sh"
+_STREAMS = (STDOUT_FILE, STDERR_FILE)
+# How many polls pass between checks that a silent attempt still has a live supervisor.
+LIVENESS_EVERY = 10
+
+
+def tron_root(status_path: str) -> str:
+    return posixpath.join(status_path or "/tmp", "tron")
+
+
+def attempt_dir(status_path: str, action_run_id: str, attempt: int, output_dir: str) -> str:
+    """The attempt's directory on the node; the digest of trond's own directory keeps two
+    daemons (or two test runs) sharing a node from ever sharing a directory."""
+    digest = hashlib.sha1(output_dir.encode("utf-8", "surrogateescape")).hexdigest()[:10]
+    return posixpath.join(tron_root(status_path), f"{action_run_id}.{attempt}.{digest}")
+
+
+def start_line(status_path: str, directory: str, env: Mapping[str, str]) -> str:
+    """Install the supervisor if missing, write stdin to the command file, start it.
+
+    Prints the command's pid (parse with `parse_launch_output`); NodeError for a bad env name.
+    """
+    root = tron_root(status_path)
+    wrapper = posixpath.join(root, _WRAPPER_NAME)
+    partial = f"{shlex.quote(wrapper)}.$$"
+    install = (
+        f"[ -f {shlex.quote(wrapper)} ] || {{ mkdir -p {shlex.quote(root)} && "
+        f"printf %s {shlex.quote(_WRAPPER)} >{partial} && "
+        f"mv -f {partial} {shlex.quote(wrapper)}; }}"
+    )
+    quoted = shlex.quote(directory)
+    stale = " ".join(f"{quoted}/{name}" for name in (Record.EXIT, Record.SIGNAL, Record.PID))
+    prepare = f"mkdir -p {quoted} && rm -f {stale} && cat >{quoted}/{COMMAND_FILE}"
+    return f"{install}; {prepare} && {launch_line(directory, wrapper=wrapper, env=env)}"
+
+
+def signal_line(directory: str, signum: int) -> str:
+    """Signal the attempt's process group (the pid the supervisor recorded), unless it ended."""
+    try:
+        name = signal.Signals(signum).name.removeprefix("SIG")
+        flag = f"-s {name}"
+    except ValueError:
+        flag = f"-{int(signum)}"
+    quoted = shlex.quote(directory)
+    return (
+        f"[ -f {quoted}/{Record.EXIT} ] || {{ p=$(cat {quoted}/{Record.PID}) && "
+        f'{{ kill {flag} -- -"$p" || kill {flag} "$p"; }}; }} 2>/dev/null; true'
+    )
+
+
+async def _read_small(sftp: asyncssh.SFTPClient, path: str) -> str | None:
+    try:
+        async with sftp.open(path, "rb") as remote:
+            data: bytes = await remote.read()
+    except asyncssh.SFTPNoSuchFile:
+        return None
+    return data.decode("ascii", errors="replace")
+
+
+@dataclass(slots=True, kw_only=True)
+class Tail:
+    """Copies one attempt's output and records from the node to its local directory.
+
+    Output is appended locally from where the local copy ends, so a new daemon resumes the
+    copy without duplicating a byte. Open remote files are tied to one SFTP session.
+    """
+
+    remote_dir: str
+    local_dir: Path
+    client: asyncssh.SFTPClient | None = None
+    files: dict[str, asyncssh.SFTPClientFile] = field(default_factory=dict)
+    polls: int = 0
+
+    async def poll(self, sftp: asyncssh.SFTPClient) -> ExitStatus | None:
+        """Copy new output; return the ExitStatus once the `exit` record exists."""
+        if sftp is not self.client:
+            await self.close()
+            self.client = sftp
+        self.polls += 1
+        exit_text = await _read_small(sftp, f"{self.remote_dir}/{Record.EXIT}")
+        await asyncio.gather(*(self._pull(sftp, stream) for stream in _STREAMS))
+        if exit_text is None:
+            return await self._check_alive(sftp) if self.polls % LIVENESS_EVERY == 0 else None
+        signal_text = await _read_small(sftp, f"{self.remote_dir}/{Record.SIGNAL}")
+        texts = {str(Record.EXIT): exit_text, str(Record.SIGNAL): signal_text or ""}
+        return parse_records(texts).exit_status
+
+    async def _pull(self, sftp: asyncssh.SFTPClient, stream: str) -> None:
+        remote = self.files.get(stream)
+        if remote is None:
+            try:
+                remote = await sftp.open(f"{self.remote_dir}/{stream}", "rb")
+            except asyncssh.SFTPNoSuchFile:
+                return  # the supervisor has not created it yet
+            self.files[stream] = remote
+        local = self.local_dir / stream
+        offset = local.stat().st_size if local.exists() else 0
+        data: bytes = await remote.read(-1, offset)
+        if data:
+            with local.open("ab") as out:
+                out.write(data)
+
+    async def _check_alive(self, sftp: asyncssh.SFTPClient) -> ExitStatus | None:
+        """VANISHED when the directory is gone, or (on Linux nodes) both processes are."""
+        if not await sftp.isdir(self.remote_dir):
+            return ExitStatus(exit_code=None, reason=VANISHED)
+        texts = {}
+        for record in (Record.SUPERVISOR, Record.PID):
+            text = await _read_small(sftp, f"{self.remote_dir}/{record}")
+            texts[str(record)] = text or ""
+        records = parse_records(texts)
+        pids = [pid for pid in (records.supervisor_pid, records.pid) if pid is not None]
+        if not pids or not await sftp.isdir("/proc/self"):
+            return None
+        for pid in pids:
+            if await sftp.isdir(f"/proc/{pid}"):
+                return None
+        exit_text = await _read_small(sftp, f"{self.remote_dir}/{Record.EXIT}")
+        if exit_text is not None:
+            return await self.poll(sftp)
+        return ExitStatus(exit_code=None, reason=VANISHED)
+
+    def record(self, status: ExitStatus) -> None:
+        """Keep the exit locally, so later waits (and a new daemon) need no node at all."""
+        if status.exit_code is None:
+            return
+        if status.signal is not None:
+            (self.local_dir / Record.SIGNAL).write_text(f"{status.signal}\n")
+        (self.local_dir / Record.EXIT).write_text(f"{status.exit_code}\n")
+
+    async def close(self) -> None:
+        files, self.files = self.files, {}
+        for remote in files.values():
+            with contextlib.suppress(Exception):
+                await remote.close()
+
+
+async def read_pid(sftp: asyncssh.SFTPClient, remote_dir: str) -> int | None:
+    text = await _read_small(sftp, f"{remote_dir}/{Record.PID}")
+    return parse_records({str(Record.PID): text or ""}).pid
+
+
+async def remove(sftp: asyncssh.SFTPClient, remote_dir: str) -> None:
+    """Delete a finished attempt's directory on the node (best effort)."""
+    await sftp.rmtree(remote_dir, ignore_errors=True)

@@ -1,0 +1,1 @@
+"""Integration tests against real sshd servers on loopback."""
