@@ -250,6 +250,25 @@ class Dispatcher:
             run, lambda r: (jr.action_started(r, action_name, now=self.clock.now()), [])
         )
         self.watch(run, action_name, handle)
+        self._arm_late(run, action_name)
+
+    def _arm_late(self, run: JobRun, action_name: str) -> None:
+        """Flag an action still running past its expected_runtime (log, event, metric)."""
+        job = self.registry.jobs.get(run.job_name)
+        action = job.config.actions.get(action_name) if job else None
+        if action is None:
+            return
+        expected = action.expected_runtime
+
+        async def check() -> None:
+            current = self.registry.get_action_run(self.registry.current(run), action_name)
+            if current.state.is_active:
+                logger.warning("%s is late: running longer than %s", current.id, expected)
+                self.metrics.action_runs_late.labels(job=run.job_name).inc()
+                self.events.publish("late", id=str(current.id), expected_runtime=str(expected))
+
+        key = ("late", run.job_name, run.run_num, action_name)
+        self.timers.set(key, self.clock.now() + expected, check)
 
     def _is_builtin(self, node_name: str | None) -> bool:
         try:
@@ -339,6 +358,7 @@ class Dispatcher:
             ),
         )
         self.handles.pop(str(action_run.id), None)
+        self.timers.cancel(("late", run.job_name, run.run_num, action_name))
         await self.store.save_handle(str(action_run.id), None)
 
     def _unknown_node(self, action_run: ActionRun) -> bool:

@@ -18,7 +18,8 @@ class EventHub:
         self._ids = itertools.count(1)
 
     def publish(self, kind: str, **fields: Any) -> None:
-        event = {"id": next(self._ids), "type": kind, **fields}
+        # `seq` orders events for Last-Event-ID; `id` is left to the fields (a run's id).
+        event = {**fields, "type": kind, "seq": next(self._ids)}
         self._recent.append(event)
         for queue in list(self._subscribers):
             if queue.full():
@@ -26,19 +27,19 @@ class EventHub:
             queue.put_nowait(event)
 
     async def subscribe(self, after: int = 0) -> AsyncIterator[dict[str, Any]]:
-        """Events with id > `after` from the backlog, then live ones, until cancelled."""
+        """Events with seq > `after` from the backlog, then live ones, until cancelled."""
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
         self._subscribers.add(queue)
         last = after
         try:
             for event in list(self._recent):
-                if event["id"] > last:
-                    last = event["id"]
+                if event["seq"] > last:
+                    last = event["seq"]
                     yield event
             while True:
                 event = await queue.get()
-                if event["id"] > last:
-                    last = event["id"]
+                if event["seq"] > last:
+                    last = event["seq"]
                     yield event
         finally:
             self._subscribers.discard(queue)

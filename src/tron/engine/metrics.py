@@ -44,6 +44,12 @@ class Metrics:
             buckets=_LATENESS_BUCKETS,
             registry=r,
         )
+        self.action_runs_late = Counter(
+            "tron_action_runs_late",
+            "Action runs still running past their expected_runtime",
+            ["job"],
+            registry=r,
+        )
         self.executor_errors = Counter(
             "tron_executor_errors", "Actions the executor failed to start", ["node"], registry=r
         )

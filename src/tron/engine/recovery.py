@@ -73,6 +73,7 @@ async def _recover_run(scheduler: Scheduler, run: JobRun, handles: dict[str, Any
     elif scheduler_is_pending(run):
         scheduler.arm(run, run.run_time)
     elif run.start_time is not None and not jr.is_finished(run):
+        scheduler.arm_trigger_timeouts(run)
         await dispatcher.update(
             run, lambda r: jr.settle(r, now=dispatcher.clock.now(), published=dispatcher.published)
         )

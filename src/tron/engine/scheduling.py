@@ -14,6 +14,7 @@ from tron.core.states import ActionRunState
 from tron.engine.clock import Clock
 from tron.engine.dispatch import Dispatcher
 from tron.engine.registry import JobRuntime
+from tron.engine.timers import TimerCallback
 from tron.errors import ConflictError
 
 logger = logging.getLogger(__name__)
@@ -22,6 +23,7 @@ _ACTIVE = frozenset({ActionRunState.RUNNING, ActionRunState.STARTING, ActionRunS
 _PENDING = frozenset({ActionRunState.SCHEDULED, ActionRunState.QUEUED})
 # How many missed slots a catch-up computation looks at before giving up on exactness.
 _MAX_SLOT_SCAN = 100_000
+_TRIGGER_TIMEOUT = timedelta(days=1)
 
 
 def slot_key(job: JobRuntime, when: datetime, node: str) -> str:
@@ -203,12 +205,39 @@ class Scheduler:
             self.dispatcher.metrics.lateness.observe(lateness)
             self._arm_max_runtime(run, now)
         self.dispatcher.metrics.runs_started.labels(job=run.job_name).inc()
-        return await self.dispatcher.update(
+        started = await self.dispatcher.update(
             run,
             lambda r: jr.start_job_run(
                 r, now=self.clock.now(), published=self.dispatcher.published
             ),
         )
+        self.arm_trigger_timeouts(started)
+        return started
+
+    def arm_trigger_timeouts(self, run: JobRun) -> None:
+        """Fail actions still missing triggers at run_time + trigger_timeout (spec 5.8)."""
+        job = self.registry.jobs.get(run.job_name)
+        if job is None:
+            return
+        soonest = self.clock.now() + timedelta(seconds=1)
+        for action_run in run.action_runs:
+            if not action_run.triggered_by or action_run.state.is_done:
+                continue
+            action = job.config.actions.get(action_run.action_name)
+            limit = (action.trigger_timeout if action else None) or _TRIGGER_TIMEOUT
+            key = ("trigger_timeout", run.job_name, run.run_num, action_run.action_name)
+            when = max(run.run_time + limit, soonest)
+            self.dispatcher.timers.set(
+                key, when, self._trigger_timeout(run, action_run.action_name)
+            )
+
+    def _trigger_timeout(self, run: JobRun, action_name: str) -> TimerCallback:
+        async def expire() -> None:
+            await self.dispatcher.update(
+                run, lambda r: jr.trigger_timed_out(r, action_name, now=self.clock.now())
+            )
+
+        return expire
 
     def _arm_max_runtime(self, run: JobRun, now: datetime) -> None:
         job = self.registry.jobs.get(run.job_name)

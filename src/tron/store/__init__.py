@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ BACKENDS: dict[str, str] = {
     "shelve": "tron.store.sqlite:SqliteStore",
     "yaml": "tron.store.sqlite:SqliteStore",
 }
+
+logger = logging.getLogger(__name__)
 
 _TRON_KINDS = frozenset({"shelve", "yaml"})
 _SQLITE_SUFFIXES = frozenset({".sqlite", ".sqlite3", ".db"})
@@ -68,6 +71,12 @@ def open_store(persistence: StatePersistence, working_dir: str | Path) -> Store:
     `connection_details` (a DSN) when given.
     """
     kind = persistence.store_type
+    if kind in _TRON_KINDS:
+        logger.info(
+            "state_persistence store_type %r is Tron's; tron keeps its state in SQLite at %s",
+            kind,
+            _location(kind, Path(working_dir) / persistence.name),
+        )
     if kind == "postgres" and persistence.connection_details:
         return create_store(kind, persistence.connection_details)
     return create_store(kind, Path(working_dir) / persistence.name)
