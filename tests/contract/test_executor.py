@@ -1,4 +1,4 @@
-"""The Executor contract, run unchanged against every executor (local now; ssh later)."""
+"""The Executor contract, run unchanged against every executor (local and ssh)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,15 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+from tests.sshd import KIT_ENV, NodeBound, SshKit
 
 from tron.executors.base import ActionSpec, Executor, ExitStatus, Handle
 from tron.executors.local import LocalExecutor
+from tron.executors.ssh import SshExecutor
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,6 +42,10 @@ KINDS = [
         build=lambda: LocalExecutor(use_pidfd=False, poll_interval=0.01),
         child_code="from tron.executors.local import LocalExecutor as build",
     ),
+    # Built by the `kind` fixture once the session's sshd runs.
+    Kind(
+        name="ssh", build=LocalExecutor, child_code="from tests.sshd import build_from_env as build"
+    ),
 ]
 
 MakeSpec = Callable[..., ActionSpec]
@@ -47,9 +53,21 @@ MakeSpec = Callable[..., ActionSpec]
 _ids = itertools.count()
 
 
-@pytest.fixture(params=KINDS, ids=[kind.name for kind in KINDS])
-def kind(request: pytest.FixtureRequest) -> Kind:
-    return request.param  # type: ignore[no-any-return]
+def _param(kind: Kind) -> object:
+    marks = [pytest.mark.ssh] if kind.name == "ssh" else []
+    return pytest.param(kind, marks=marks, id=kind.name)
+
+
+@pytest.fixture(params=[_param(kind) for kind in KINDS])
+def kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Kind:
+    chosen: Kind = request.param
+    if chosen.name != "ssh":
+        return chosen
+    kit: SshKit = request.getfixturevalue("ssh_kit")
+    # Child processes of the suite rebuild the same executor from this variable.
+    monkeypatch.setenv(KIT_ENV, str(kit.directory))
+    node = kit.servers[0].node
+    return replace(chosen, build=lambda: NodeBound(SshExecutor(kit.config()), node))
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import hmac
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
@@ -14,7 +15,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from tron.api.openapi import openapi
-from tron.api.problems import handle_tron_error, handle_unexpected
+from tron.api.problems import handle_http_error, handle_tron_error, handle_unexpected
 from tron.api.routes import config, events, jobs, metrics
 from tron.engine.daemon import Daemon
 from tron.errors import TronError
@@ -73,6 +74,7 @@ def create_app(daemon: Daemon, *, token: str | None = None) -> Starlette:
         middleware=middleware,
         exception_handlers={
             TronError: handle_tron_error,
+            HTTPException: handle_http_error,
             404: not_found,
             405: method_not_allowed,
             Exception: handle_unexpected,

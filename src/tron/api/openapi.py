@@ -8,145 +8,223 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from tron import __version__
+from tron.api.openapi_schemas import SCHEMAS, STRING, Schema, ref
 
-_ERROR = {
-    "type": "object",
-    "properties": {"error": {"type": "string"}},
-    "required": ["error"],
-}
-_OBJ: dict[str, Any] = {"type": "object"}
+# Paths also served with a trailing slash, as Tron's Twisted resources are.
+SLASHED = (
+    "/api",
+    "/api/status",
+    "/api/jobs",
+    "/api/jobs/{job}",
+    "/api/jobs/{job}/{run}",
+    "/api/jobs/{job}/{run}/{action}",
+    "/api/config",
+    "/api/events",
+)
+JOB_COMMANDS = ["start", "enable", "disable"]
+RUN_COMMANDS = ["start", "success", "cancel", "fail", "stop", "restart", "rerun"]
+ACTION_COMMANDS = ["start", "success", "cancel", "fail", "skip", "stop", "kill", "retry", "recover"]
 
 
-def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+def _json(schema: Schema, description: str = "OK") -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def _text(media_type: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {media_type: {"schema": STRING}}}
+
+
+_ERROR_TEXT = {
+    400: "bad parameters or body",
+    401: "a bearer token is required (trond bound beyond loopback)",
+    404: "no such job, run, action or path",
+    405: "method not allowed",
+    409: "not possible in the object's current state, or a stale config hash",
+    413: "body too large",
+    415: "body is not form-encoded (nor multipart or a JSON object)",
+    501: "unknown command for this object (Tron's status for it)",
+}
+
+
 def _errors(*codes: int) -> dict[str, Any]:
-    return {str(code): _json(_ERROR, "error") for code in codes}
+    return {str(code): _json(ref("Error"), _ERROR_TEXT[code]) for code in codes}
 
 
-def _flag(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+def _query(name: str, description: str = "") -> dict[str, Any]:
+    param: dict[str, Any] = {"name": name, "in": "query", "required": False, "schema": STRING}
+    return {**param, "description": description} if description else param
+
+
+def _flags(*names: str) -> list[dict[str, Any]]:
+    return [_query(n, "1 or 0; anything else means the default") for n in names]
 
 
 def _path(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+    return {"name": name, "in": "path", "required": True, "schema": STRING}
 
 
-def _form(*fields: str, required: tuple[str, ...] = ()) -> dict[str, Any]:
-    return {
-        "content": {
-            "application/x-www-form-urlencoded": {
-                "schema": {
-                    "type": "object",
-                    "properties": {f: {"type": "string"} for f in fields},
-                    "required": list(required),
-                }
-            }
-        }
-    }
+def _get(schema: Schema, *params: dict[str, Any], errors: tuple[int, ...] = ()) -> dict[str, Any]:
+    responses = {"200": _json(schema), **_errors(401, *errors)}
+    return {"parameters": list(params), "responses": responses}
 
 
-def _command(*extra: str) -> dict[str, Any]:
-    return {
-        "requestBody": _form("command", *extra),
-        "responses": {"200": _json(_OBJ), **_errors(400, 404, 409, 501)},
-    }
+def _form(properties: dict[str, Schema], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    schema = {"type": "object", "properties": properties, "required": list(required)}
+    return {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": schema}}}
 
 
-def _spec() -> dict[str, Any]:
+def _post(
+    result: Schema, body: dict[str, Any], *errors: int, description: str = ""
+) -> dict[str, Any]:
+    responses = {"200": _json(result), **_errors(400, 401, 413, 415, *errors)}
+    return {"description": description, "requestBody": body, "responses": responses}
+
+
+def _command(commands: list[str], **extra: Schema) -> dict[str, Any]:
+    fields = {"command": {"type": "string", "enum": commands}, **extra}
+    return _post(ref("Result"), _form(fields, ("command",)), 404, 409, 501)
+
+
+def _jobs_paths() -> dict[str, Any]:
     job, run, action = _path("job"), _path("run"), _path("action")
+    history = {"type": "array", "items": ref("ActionRun")}
+    return {
+        "/api/jobs": {
+            "get": _get(
+                ref("Jobs"),
+                *_flags(
+                    "include_job_runs",
+                    "include_action_runs",
+                    "include_action_graph",
+                    "include_node_pool",
+                ),
+            ),
+            "post": _post(
+                ref("Result"),
+                _form(
+                    {
+                        "command": {"type": "string", "enum": ["move"]},
+                        "old_name": STRING,
+                        "new_name": STRING,
+                    },
+                    ("command",),
+                ),
+                404,
+                409,
+                501,
+                description="`move` is refused: 404/409 with Tron's texts, else 501",
+            ),
+        },
+        "/api/jobs/{job}": {
+            "parameters": [job],
+            "get": _get(
+                ref("Job"),
+                *_flags("include_action_runs", "include_action_graph"),
+                _query("num_runs"),
+                errors=(404,),
+            ),
+            "post": _command(JOB_COMMANDS, run_time=STRING, request_id=STRING),
+        },
+        "/api/jobs/{job}/{run}": {
+            "parameters": [job, run],
+            "get": _get(
+                {"oneOf": [ref("JobRun"), history]},
+                *_flags("include_action_runs", "include_action_graph"),
+                errors=(404,),
+            ),
+            "post": _command(RUN_COMMANDS),
+        },
+        "/api/jobs/{job}/{run}/{action}": {
+            "parameters": [job, run, action],
+            "get": _get(
+                ref("ActionRun"),
+                _query("num_lines"),
+                *_flags("include_stdout", "include_stderr", "include_meta"),
+                errors=(404,),
+            ),
+            "post": _command(ACTION_COMMANDS, use_latest_command=STRING),
+        },
+        "/api/jobs/{job}/{run}/{action}/output": {
+            "parameters": [job, run, action],
+            "get": _get(
+                ref("Output"),
+                {**_query("stream"), "schema": {"type": "string", "enum": ["stdout", "stderr"]}},
+                _query("offset"),
+                _query("attempt"),
+                errors=(400, 404),
+            ),
+        },
+    }
+
+
+def _other_paths() -> dict[str, Any]:
+    prometheus = {
+        "get": {"responses": {"200": _text("text/plain", "Prometheus text"), **_errors(401)}}
+    }
+    config_one = {"oneOf": [ref("NamespaceText"), ref("AllNamespaces")]}
+    return {
+        "/": {"get": {"responses": {"307": {"description": "to the web UI at /web/"}}}},
+        "/openapi.json": {"get": _get({"type": "object"})},
+        "/api": {"get": _get(ref("Index"))},
+        "/api/status": {"get": _get(ref("Status"))},
+        "/api/config": {
+            "get": _get(config_one, _query("name", "one namespace; all when absent")),
+            "post": _post(
+                ref("ConfigAccepted"),
+                _form(
+                    {"name": STRING, "config": STRING, "hash": STRING, "check": STRING},
+                    ("name",),
+                ),
+                409,
+                description="an empty config deletes the namespace; 400 lists every problem",
+            ),
+        },
+        "/api/config/versions": {
+            "get": _get({"type": "array", "items": ref("ConfigVersion")}, _query("name"))
+        },
+        "/api/events": {
+            "get": _get(ref("EventResponse")),
+            "post": _post(
+                ref("EventResponse"),
+                _form(
+                    {
+                        "command": {"type": "string", "enum": ["publish", "discard"]},
+                        "event": STRING,
+                    },
+                    ("command", "event"),
+                ),
+                404,
+            ),
+        },
+        "/api/stream": {
+            "get": {
+                "description": "server-sent events: `job_run`, `action_run`, `trigger`, `config`",
+                "responses": {
+                    "200": _text("text/event-stream", "one event per state change"),
+                    **_errors(401),
+                },
+            }
+        },
+        "/api/metrics": {"get": _get(ref("TronMetrics"))},
+        "/api/prom-metrics": prometheus,
+        "/metrics": prometheus,
+    }
+
+
+def spec() -> dict[str, Any]:
+    paths = {**_other_paths(), **_jobs_paths()}
+    for path in SLASHED:
+        paths[path + "/"] = paths[path]
     return {
         "openapi": "3.0.3",
         "info": {"title": "tron", "version": __version__},
-        "paths": {
-            "/api": {"get": {"responses": {"200": _json(_OBJ)}}},
-            "/api/status": {"get": {"responses": {"200": _json(_OBJ)}}},
-            "/api/jobs": {
-                "get": {
-                    "parameters": [
-                        _flag(n)
-                        for n in (
-                            "include_job_runs",
-                            "include_action_runs",
-                            "include_action_graph",
-                            "include_node_pool",
-                        )
-                    ],
-                    "responses": {"200": _json(_OBJ)},
-                },
-            },
-            "/api/jobs/{job}": {
-                "parameters": [job],
-                "get": {
-                    "parameters": [
-                        _flag("include_action_runs"),
-                        _flag("include_action_graph"),
-                        _flag("num_runs"),
-                    ],
-                    "responses": {"200": _json(_OBJ), **_errors(404)},
-                },
-                "post": _command("run_time", "request_id"),
-            },
-            "/api/jobs/{job}/{run}": {
-                "parameters": [job, run],
-                "get": {
-                    "parameters": [_flag("include_action_runs"), _flag("include_action_graph")],
-                    "responses": {
-                        "200": _json({"oneOf": [_OBJ, {"type": "array"}]}),
-                        **_errors(404),
-                    },
-                },
-                "post": _command(),
-            },
-            "/api/jobs/{job}/{run}/{action}": {
-                "parameters": [job, run, action],
-                "get": {
-                    "parameters": [
-                        _flag("num_lines"),
-                        _flag("include_stdout"),
-                        _flag("include_stderr"),
-                        _flag("include_meta"),
-                    ],
-                    "responses": {"200": _json(_OBJ), **_errors(404)},
-                },
-                "post": _command("use_latest_command"),
-            },
-            "/api/jobs/{job}/{run}/{action}/output": {
-                "parameters": [job, run, action],
-                "get": {
-                    "parameters": [_flag("stream"), _flag("offset"), _flag("attempt")],
-                    "responses": {"200": _json(_OBJ), **_errors(400, 404)},
-                },
-            },
-            "/api/config": {
-                "get": {"parameters": [_flag("name")], "responses": {"200": _json(_OBJ)}},
-                "post": {
-                    "requestBody": _form("name", "config", "hash", "check"),
-                    "responses": {"200": _json(_OBJ), **_errors(400, 409)},
-                },
-            },
-            "/api/config/versions": {
-                "get": {
-                    "parameters": [_flag("name")],
-                    "responses": {"200": _json({"type": "array"})},
-                },
-            },
-            "/api/events": {
-                "get": {"responses": {"200": _json(_OBJ)}},
-                "post": {
-                    "requestBody": _form("command", "event"),
-                    "responses": {"200": _json(_OBJ), **_errors(400, 404)},
-                },
-            },
-            "/api/metrics": {"get": {"responses": {"200": _json(_OBJ)}}},
-            "/api/prom-metrics": {
-                "get": {"responses": {"200": {"description": "Prometheus text"}}},
-            },
-            "/metrics": {"get": {"responses": {"200": {"description": "Prometheus text"}}}},
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
 
 
 async def openapi(request: Request) -> Response:
-    return JSONResponse(_spec())
+    return JSONResponse(spec())

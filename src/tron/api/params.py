@@ -2,25 +2,53 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 
 from tron.errors import BadRequestError
 
+# A namespace file is the biggest thing a client sends; far above any real one.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+_FORM = "application/x-www-form-urlencoded"
+
+
+class PayloadTooLargeError(BadRequestError):
+    def __init__(self) -> None:
+        super().__init__(f"request body larger than {MAX_BODY_BYTES} bytes")
+
+
+class UnsupportedMediaTypeError(BadRequestError):
+    def __init__(self, content_type: str) -> None:
+        super().__init__(f"send parameters as {_FORM}, not {content_type}")
+
+
+def _is_digits(value: str) -> bool:
+    # str.isdigit() also accepts '²' and other digits int() refuses.
+    return value.isascii() and value.isdigit()
+
 
 def flag(params: Mapping[str, str], name: str, default: bool) -> bool:
     value = params.get(name, "")
-    return bool(int(value)) if value.isdigit() else default
+    return bool(int(value)) if _is_digits(value) else default
 
 
 def integer(params: Mapping[str, str], name: str) -> int | None:
+    """Tron's rule: all digits, or absent (so negative numbers count as absent)."""
     value = params.get(name, "")
-    if value.lstrip("-").isdigit():
-        return int(value)
-    return None
+    return int(value) if _is_digits(value) else None
+
+
+def required(params: Mapping[str, str], name: str) -> str:
+    value = params.get(name, "")
+    if not value:
+        raise BadRequestError(f"'{name}' is required.")
+    return value
 
 
 def run_time(value: str | None, zone: ZoneInfo) -> datetime | None:
@@ -29,24 +57,80 @@ def run_time(value: str | None, zone: ZoneInfo) -> datetime | None:
         return None
     for pattern in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
         try:
-            return datetime.strptime(value, pattern).replace(tzinfo=zone)
+            parsed = datetime.strptime(value, pattern).replace(tzinfo=zone)
         except ValueError:
             continue
+        if 1900 <= parsed.year <= 9000:
+            return parsed
     raise BadRequestError(f"run_time must be YYYY-MM-DD HH:MM:SS, not {value!r}")
 
 
-async def form(request: Request) -> dict[str, str]:
-    """POST parameters (form-encoded, as Tron's clients send), query string as fallback."""
-    params = {k: v for k, v in request.query_params.items()}
-    content_type = request.headers.get("content-type", "")
-    if "form" in content_type or not content_type:
-        data = await request.form()
-        for key in data:
-            value = data.get(key)
-            if isinstance(value, str):
-                params[key] = value
-    elif "json" in content_type:
-        body = await request.json()
-        if isinstance(body, dict):
-            params.update({str(k): str(v) for k, v in body.items()})
+def first_values(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Only the first value of a repeated key counts, as in Tron."""
+    params: dict[str, str] = {}
+    for key, value in pairs:
+        params.setdefault(key, value)
     return params
+
+
+async def form(request: Request) -> dict[str, str]:
+    """POST parameters (form-encoded, as Tron's clients send; multipart and a JSON object
+    accepted too), then the query string. Any other body is a 4xx, never a 500."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = await _body(request)
+    params = first_values(request.query_params.multi_items())
+    if body:
+        params = {**params, **await _parse(request, content_type, body)}
+    return params
+
+
+async def _body(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if _is_digits(declared) and int(declared) > MAX_BODY_BYTES:
+        raise PayloadTooLargeError()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise PayloadTooLargeError()
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # so request.form() can parse multipart from what was read
+    return body
+
+
+async def _parse(request: Request, content_type: str, body: bytes) -> dict[str, str]:
+    if content_type in (_FORM, ""):
+        return _urlencoded(body)
+    if content_type == "multipart/form-data":
+        return await _multipart(request)
+    if content_type == "application/json" or content_type.endswith("+json"):
+        return _json_object(body)
+    raise UnsupportedMediaTypeError(content_type)
+
+
+def _urlencoded(body: bytes) -> dict[str, str]:
+    try:
+        text = body.decode("utf-8")
+        return first_values(parse_qsl(text, keep_blank_values=True, errors="strict"))
+    except UnicodeDecodeError as exc:
+        raise BadRequestError("the form body is not UTF-8") from exc
+
+
+async def _multipart(request: Request) -> dict[str, str]:
+    try:
+        data = await request.form(max_part_size=MAX_BODY_BYTES)
+    except MultiPartException as exc:
+        raise BadRequestError(f"bad multipart body: {exc.message}") from exc
+    return first_values((k, v) for k, v in data.multi_items() if isinstance(v, str))
+
+
+def _json_object(body: bytes) -> dict[str, str]:
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadRequestError(f"the body is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise BadRequestError("a JSON body must be an object of parameters")
+    return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from tron.api.params import PayloadTooLargeError, UnsupportedMediaTypeError
 from tron.errors import (
     BadRequestError,
     ConfigError,
@@ -23,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 _STATUS: tuple[tuple[type[TronError], int], ...] = (
     (NotFoundError, 404),
+    (PayloadTooLargeError, 413),
+    (UnsupportedMediaTypeError, 415),
     (UnknownCommandError, 501),
     (BadRequestError, 400),
     (ConfigError, 400),
@@ -50,6 +54,14 @@ def error_response(exc: TronError) -> JSONResponse:
 async def handle_tron_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, TronError)
     return error_response(exc)
+
+
+async def handle_http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (bad multipart, 404, 405...) in our JSON shape."""
+    assert isinstance(exc, HTTPException)
+    return JSONResponse(
+        {"error": exc.detail}, status_code=exc.status_code, headers=exc.headers or JSON_HEADERS
+    )
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:

@@ -78,11 +78,12 @@ def action_run_json(action_run: ActionRun, view: View, *, requirements: bool = T
         "exit_status": action_run.exit_status,
         "action_name": action_run.action_name,
         "exit_statuses": list(action_run.exit_statuses),
-        "retries_remaining": action_run.retries_remaining,
+        "retries_remaining": _retries_remaining(action_run),
         "original_command": action_run.original_command,
         "state": action_run.state.value,
         "node": node_json(action_run.node, view),
-        "command": action_run.command,
+        # Tron renders a command when the action starts: null before that.
+        "command": action_run.command if action_run.attempts else None,
         "raw_command": action_run.raw_command,
         "requirements": list(action_run.requires) if requirements else None,
         "meta": None,
@@ -100,6 +101,14 @@ def action_run_json(action_run: ActionRun, view: View, *, requirements: bool = T
         "reason": action_run.reason,
         "attempts": [attempt_json(a, view) for a in action_run.attempts],
     }
+
+
+def _retries_remaining(action_run: ActionRun) -> int | None:
+    """Tron's null for an action without retries that was never retried; else the count."""
+    remaining = action_run.retries_remaining
+    if remaining == 0 and len(action_run.attempts) <= 1:
+        return None
+    return remaining
 
 
 def attempt_json(attempt: Attempt, view: View) -> JsonObject:

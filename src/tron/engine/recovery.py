@@ -12,6 +12,7 @@ from tron.core.states import ActionRunState
 from tron.engine.dispatch import output_dir
 from tron.engine.registry import JobRuntime
 from tron.engine.scheduling import Scheduler, is_active
+from tron.engine.timers import TimerCallback
 from tron.errors import NodeError, TronError
 from tron.executors.base import ExitStatus, Handle
 
@@ -34,9 +35,9 @@ async def load_jobs(scheduler: Scheduler) -> None:
             if state.enabled is not None:
                 job.enabled = state.enabled
     for run in runs:
-        job = scheduler.registry.jobs.get(run.job_name)
-        if job is not None:
-            job.runs[run.run_num] = run
+        owner = scheduler.registry.jobs.get(run.job_name)
+        if owner is not None:
+            owner.runs[run.run_num] = run
 
 
 async def recover(scheduler: Scheduler) -> None:
@@ -105,7 +106,7 @@ def scheduler_is_pending(run: JobRun) -> bool:
     )
 
 
-def _retry_callback(scheduler: Scheduler, run: JobRun, action_name: str):  # type: ignore[no-untyped-def]
+def _retry_callback(scheduler: Scheduler, run: JobRun, action_name: str) -> TimerCallback:
     async def fire() -> None:
         dispatcher = scheduler.dispatcher
         await dispatcher.update(

@@ -13,7 +13,7 @@ from tron.core.records import JobRun
 from tron.core.states import ActionRunState
 from tron.engine.clock import Clock
 from tron.engine.dispatch import Dispatcher
-from tron.engine.registry import JobRuntime
+from tron.engine.registry import JobRuntime, Registry
 from tron.engine.timers import TimerCallback
 from tron.errors import ConflictError
 
@@ -58,7 +58,7 @@ class Scheduler:
         dispatcher.on_run_done = self.on_run_done
 
     @property
-    def registry(self):  # type: ignore[no-untyped-def]
+    def registry(self) -> Registry:
         return self.dispatcher.registry
 
     # -- creating runs -------------------------------------------------------------------

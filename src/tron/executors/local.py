@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -13,12 +14,11 @@ from types import MappingProxyType
 
 from tron.errors import NodeError
 from tron.executors.base import ActionSpec, ExitStatus, Handle
+from tron.executors.local_process import first_line, is_alive, kill_group, open_pidfd, reap, spawn
 from tron.executors.supervisor import (
     COMMAND_FILE,
     VANISHED,
-    WRAPPER_PATH,
     Record,
-    launch_argv,
     parse_launch_output,
     read_exit_status,
     read_records,
@@ -26,39 +26,24 @@ from tron.executors.supervisor import (
 
 logger = logging.getLogger(__name__)
 
-_PROC = Path("/proc")
+RUNNER_PATH = Path(__file__).with_name("local.sh")
+KILLED_FILE = "killed"
 
-
-def _is_alive(pid: int | None) -> bool:
-    """Whether `pid` runs (a zombie does not: it has ended, only its parent has not reaped it)."""
-    if pid is None or pid <= 0:
-        return False
-    try:
-        stat = (_PROC / str(pid) / "stat").read_bytes()
-    except FileNotFoundError:
-        return False
-    except OSError:
-        return _answers_signal(pid)
-    state = stat.rsplit(b")", 1)[-1].split()[0]
-    return state not in (b"Z", b"X")
-
-
-def _answers_signal(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _open_pidfd(pid: int) -> int | None:
-    try:
-        return os.pidfd_open(pid)
-    except (ProcessLookupError, OSError):
-        # Gone already, or out of descriptors / an old kernel: the caller polls instead.
-        return None
+# The runner traps these to outlive them; any other signal to the group ends it with the command.
+_SURVIVED = frozenset(
+    {
+        signal.SIGHUP,
+        signal.SIGINT,
+        signal.SIGQUIT,
+        signal.SIGTERM,
+        signal.SIGUSR1,
+        signal.SIGUSR2,
+        signal.SIGALRM,
+    }
+)
+# Linux takes at most 128 KiB per argument; longer commands are read from the command file.
+_ARGV_LIMIT = 100_000
+_STALE = (Record.EXIT, Record.SIGNAL, Record.PID, Record.GROUP, KILLED_FILE)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -67,24 +52,32 @@ class _Watch:
 
     directory: Path
     future: asyncio.Future[ExitStatus]
+    supervisor_pid: int | None = None
     pidfd: int | None = None
     polled: bool = False
 
 
 @dataclass(slots=True, kw_only=True)
 class _Watches:
-    """Every watched attempt, keyed by directory, and the one polling task shared by them."""
+    """Every watched attempt, keyed by directory, and the one polling task shared by them.
+
+    `children` are the supervisors this executor spawned and has not reaped yet, each with the
+    pidfd that tells when to reap it (None when polled).
+    """
 
     by_key: dict[str, _Watch] = field(default_factory=dict)
+    children: dict[int, int | None] = field(default_factory=dict)
     poller: asyncio.Task[None] | None = None
 
 
 class LocalExecutor:
-    """Runs each attempt under wrapper.sh in its own session, detached from the daemon.
+    """Runs each attempt under the local runner (local.sh) in its own session.
 
-    The end of an attempt is seen through a pidfd on its supervisor (Linux), so no process is
-    polled; where pidfds are unavailable (or `use_pidfd` is False) one task polls every running
-    attempt each `poll_interval` seconds.
+    The runner is spawned directly (posix_spawn, no asyncio child watcher thread) and is both the
+    supervisor and the attempt's process group leader. This executor reaps it when it ends; if
+    the daemon goes away first, init does. The end of an attempt is seen through a pidfd on its
+    supervisor (Linux), so no process is polled; where pidfds are unavailable (or `use_pidfd` is
+    False) one task polls every running attempt each `poll_interval` seconds.
     """
 
     def __init__(
@@ -94,56 +87,53 @@ class LocalExecutor:
         start_timeout: float = 10.0,
         use_pidfd: bool | None = None,
         shell: str = "/bin/sh",
-        wrapper: Path = WRAPPER_PATH,
+        wrapper: Path = RUNNER_PATH,
     ) -> None:
         self._poll_interval = poll_interval
         self._start_timeout = start_timeout
         self._use_pidfd = hasattr(os, "pidfd_open") if use_pidfd is None else use_pidfd
         self._shell = shell
-        self._wrapper = str(wrapper)
+        self._runner = wrapper.read_text(encoding="utf-8")
         self._watches = _Watches()
 
     async def start(self, spec: ActionSpec) -> Handle:
         directory = spec.output_dir
-        _prepare(directory, spec.command)
-        output = await self._launch(directory, {**os.environ, **spec.env} if spec.env else None)
-        pid = parse_launch_output(output)
-        records = read_records(directory)
+        inline = _prepare(directory, spec.command)
+        argv = [self._shell, "-c", self._runner, "sh", str(directory), f"{time.time():.6f}"]
+        if inline:
+            argv.append(spec.command)
+        pid, reader = spawn(argv, {**os.environ, **spec.env} if spec.env else os.environ)
+        self._adopt(pid)
+        try:
+            parse_launch_output(await first_line(reader, self._start_timeout))
+        except NodeError:
+            kill_group(pid)
+            raise
         return Handle(
             action_run_id=spec.action_run_id,
             attempt=spec.attempt,
             node=None,
             output_dir=str(directory),
             pid=pid,
-            extra=MappingProxyType({"supervisor_pid": records.supervisor_pid}),
+            extra=MappingProxyType({"supervisor_pid": pid}),
         )
 
-    async def _launch(self, directory: Path, env: dict[str, str] | None) -> bytes:
-        argv = launch_argv(
-            str(directory),
-            shell=self._shell,
-            wrapper=self._wrapper,
-            in_session=True,
-            started=time.time(),
-        )
-        try:
-            proc = await asyncio.create_subprocess_exec(
-                *argv,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.DEVNULL,
-                env=env,
-                start_new_session=True,
-            )
-        except OSError as exc:
-            raise NodeError(f"cannot start the supervisor: {exc}") from exc
-        try:
-            output, _ = await asyncio.wait_for(proc.communicate(), self._start_timeout)
-        except TimeoutError:
-            _kill_group(proc.pid)
-            await proc.wait()
-            raise NodeError(f"supervisor did not start within {self._start_timeout}s") from None
-        return output
+    def _adopt(self, pid: int) -> None:
+        """Reap the spawned supervisor once it ends, through its pidfd or else the poller."""
+        pidfd = open_pidfd(pid) if self._use_pidfd else None
+        self._watches.children[pid] = pidfd
+        if pidfd is not None:
+            asyncio.get_running_loop().add_reader(pidfd, self._reap_child, pid)
+        else:
+            self._ensure_poller()
+
+    def _reap_child(self, pid: int) -> None:
+        if not reap(pid):
+            return
+        pidfd = self._watches.children.pop(pid, None)
+        if pidfd is not None:
+            asyncio.get_running_loop().remove_reader(pidfd)
+            os.close(pidfd)
 
     async def wait(self, handle: Handle) -> ExitStatus:
         directory = Path(handle.output_dir)
@@ -152,13 +142,16 @@ class LocalExecutor:
             return status
         watch = self._watches.by_key.get(handle.output_dir)
         if watch is None:
-            watch = self._watch(handle.output_dir, directory)
+            watch = self._watch(handle, directory)
         return await asyncio.shield(watch.future)
 
     async def signal(self, handle: Handle, signum: int) -> None:
         directory = Path(handle.output_dir)
         if handle.pid is None or read_exit_status(directory) is not None:
             return
+        if signum not in _SURVIVED:
+            # The local runner dies with its group: leave word of what ended it.
+            _note_kill(directory, signum)
         try:
             os.killpg(handle.pid, signum)
         except ProcessLookupError:
@@ -170,7 +163,8 @@ class LocalExecutor:
 
     async def reattach(self, handle: Handle) -> Handle:
         records = read_records(Path(handle.output_dir))
-        pid = records.pid if records.pid is not None else handle.pid
+        group = records.process_group
+        pid = group if group is not None else handle.pid
         extra = {**handle.extra, "supervisor_pid": records.supervisor_pid}
         return replace(handle, pid=pid, extra=MappingProxyType(extra))
 
@@ -179,17 +173,29 @@ class LocalExecutor:
         for key in list(watches.by_key):
             self._forget(key)
             # Nobody will resolve it now; waiters get CancelledError rather than hang.
+        for pid in list(watches.children):
+            # Still running: it stays a zombie of this process once it ends (init reaps it
+            # when the daemon exits); its records say how it went all the same.
+            pidfd = watches.children.pop(pid)
+            if pidfd is not None:
+                asyncio.get_running_loop().remove_reader(pidfd)
+                os.close(pidfd)
         if watches.poller is not None:
             watches.poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watches.poller
             watches.poller = None
 
-    def _watch(self, key: str, directory: Path) -> _Watch:
+    def _watch(self, handle: Handle, directory: Path) -> _Watch:
         future: asyncio.Future[ExitStatus] = asyncio.get_running_loop().create_future()
-        watch = _Watch(directory=directory, future=future)
-        self._watches.by_key[key] = watch
-        self._check(key)
+        supervisor = handle.extra.get("supervisor_pid")
+        watch = _Watch(
+            directory=directory,
+            future=future,
+            supervisor_pid=supervisor if isinstance(supervisor, int) else None,
+        )
+        self._watches.by_key[handle.output_dir] = watch
+        self._check(handle.output_dir)
         return watch
 
     def _check(self, key: str) -> None:
@@ -203,14 +209,11 @@ class LocalExecutor:
             self._resolve(key, status)
 
     def _arm(self, key: str, watch: _Watch) -> ExitStatus | None:
-        records = read_records(watch.directory)
-        if records.exit_status is not None:
-            return records.exit_status
-        pid = _next_to_end(records.supervisor_pid, records.pid)
+        pid = _next_to_end(watch)
         if pid is None:
             return _vanished_or_exit(watch.directory)
         if self._use_pidfd:
-            watch.pidfd = _open_pidfd(pid)
+            watch.pidfd = open_pidfd(pid)
         if watch.pidfd is not None:
             asyncio.get_running_loop().add_reader(watch.pidfd, self._check, key)
         else:
@@ -240,38 +243,80 @@ class LocalExecutor:
         if watches.poller is None or watches.poller.done():
             watches.poller = asyncio.get_running_loop().create_task(self._poll())
 
+    def _polling(self) -> bool:
+        watches = self._watches
+        polled_children = any(fd is None for fd in watches.children.values())
+        return polled_children or any(w.polled for w in watches.by_key.values())
+
     async def _poll(self) -> None:
-        while any(w.polled for w in self._watches.by_key.values()):
+        while self._polling():
             await asyncio.sleep(self._poll_interval)
+            for pid in [p for p, fd in self._watches.children.items() if fd is None]:
+                self._reap_child(pid)
             for key in [k for k, w in self._watches.by_key.items() if w.polled]:
                 self._check(key)
 
 
-def _next_to_end(supervisor_pid: int | None, pid: int | None) -> int | None:
+def _next_to_end(watch: _Watch) -> int | None:
     """The process whose end tells us something: the supervisor, else a command it left behind."""
-    for candidate in (supervisor_pid, pid):
-        if _is_alive(candidate):
+    if is_alive(watch.supervisor_pid):
+        return watch.supervisor_pid
+    records = read_records(watch.directory)
+    for candidate in (records.supervisor_pid, records.pid):
+        if is_alive(candidate):
             return candidate
     return None
 
 
 def _vanished_or_exit(directory: Path) -> ExitStatus:
-    # Both processes are gone: the supervisor wrote `exit` just now, or it never will.
+    # Both processes are gone: the supervisor wrote `exit` just now, we killed both, or it never
+    # will write it.
     status = read_exit_status(directory)
-    return status if status is not None else ExitStatus(exit_code=None, reason=VANISHED)
+    if status is not None:
+        return status
+    killed = _killed_by(directory)
+    if killed is not None:
+        return ExitStatus(exit_code=128 + killed, signal=killed)
+    return ExitStatus(exit_code=None, reason=VANISHED)
 
 
-def _prepare(directory: Path, command: str) -> None:
-    """Create the attempt's directory with its command, dropping records of an earlier launch."""
+def _killed_by(directory: Path) -> int | None:
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        for record in (Record.EXIT, Record.SIGNAL, Record.PID):
-            (directory / record).unlink(missing_ok=True)
-        (directory / COMMAND_FILE).write_text(command, encoding="utf-8", errors="surrogateescape")
+        text = (directory / KILLED_FILE).read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return int(text) if text.endswith("\n") and text.strip().isdigit() else None
+
+
+def _note_kill(directory: Path, signum: int) -> None:
+    with contextlib.suppress(OSError):
+        (directory / KILLED_FILE).write_text(f"{signum}\n", encoding="ascii")
+
+
+def _prepare(directory: Path, command: str) -> bool:
+    """Create the attempt's directory, dropping records of an earlier launch in it.
+
+    Returns whether the command goes in argv; when too long for that, it goes into the command
+    file instead.
+    """
+    inline = len(command.encode("utf-8", "surrogateescape")) <= _ARGV_LIMIT
+    try:
+        _make_fresh(directory)
+        if not inline:
+            (directory / COMMAND_FILE).write_text(
+                command, encoding="utf-8", errors="surrogateescape"
+            )
     except OSError as exc:
         raise NodeError(f"cannot prepare {directory}: {exc}") from exc
+    return inline
 
 
-def _kill_group(pgid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, 9)
+def _make_fresh(directory: Path) -> None:
+    # The usual case is a new directory whose parent exists: one mkdir and nothing to clean.
+    try:
+        directory.mkdir()
+    except FileNotFoundError:
+        directory.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        for name in (*_STALE, COMMAND_FILE):
+            (directory / name).unlink(missing_ok=True)

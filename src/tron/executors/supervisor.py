@@ -29,6 +29,7 @@ class Record(StrEnum):
     PID = "pid"
     SIGNAL = "signal"
     EXIT = "exit"
+    GROUP = "group"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,6 +41,12 @@ class SupervisorRecords:
     started: float | None = None
     exit_code: int | None = None
     signal: int | None = None
+    group: int | None = None
+
+    @property
+    def process_group(self) -> int | None:
+        """The attempt's process group: the local runner's own (`group`), else the command's."""
+        return self.group if self.group is not None else self.pid
 
     @property
     def has_exited(self) -> bool:
@@ -88,6 +95,7 @@ def parse_records(texts: Mapping[str, str]) -> SupervisorRecords:
         started=_as_float(texts.get(Record.STARTED)),
         exit_code=_as_int(texts.get(Record.EXIT)),
         signal=_as_int(texts.get(Record.SIGNAL)),
+        group=_as_int(texts.get(Record.GROUP)),
     )
 
 

@@ -24,9 +24,7 @@ async def config(request: Request) -> Response:
             body[namespace] = {"config": text, "hash": digest}
         return json_response(body)
     form = await p.form(request)
-    name = form.get("name")
-    if not name:
-        raise BadRequestError("'name' for config is required.")
+    name = _namespace_name(form.get("name", ""))
     await daemon.update_namespace(
         name,
         form.get("config", ""),
@@ -34,6 +32,15 @@ async def config(request: Request) -> Response:
         check=p.flag(form, "check", False),
     )
     return json_response({"status": "Active"})
+
+
+def _namespace_name(name: str) -> str:
+    """A namespace becomes a file name: refuse what no file system or YAML key would hold."""
+    if not name:
+        raise BadRequestError("'name' for config is required.")
+    if not name.isprintable() or len(name.encode()) > 200 or name.startswith("."):
+        raise BadRequestError(f"invalid namespace name {name!r}")
+    return name
 
 
 async def config_versions(request: Request) -> Response:

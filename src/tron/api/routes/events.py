@@ -43,7 +43,7 @@ async def stream(request: Request) -> Response:
     async def body() -> AsyncIterator[str]:
         yield ": connected\n\n"
         async for event in daemon.events.subscribe(after):
-            yield f"id: {event['id']}\nevent: {event['type']}\ndata: {json.dumps(event)}\n\n"
+            yield f"id: {event['seq']}\nevent: {event['type']}\ndata: {json.dumps(event)}\n\n"
 
     return StreamingResponse(
         body(),

@@ -14,7 +14,13 @@ from tron.api import shapes
 from tron.api.context import daemon_of, json_response, view_for
 from tron.engine.daemon import Daemon
 from tron.engine.registry import JobRuntime
-from tron.errors import BadRequestError, NotFoundError, UnknownCommandError
+from tron.errors import (
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    TronError,
+    UnknownCommandError,
+)
 
 DEFAULT_NUM_LINES = 100
 
@@ -56,8 +62,7 @@ async def status(request: Request) -> Response:
 async def jobs(request: Request) -> Response:
     daemon = daemon_of(request)
     if request.method == "POST":
-        form = await p.form(request)
-        raise UnknownCommandError(form.get("command", ""), "jobs")
+        return await _collection_command(daemon, await p.form(request))
     q = request.query_params
     include = shapes.JobIncludes(
         runs=5 if p.flag(q, "include_job_runs", False) else None,
@@ -69,6 +74,30 @@ async def jobs(request: Request) -> Response:
     return json_response({"jobs": body})
 
 
+class MoveNotSupportedError(UnknownCommandError):
+    """`move` renames a job's history in Tron; our store keys runs by name, so not yet."""
+
+    def __init__(self, old: str, new: str) -> None:
+        TronError.__init__(
+            self, f"Moving {old} to {new} is not supported by this trond: rename it in the config"
+        )
+
+
+async def _collection_command(daemon: Daemon, form: dict[str, str]) -> Response:
+    command = p.required(form, "command")
+    if command != "move":
+        raise UnknownCommandError(command, "JobCollection")
+    old, new = p.required(form, "old_name"), p.required(form, "new_name")
+    jobs = daemon.registry.jobs
+    if old not in jobs:
+        raise NotFoundError(f"{old} doesn't exist")
+    if new in jobs:
+        raise ConflictError(f"{new} exists already")
+    if shapes.job_status(jobs[old].enabled, jobs[old].runs_newest_first()) == "running":
+        raise ConflictError(f"Moving {old} to {new} failed. Job is still running.")
+    raise MoveNotSupportedError(old, new)
+
+
 async def job(request: Request) -> Response:
     daemon = daemon_of(request)
     name = _job_name(request)
@@ -78,7 +107,7 @@ async def job(request: Request) -> Response:
         zone = view_for(daemon, runtime).zone or ZoneInfo("UTC")
         result = await daemon.commands.job(
             name,
-            form.get("command", ""),
+            p.required(form, "command"),
             run_time=p.run_time(form.get("run_time"), zone),
             request_key=form.get("request_id") or None,
         )
@@ -87,7 +116,7 @@ async def job(request: Request) -> Response:
     include = shapes.JobIncludes(
         runs=p.integer(q, "num_runs") or len(runtime.runs) or 0,
         action_runs=p.flag(q, "include_action_runs", False),
-        action_graph=p.flag(q, "include_action_graph", True),
+        action_graph=p.flag(q, "include_action_graph", False),
     )
     return json_response(_job_json(daemon, runtime, include))
 
@@ -100,7 +129,7 @@ async def job_run(request: Request) -> Response:
         return _action_history(daemon, runtime, ref)
     if request.method == "POST":
         form = await p.form(request)
-        result = await daemon.commands.job_run(name, ref, form.get("command", ""))
+        result = await daemon.commands.job_run(name, ref, p.required(form, "command"))
         return json_response({"result": result})
     run = _get_run(daemon, name, ref)
     q = request.query_params
@@ -151,7 +180,7 @@ async def action_run(request: Request) -> Response:
             name,
             ref,
             action_name,
-            form.get("command", ""),
+            p.required(form, "command"),
             use_latest_command=p.flag(form, "use_latest_command", False),
         )
         return json_response({"result": result})
