@@ -114,6 +114,7 @@ class Daemon:
         for name, job in self.config.jobs.items():
             self.registry.jobs[name] = JobRuntime(config=job, enabled=job.enabled)
         self._count_config()
+        await self._record_config_versions()
         restore_started = time.perf_counter()
         await load_jobs(self.scheduler)
         await recover(self.scheduler)
@@ -121,6 +122,15 @@ class Daemon:
         self.metrics.restore_duration.observe(took)
         self.metrics.last_restore_duration.set(took)
         self._timer_task = asyncio.create_task(self.timers.run())
+
+    async def _record_config_versions(self) -> None:
+        """Keep the config trond starts with as a version when it differs from the last one,
+        so the history (and its diffs) also shows edits made on disk."""
+        latest = {v.namespace: v.hash for v in await self.store.config_versions()}
+        for name in self.config.namespaces:
+            text, digest = self.namespace(name)
+            if latest.get(name) != digest:
+                await self.store.save_config_version(name, text, digest)
 
     @property
     def output_root(self) -> Path:

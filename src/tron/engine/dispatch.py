@@ -237,7 +237,8 @@ class Dispatcher:
         try:
             executor = self.nodes.executor(node_name)
             handle = await executor.start(spec)
-        except NodeError as exc:
+        except (NodeError, ValueError) as exc:
+            # ValueError: a command the OS refuses to carry (an embedded NUL byte).
             logger.warning("could not start %s on %s: %s", action_run.id, node_name, exc)
             self.metrics.executor_errors.labels(node=str(node_name)).inc()
             await self.on_exit(

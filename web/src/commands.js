@@ -1,0 +1,72 @@
+// The buttons that send tronctl's commands, each confirmed with what it will do.
+import { command } from "./api.js";
+import { confirmAction, toast } from "./dialogs.js";
+import { h } from "./dom.js";
+
+const ACTION_COMMANDS = {
+  cancel: "Cancel %s: it will not run (only while it has not started yet).",
+  retry: "Retry %s: run its command again as a new attempt.",
+  success: "Mark %s as succeeded without running it; actions that depend on it may start.",
+  fail: "Mark %s as failed; actions that depend on it will not start.",
+  skip: "Skip %s: mark it skipped so that actions depending on it can go on.",
+  stop: "Stop %s: send SIGTERM to its running command.",
+  kill: "Kill %s: send SIGKILL to its running command at once.",
+};
+
+const RUN_COMMANDS = {
+  rerun: "Rerun %s: create a new manual run of the job with the same run time.",
+  cancel: "Cancel %s: every action run that has not started will be cancelled.",
+};
+
+const JOB_COMMANDS = {
+  start: "Start %s now: create a manual run that starts right away.",
+  enable: "Enable %s: it will be scheduled again from now on.",
+  disable: "Disable %s: no new runs will be scheduled until it is enabled.",
+};
+
+function title(name) {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
+async function run(path, name, target, explanation, onDone) {
+  const ok = await confirmAction(`${title(name)} ${target}?`, explanation.replace("%s", target), title(name));
+  if (!ok) return;
+  try {
+    const body = await command(path, name);
+    toast(body.result || "Done");
+    onDone?.();
+  } catch (error) {
+    toast(`${title(name)} failed: ${error.message}`, true);
+  }
+}
+
+function buttons(table, names, path, target, onDone) {
+  return h(
+    "div",
+    { class: "commands", role: "group", "aria-label": `Commands for ${target}` },
+    names.map((name) =>
+      h(
+        "button",
+        {
+          type: "button",
+          "data-command": name,
+          onclick: () => run(path, name, target, table[name], onDone),
+        },
+        title(name),
+      ),
+    ),
+  );
+}
+
+export function actionButtons(path, target, onDone) {
+  return buttons(ACTION_COMMANDS, Object.keys(ACTION_COMMANDS), path, target, onDone);
+}
+
+export function runButtons(path, target, onDone) {
+  return buttons(RUN_COMMANDS, Object.keys(RUN_COMMANDS), path, target, onDone);
+}
+
+export function jobButtons(path, target, enabled, onDone) {
+  const names = ["start", enabled ? "disable" : "enable"];
+  return buttons(JOB_COMMANDS, names, path, target, onDone);
+}

@@ -1,0 +1,44 @@
+// Pieces several pages share: state badges, breadcrumbs, error notes, live refetching.
+import { subscribe } from "../api.js";
+import { h } from "../dom.js";
+import { relative } from "../format.js";
+import { href } from "../router.js";
+
+export function badge(state) {
+  return state ? h("span", { class: `badge st-${state}`, "data-state": state }, state) : "—";
+}
+
+export function when(text) {
+  return text ? h("time", { title: text, datetime: text.replace(" ", "T") }, `${text} (${relative(text)})`) : "—";
+}
+
+export function crumbs(job, run, action) {
+  const parts = [h("a", { href: "#/jobs" }, "Jobs"), " / ", h("a", { href: href("job", job) }, job)];
+  if (run !== undefined) parts.push(" / ", h("a", { href: href("job", job, run) }, `run ${run}`));
+  if (action !== undefined) parts.push(" / ", h("a", { href: href("job", job, run, action) }, action));
+  return h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, parts);
+}
+
+export function failure(main, what, error) {
+  main.append(h("p", { class: "error", role: "alert" }, `Could not load ${what}: ${error.message}`));
+}
+
+// Calls `reload` (debounced) whenever an event passes `wanted`; returns the unsubscribe.
+export function liveReload(wanted, reload, delay = 300) {
+  let timer = null;
+  const stop = subscribe((type, event) => {
+    if (type !== "poll" && !wanted(type, event)) return;
+    clearTimeout(timer);
+    // A failed refetch keeps what is shown; the next event or poll tries again.
+    timer = setTimeout(() => Promise.resolve(reload()).catch(() => {}), delay);
+  });
+  return () => {
+    clearTimeout(timer);
+    stop();
+  };
+}
+
+// Replaces a page region in place, so that focus and scroll elsewhere stay where they were.
+export function region(name) {
+  return h("div", { class: `region ${name}`, "data-region": name });
+}
