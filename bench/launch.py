@@ -1,9 +1,15 @@
-"""Launch throughput: trivial actions through LocalExecutor against raw `sh -c true`, same run."""
+"""Launch throughput: trivial actions through LocalExecutor against raw `sh -c true`, same run.
+
+Besides actions per second it prints the CPU time per action of this process and of the
+children it reaped (raw: the shell; LocalExecutor: the supervisor, which reaps the command),
+a figure that other load on the machine disturbs far less than throughput.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import resource
 import statistics
 import tempfile
 import time
@@ -57,14 +63,30 @@ async def executor_rate(count: int, concurrency: int, root: Path) -> float:
         await executor.close()
 
 
+def _cpu() -> tuple[float, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, reaped.ru_utime + reaped.ru_stime
+
+
+async def _measured(count: int, rate: Awaitable[float]) -> tuple[float, str]:
+    before = _cpu()
+    result = await rate
+    after = _cpu()
+    own, reaped = ((a - b) / count * 1e6 for a, b in zip(after, before, strict=True))
+    return result, f"{result:.0f}/s (cpu/action: self {own:.0f} us, children {reaped:.0f} us)"
+
+
 async def main(count: int, concurrency: int, rounds: int, base: str | None) -> None:
     raw: list[float] = []
     ours: list[float] = []
     for round_ in range(rounds):
-        raw.append(await raw_rate(count, concurrency))
+        rate, raw_text = await _measured(count, raw_rate(count, concurrency))
+        raw.append(rate)
         with tempfile.TemporaryDirectory(prefix="tron-bench-", dir=base) as root:
-            ours.append(await executor_rate(count, concurrency, Path(root)))
-        print(f"round {round_ + 1}: raw {raw[-1]:.0f}/s  executor {ours[-1]:.0f}/s")
+            rate, our_text = await _measured(count, executor_rate(count, concurrency, Path(root)))
+        ours.append(rate)
+        print(f"round {round_ + 1}: raw {raw_text}  executor {our_text}")
     raw_median, our_median = statistics.median(raw), statistics.median(ours)
     print(f"raw sh -c true:  {raw_median:.0f} actions/s (median of {rounds})")
     print(f"LocalExecutor:   {our_median:.0f} actions/s (median of {rounds})")

@@ -45,7 +45,10 @@ def advance(before: JobRun, after: JobRun, *, now: datetime) -> tuple[JobRun, li
 def _fail_unrenderable(run: JobRun, *, now: datetime) -> JobRun:
     # A failed action can unblock nothing, but loop anyway so the result is a fixed point.
     while True:
-        bad = [n for n in ready_actions(run) if is_render_failed(get_action_run(run, n))]
+        ready = set(ready_actions(run))
+        bad = [
+            a.action_name for a in run.action_runs if a.action_name in ready and is_render_failed(a)
+        ]
         if not bad:
             return run
         for name in bad:

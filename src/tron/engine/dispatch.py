@@ -27,7 +27,7 @@ from tron.engine.clock import Clock
 from tron.engine.events import EventHub
 from tron.engine.metrics import Metrics
 from tron.engine.nodes import NodeExecutors
-from tron.engine.persist import commit_run
+from tron.engine.persist import changed_action_runs, commit_run
 from tron.engine.registry import Registry
 from tron.engine.timers import Timers
 from tron.errors import NodeError, StoreError
@@ -107,7 +107,7 @@ class Dispatcher:
 
     def _announce(self, old: JobRun, new: JobRun) -> None:
         before = {a.action_name: a.state for a in old.action_runs}
-        for action_run in new.action_runs:
+        for action_run in changed_action_runs(old, new):
             if before.get(action_run.action_name) != action_run.state:
                 self.events.publish(
                     "action_run", id=str(action_run.id), state=action_run.state.value
