@@ -50,9 +50,20 @@ def test_a_second_trond_on_the_same_working_dir_is_refused(tmp_path: Path) -> No
     first.start()
     try:
         second = subprocess.run(
-            [sys.executable, "-m", "tron", "--working-dir", str(tmp_path / "work"),
-             "--config-path", str(config), "--port", "0"],
-            capture_output=True, text=True, timeout=30,
+            [
+                sys.executable,
+                "-m",
+                "tron",
+                "--working-dir",
+                str(tmp_path / "work"),
+                "--config-path",
+                str(config),
+                "--port",
+                "0",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
         assert second.returncode == 1
         assert "another trond holds the lock" in second.stderr

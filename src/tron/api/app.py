@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from tron.api.meters import MeterMiddleware, SiteMeters
 from tron.api.openapi import openapi
 from tron.api.problems import handle_http_error, handle_tron_error, handle_unexpected
 from tron.api.routes import config, events, jobs, metrics
@@ -68,7 +69,10 @@ def create_app(daemon: Daemon, *, token: str | None = None) -> Starlette:
     ]
     if WEB_ROOT.is_dir():
         routes.append(Mount("/web", StaticFiles(directory=WEB_ROOT, html=True), name="web"))
-    middleware = [Middleware(TokenAuth, token=token)] if token else []
+    meters = SiteMeters()
+    middleware = [Middleware(MeterMiddleware, meters=meters)]
+    if token:
+        middleware.append(Middleware(TokenAuth, token=token))
     app = Starlette(
         routes=routes,
         middleware=middleware,
@@ -81,4 +85,5 @@ def create_app(daemon: Daemon, *, token: str | None = None) -> Starlette:
         },
     )
     app.state.daemon = daemon
+    app.state.meters = meters
     return app

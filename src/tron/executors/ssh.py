@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
 import time
 from collections.abc import Callable, Coroutine
@@ -25,24 +26,24 @@ import asyncssh
 from tron.config.model import Config, NodeConfig, SshOptions
 from tron.errors import NodeError
 from tron.executors.base import ActionSpec, ExitStatus, Handle
+from tron.executors.ssh_agent import AgentExit, Launched, SshAgent
 from tron.executors.ssh_connections import DEFAULT_MAX_CHANNELS, ConnectSettings, NodeConnections
 from tron.executors.ssh_remote import (
     Tail,
     attempt_dir,
     read_pid,
-    remove,
+    remove_line,
     signal_line,
-    start_line,
+    tron_root,
 )
-from tron.executors.supervisor import (
-    STDERR_FILE,
-    STDOUT_FILE,
-    Record,
-    parse_launch_output,
-    read_exit_status,
-)
+from tron.executors.supervisor import STDERR_FILE, STDOUT_FILE, Record, read_exit_status
 
 logger = logging.getLogger(__name__)
+
+# Resolves when the agent reports an attempt's end (None: the agent was lost first).
+_Ended = asyncio.Future[AgentExit | None]
+# Directories deleted by one `rm` on a node, well within any command line limit.
+_SWEEP_MOST = 200
 
 # What a lost connection looks like from asyncssh, the socket, or our own connect.
 _LOST = (NodeError, asyncssh.Error, OSError, EOFError, TimeoutError)
@@ -59,9 +60,17 @@ def jitter_delay(options: SshOptions, load: int, rng: random.Random) -> float:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Polling:
-    """How often a running attempt is polled: from `first` seconds, growing to `most`."""
+    """How long trond only listens for the agent's report of the end, then how often it polls.
 
-    first: float = 0.02
+    An attempt that ends within `hold` seconds with no output costs no request at all. Longer
+    ones are polled over SFTP for their output from `first` seconds apart, growing to `most`
+    (the agent's report still ends the wait at once). Finished attempts' directories on a node
+    are deleted together, `sweep` seconds after the first of them ended.
+    """
+
+    hold: float = 0.2
+    sweep: float = 0.5
+    first: float = 0.05
     most: float = 0.2
     growth: float = 1.5
     # Reconnect backoff while the node cannot be reached.
@@ -75,6 +84,8 @@ class _State:
     follows: dict[str, asyncio.Task[ExitStatus]] = field(default_factory=dict)
     running: dict[str, set[str]] = field(default_factory=dict)
     chores: set[asyncio.Task[None]] = field(default_factory=set)
+    trash: dict[str, list[str]] = field(default_factory=dict)
+    agents: dict[str, asyncio.Future[SshAgent]] = field(default_factory=dict)
 
 
 class SshExecutor:
@@ -142,21 +153,38 @@ class SshExecutor:
             self._status_path, spec.action_run_id, spec.attempt, str(spec.output_dir)
         )
         _prepare_local(spec.output_dir)
-        line = start_line(self._status_path, remote, spec.env)
-        command = spec.command.encode("utf-8", errors="surrogateescape")
-        result = await pool.run(line, stdin=command)
-        pid = _launched_pid(result)
+        launched = await self._launch(pool, remote, spec)
         running.add(str(spec.output_dir))
         handle = Handle(
             action_run_id=spec.action_run_id,
             attempt=spec.attempt,
             node=node.name,
             output_dir=str(spec.output_dir),
-            pid=pid,
+            pid=launched.pid,
             extra=MappingProxyType({"remote_dir": remote}),
         )
-        self._ensure_follow(handle)  # output streams back even before anybody waits
+        self._ensure_follow(handle, launched)  # output streams back even before anybody waits
         return handle
+
+    async def _launch(self, pool: NodeConnections, remote: str, spec: ActionSpec) -> Launched:
+        where, timeout = pool.settings.where, pool.settings.connect_timeout
+        agent = await self._agent(pool)
+        try:
+            launching = agent.launch(remote, spec.command, spec.env, time.time())
+            return await asyncio.wait_for(launching, timeout)
+        except TimeoutError as exc:
+            raise NodeError(f"{where}: the agent did not start it within {timeout:g}s") from exc
+        except NodeError as exc:
+            raise NodeError(f"{where}: {exc}") from exc
+
+    async def _agent(self, pool: NodeConnections) -> SshAgent:
+        """The node's agent, started (again) when there is none alive."""
+        agents = self._state.agents
+        future = agents.get(pool.settings.node)
+        if future is None or not _is_alive(future):
+            future = asyncio.ensure_future(SshAgent.start(pool, tron_root(self._status_path)))
+            agents[pool.settings.node] = future
+        return await asyncio.shield(future)
 
     # -- watching -------------------------------------------------------------------------
 
@@ -166,11 +194,13 @@ class SshExecutor:
             return status
         return await asyncio.shield(self._ensure_follow(handle))
 
-    def _ensure_follow(self, handle: Handle) -> asyncio.Task[ExitStatus]:
+    def _ensure_follow(
+        self, handle: Handle, launched: Launched | None = None
+    ) -> asyncio.Task[ExitStatus]:
         follows = self._state.follows
         task = follows.get(handle.output_dir)
         if task is None or task.done():
-            task = asyncio.get_running_loop().create_task(self._follow(handle))
+            task = asyncio.get_running_loop().create_task(self._follow(handle, launched))
             follows[handle.output_dir] = task
             task.add_done_callback(lambda done: _forget(follows, handle.output_dir, done))
         return task
@@ -183,22 +213,27 @@ class SshExecutor:
             self._status_path, handle.action_run_id, handle.attempt, handle.output_dir
         )
 
-    async def _follow(self, handle: Handle) -> ExitStatus:
+    async def _follow(self, handle: Handle, launched: Launched | None) -> ExitStatus:
         pool = self._pool(handle.node)
         remote = self._remote_dir(handle)
         tail = Tail(remote_dir=remote, local_dir=Path(handle.output_dir))
         self._state.running.setdefault(pool.settings.node, set()).add(handle.output_dir)
-        try:
-            status = await self._poll_until_exit(pool, tail)
-        finally:
-            await tail.close()
+        ended = None if launched is None else launched.ended
+        status = await _heard(ended, self._polling.hold)
+        if status is None:
+            try:
+                status = await self._poll_until_exit(pool, tail, ended)
+            finally:
+                await tail.close()
         if status.final:
             self._state.running[pool.settings.node].discard(handle.output_dir)
             tail.record(status)
-            self._chore(self._remove(pool, remote))
+            self._discard(pool, remote)
         return status
 
-    async def _poll_until_exit(self, pool: NodeConnections, tail: Tail) -> ExitStatus:
+    async def _poll_until_exit(
+        self, pool: NodeConnections, tail: Tail, ended: _Ended | None
+    ) -> ExitStatus:
         polling = self._polling
         delay, retry, lost_since = polling.first, polling.retry_first, None
         while True:
@@ -216,7 +251,9 @@ class SshExecutor:
             if status is not None:
                 return status
             lost_since, retry = None, polling.retry_first
-            await asyncio.sleep(delay)
+            heard = await _nap(ended, delay)
+            if heard is not None:
+                return heard
             delay = min(delay * polling.growth, polling.most)
 
     @staticmethod
@@ -225,9 +262,19 @@ class SshExecutor:
         # A connection that went silent (not closed) would block the poll until keepalive.
         return await asyncio.wait_for(tail.poll(sftp), pool.settings.connect_timeout)
 
-    async def _remove(self, pool: NodeConnections, remote: str) -> None:
-        with contextlib.suppress(*_LOST):
-            await remove(await pool.sftp(), remote)
+    def _discard(self, pool: NodeConnections, remote: str) -> None:
+        """Delete `remote` on the node soon, in one command with the others that end by then."""
+        trash = self._state.trash.setdefault(pool.settings.node, [])
+        trash.append(remote)
+        if len(trash) == 1:
+            self._chore(self._sweep(pool, self._polling.sweep))
+
+    async def _sweep(self, pool: NodeConnections, after: float) -> None:
+        await asyncio.sleep(after)
+        directories = self._state.trash.pop(pool.settings.node, [])
+        for first in range(0, len(directories), _SWEEP_MOST):
+            with contextlib.suppress(*_LOST):
+                await pool.run(remove_line(directories[first : first + _SWEEP_MOST]))
 
     def _chore(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -263,11 +310,30 @@ class SshExecutor:
         state = self._state
         for task in [*state.follows.values(), *state.chores]:
             task.cancel()
-        await asyncio.gather(*state.follows.values(), *state.chores, return_exceptions=True)
+        await asyncio.gather(*state.follows.values(), return_exceptions=True)
         state.follows.clear()
+        # Cancelled follows hand their sessions to new chores: finish those too.
+        while state.chores:
+            await asyncio.gather(*state.chores, return_exceptions=True)
+        await self._empty_trash()
+        agents, state.agents = state.agents, {}
+        for future in agents.values():
+            if future.done() and _is_alive(future):
+                await future.result().close()
+            future.cancel()
         for pool in state.pools.values():
             await pool.close()
         state.pools.clear()
+
+    async def _empty_trash(self) -> None:
+        """Delete what is left to delete now, on nodes still connected (a close must not wait)."""
+        trash, self._state.trash = self._state.trash, {}
+        for name, directories in trash.items():
+            pool = self._state.pools.get(name)
+            if pool is None or not pool.connection_count:
+                continue
+            with contextlib.suppress(*_LOST):
+                await asyncio.wait_for(pool.run(remove_line(directories[:_SWEEP_MOST])), 2)
 
 
 def _unreachable(pool: NodeConnections, gone: float, exc: BaseException) -> ExitStatus:
@@ -275,18 +341,34 @@ def _unreachable(pool: NodeConnections, gone: float, exc: BaseException) -> Exit
     return ExitStatus(exit_code=None, reason=reason, final=False)
 
 
-def _launched_pid(result: asyncssh.SSHCompletedProcess) -> int:
-    try:
-        return parse_launch_output(_as_bytes(result.stdout))
-    except NodeError as exc:
-        stderr = _as_bytes(result.stderr).decode("utf-8", errors="replace").strip()
-        raise NodeError(f"{exc}; exit {result.exit_status}; stderr: {stderr[:500]}") from None
+async def _heard(ended: _Ended | None, within: float) -> ExitStatus | None:
+    """The agent's report of the end, if it comes `within` seconds and leaves nothing to copy."""
+    if ended is None:
+        return None
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(ended), within)
+    return _reported(ended)
 
 
-def _as_bytes(data: bytes | str | None) -> bytes:
-    if isinstance(data, str):
-        return data.encode("utf-8", errors="replace")
-    return data or b""
+def _reported(ended: _Ended) -> ExitStatus | None:
+    report = ended.result() if ended.done() else None
+    if report is None or report.has_output:
+        return None
+    return report.status
+
+
+async def _nap(ended: _Ended | None, delay: float) -> ExitStatus | None:
+    """Sleep `delay` seconds, less if the agent reports the end first: its status, if final."""
+    if ended is None or ended.done():
+        await asyncio.sleep(delay)
+        return None
+    return await _heard(ended, delay)
+
+
+def _is_alive(future: asyncio.Future[SshAgent]) -> bool:
+    if not future.done():
+        return True
+    return not future.cancelled() and future.exception() is None and future.result().is_alive
 
 
 def _forget(follows: dict[str, asyncio.Task[ExitStatus]], key: str, done: object) -> None:
@@ -297,10 +379,14 @@ def _forget(follows: dict[str, asyncio.Task[ExitStatus]], key: str, done: object
 def _prepare_local(directory: Path) -> None:
     """A fresh local copy for this launch: the tail appends to whatever is there."""
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        for record in (Record.EXIT, Record.SIGNAL):
-            (directory / record).unlink(missing_ok=True)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            directory.mkdir()
+        except FileExistsError:
+            for record in (Record.EXIT, Record.SIGNAL):
+                (directory / record).unlink(missing_ok=True)
+        # Local metadata writes are slow on some disks: a new directory needs only these two.
         for stream in (STDOUT_FILE, STDERR_FILE):
-            (directory / stream).write_bytes(b"")
+            os.close(os.open(directory / stream, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
     except OSError as exc:
         raise NodeError(f"cannot prepare {directory}: {exc}") from exc

@@ -115,6 +115,27 @@ class _Link:
         return not self.is_lost and self.conn is not None and self.channels < self.limit
 
 
+@dataclass(slots=True, eq=False, kw_only=True)
+class Session:
+    """A process on a channel of one connection; `close` gives the channel back to the pool."""
+
+    process: asyncssh.SSHClientProcess[bytes]
+    link: _Link
+    is_closed: bool = False
+
+    async def close(self) -> None:
+        if self.is_closed:
+            return
+        self.is_closed = True
+        try:
+            self.process.close()
+            # sshd frees the session slot only once it has seen the close: wait for its reply.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.process.wait_closed(), 5)
+        finally:
+            self.link.channels -= 1
+
+
 @dataclass(slots=True, kw_only=True)
 class _Sftp:
     client: asyncssh.SFTPClient
@@ -160,6 +181,31 @@ class NodeConnections:
                 except (asyncssh.Error, OSError) as exc:
                     raise NodeError(f"{self.settings.where}: {exc}") from exc
             await asyncio.sleep(0.02)
+        raise NodeError(f"{self.settings.where}: no channel could be opened")
+
+    async def open_session(self, command: str, *, stdin: bytes = b"", eof: bool = True) -> Session:
+        """Start `command` on a channel held until `Session.close`; send `stdin`, then EOF."""
+        for _ in range(5):
+            link = await self._acquire()
+            assert link.conn is not None
+            try:
+                process = await link.conn.create_process(command, encoding=None)
+            except asyncssh.ChannelOpenError:
+                link.channels -= 1
+                link.limit = max(link.channels, 1)
+                await asyncio.sleep(0.02)
+                continue
+            except (asyncssh.Error, OSError) as exc:
+                link.channels -= 1
+                raise NodeError(f"{self.settings.where}: {exc}") from exc
+            # A quick command may have ended, and its channel closed, before we get here: its
+            # output still waits in the process's buffers.
+            with contextlib.suppress(BrokenPipeError, OSError):
+                if stdin:
+                    process.stdin.write(stdin)
+                if eof:
+                    process.stdin.write_eof()
+            return Session(process=process, link=link)
         raise NodeError(f"{self.settings.where}: no channel could be opened")
 
     async def sftp(self) -> asyncssh.SFTPClient:

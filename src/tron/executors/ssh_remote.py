@@ -1,5 +1,5 @@
 """The node's side of an SSH attempt: where its supervisor records live, the shell lines that
-start and signal it, and the SFTP tail that copies its output and records back to trond."""
+signal and delete it, and the SFTP tail that copies its output and records back to trond."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import hashlib
 import posixpath
 import shlex
 import signal
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,18 +16,13 @@ import asyncssh
 
 from tron.executors.base import ExitStatus
 from tron.executors.supervisor import (
-    COMMAND_FILE,
     STDERR_FILE,
     STDOUT_FILE,
     VANISHED,
     Record,
-    launch_line,
     parse_records,
-    wrapper_text,
 )
 
-_WRAPPER = wrapper_text()
-_WRAPPER_NAME = f"wrapper-{hashlib.sha1(_WRAPPER.encode()).hexdigest()[:12]}.sh"
 _STREAMS = (STDOUT_FILE, STDERR_FILE)
 # How many polls pass between checks that a silent attempt still has a live supervisor.
 LIVENESS_EVERY = 10
@@ -43,25 +37,6 @@ def attempt_dir(status_path: str, action_run_id: str, attempt: int, output_dir: 
     daemons (or two test runs) sharing a node from ever sharing a directory."""
     digest = hashlib.sha1(output_dir.encode("utf-8", "surrogateescape")).hexdigest()[:10]
     return posixpath.join(tron_root(status_path), f"{action_run_id}.{attempt}.{digest}")
-
-
-def start_line(status_path: str, directory: str, env: Mapping[str, str]) -> str:
-    """Install the supervisor if missing, write stdin to the command file, start it.
-
-    Prints the command's pid (parse with `parse_launch_output`); NodeError for a bad env name.
-    """
-    root = tron_root(status_path)
-    wrapper = posixpath.join(root, _WRAPPER_NAME)
-    partial = f"{shlex.quote(wrapper)}.$$"
-    install = (
-        f"[ -f {shlex.quote(wrapper)} ] || {{ mkdir -p {shlex.quote(root)} && "
-        f"printf %s {shlex.quote(_WRAPPER)} >{partial} && "
-        f"mv -f {partial} {shlex.quote(wrapper)}; }}"
-    )
-    quoted = shlex.quote(directory)
-    stale = " ".join(f"{quoted}/{name}" for name in (Record.EXIT, Record.SIGNAL, Record.PID))
-    prepare = f"mkdir -p {quoted} && rm -f {stale} && cat >{quoted}/{COMMAND_FILE}"
-    return f"{install}; {prepare} && {launch_line(directory, wrapper=wrapper, env=env)}"
 
 
 def signal_line(directory: str, signum: int) -> str:
@@ -107,11 +82,19 @@ class Tail:
             await self.close()
             self.client = sftp
         self.polls += 1
-        exit_text = await _read_small(sftp, f"{self.remote_dir}/{Record.EXIT}")
-        await asyncio.gather(*(self._pull(sftp, stream) for stream in _STREAMS))
+        # One round trip: the server answers in order, so a stream read sent after the exit
+        # check never misses output written before the exit record.
+        exit_text, *_ = await asyncio.gather(
+            _read_small(sftp, f"{self.remote_dir}/{Record.EXIT}"),
+            *(self._pull(sftp, stream) for stream in _STREAMS),
+        )
         if exit_text is None:
             return await self._check_alive(sftp) if self.polls % LIVENESS_EVERY == 0 else None
-        signal_text = await _read_small(sftp, f"{self.remote_dir}/{Record.SIGNAL}")
+        # Reads sent after the exit record was seen: the output is complete.
+        signal_text, *_ = await asyncio.gather(
+            _read_small(sftp, f"{self.remote_dir}/{Record.SIGNAL}"),
+            *(self._pull(sftp, stream) for stream in _STREAMS),
+        )
         texts = {str(Record.EXIT): exit_text, str(Record.SIGNAL): signal_text or ""}
         return parse_records(texts).exit_status
 
@@ -170,6 +153,6 @@ async def read_pid(sftp: asyncssh.SFTPClient, remote_dir: str) -> int | None:
     return parse_records({str(Record.PID): text or ""}).pid
 
 
-async def remove(sftp: asyncssh.SFTPClient, remote_dir: str) -> None:
-    """Delete a finished attempt's directory on the node (best effort)."""
-    await sftp.rmtree(remote_dir, ignore_errors=True)
+def remove_line(directories: list[str]) -> str:
+    """One shell line that deletes finished attempts' directories on the node."""
+    return "rm -rf -- " + " ".join(shlex.quote(path) for path in directories)

@@ -45,6 +45,11 @@ def is_running(pid: int) -> bool:
     return stat.rsplit(b")", 1)[-1].split()[0] not in (b"Z", b"X")
 
 
+def has_proc_entry(pid: int) -> bool:
+    """Whether `pid` exists at all, zombie included."""
+    return Path(f"/proc/{pid}").exists()
+
+
 async def until_gone(pid: int) -> None:
     deadline = time.monotonic() + 5
     while is_running(pid):
@@ -134,3 +139,88 @@ async def test_restart_in_same_directory_forgets_old_exit(
     assert (await executor.wait(first)).exit_code == 1
     second = await executor.start(spec(tmp_path, "sleep 0.1; exit 0"))
     assert (await executor.wait(second)).exit_code == 0
+
+
+async def test_sigkill_status_survives_a_new_executor(
+    executor: LocalExecutor, tmp_path: Path
+) -> None:
+    handle = await executor.start(spec(tmp_path, "echo ready; sleep 30"))
+    await executor.signal(handle, signal.SIGKILL)
+    assert handle.pid is not None
+    await until_gone(handle.pid)
+    fresh = LocalExecutor(use_pidfd=False, poll_interval=0.01)
+    try:
+        reattached = await fresh.reattach(handle)
+        status = await asyncio.wait_for(fresh.wait(reattached), 5)
+    finally:
+        await fresh.close()
+    assert status == ExitStatus(exit_code=137, signal=9)
+
+
+async def test_command_trapping_sigterm_reports_its_own_exit(
+    executor: LocalExecutor, tmp_path: Path
+) -> None:
+    handle = await executor.start(
+        spec(tmp_path, "trap 'sleep 0.1; exit 3' TERM; echo ready; while :; do sleep 0.02; done")
+    )
+    deadline = time.monotonic() + 5
+    while "ready" not in (tmp_path / "stdout").read_text():
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.01)
+    await executor.signal(handle, signal.SIGTERM)
+    assert await asyncio.wait_for(executor.wait(handle), 5) == ExitStatus(exit_code=3)
+
+
+async def test_long_command_is_read_from_the_command_file(
+    executor: LocalExecutor, tmp_path: Path
+) -> None:
+    command = ": '" + "x" * 120_000 + "'\necho long"
+    status = await asyncio.wait_for(executor.wait(await executor.start(spec(tmp_path, command))), 5)
+    assert status == ExitStatus(exit_code=0)
+    assert (tmp_path / "stdout").read_text() == "long\n"
+
+
+async def test_command_sees_no_positional_parameters(
+    executor: LocalExecutor, tmp_path: Path
+) -> None:
+    handle = await executor.start(spec(tmp_path, 'echo "$#|$1|$2|$3"'))
+    await asyncio.wait_for(executor.wait(handle), 5)
+    assert (tmp_path / "stdout").read_text() == "0|||\n"
+
+
+async def test_supervisor_is_reaped_once_waited(executor: LocalExecutor, tmp_path: Path) -> None:
+    handle = await executor.start(spec(tmp_path, "exit 0"))
+    await asyncio.wait_for(executor.wait(handle), 5)
+    assert handle.pid is not None
+    deadline = time.monotonic() + 5
+    while has_proc_entry(handle.pid):
+        assert time.monotonic() < deadline, "supervisor left as a zombie"
+        await asyncio.sleep(0.01)
+
+
+async def test_reattach_to_wrapper_records_signals_the_command_group(
+    executor: LocalExecutor, tmp_path: Path
+) -> None:
+    # An attempt started by wrapper.sh has no `group` record: its command leads its own group.
+    (tmp_path / "pid").write_text("4242\n")
+    handle = Handle(action_run_id="ns.job.1.act", attempt=0, node=None, output_dir=str(tmp_path))
+    assert (await executor.reattach(handle)).pid == 4242
+
+
+async def test_restart_in_same_directory_forgets_old_kill(
+    executor: LocalExecutor, tmp_path: Path
+) -> None:
+    first = await executor.start(spec(tmp_path, "sleep 30"))
+    await executor.signal(first, signal.SIGKILL)
+    assert (await asyncio.wait_for(executor.wait(first), 5)).signal == 9
+    second = await executor.start(spec(tmp_path, "exit 0"))
+    assert await asyncio.wait_for(executor.wait(second), 5) == ExitStatus(exit_code=0)
+
+
+async def test_command_does_not_inherit_ignored_sigpipe(
+    executor: LocalExecutor, tmp_path: Path
+) -> None:
+    handle = await executor.start(spec(tmp_path, "sh -c 'grep SigIgn /proc/$$/status'"))
+    await asyncio.wait_for(executor.wait(handle), 5)
+    ignored = int((tmp_path / "stdout").read_text().split()[1], 16)
+    assert not ignored & (1 << (signal.SIGPIPE - 1))

@@ -148,3 +148,11 @@ def test_wrapper_without_command_file_prints_nothing(tmp_path: Path) -> None:
     )
     assert done.returncode != 0
     assert done.stdout == b""
+
+
+def test_process_group_prefers_the_local_runner_group_record() -> None:
+    local = parse_records({"pid": "11\n", "group": "10\n", "supervisor": "10\n"})
+    assert local.group == 10
+    assert local.process_group == 10
+    assert parse_records({"pid": "11\n"}).process_group == 11
+    assert parse_records({}).process_group is None

@@ -27,8 +27,15 @@ async def tron_metrics(request: Request) -> Response:
                 if sample.labels:
                     entry["dimensions"] = dict(sample.labels)
                 counters.append(entry)
+    site = request.app.state.meters.json()
     return json_response(
-        {"counter": counters, "gauge": [], "histogram": [], "meter": [], "timer": []}
+        {
+            "counter": counters,
+            "gauge": [],
+            "histogram": [],
+            "meter": site["meter"],
+            "timer": site["timer"],
+        }
     )
 
 

@@ -1,0 +1,205 @@
+"""JSON Schemas of the bodies trond sends (Tron's shapes, spec 8.2), for the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Schema = dict[str, Any]
+
+STRING: Schema = {"type": "string"}
+INTEGER: Schema = {"type": "integer"}
+NUMBER: Schema = {"type": "number"}
+BOOLEAN: Schema = {"type": "boolean"}
+TIME: Schema = {"type": "string", "nullable": True, "example": "2026-03-01 12:00:00"}
+STRINGS: Schema = {"type": "array", "items": STRING}
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: Schema) -> Schema:
+    return {**schema, "nullable": True}
+
+
+def record(properties: dict[str, Schema], *, optional: tuple[str, ...] = ()) -> Schema:
+    """An object with exactly these keys (those in `optional` may be absent)."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": [name for name in properties if name not in optional],
+        "additionalProperties": False,
+    }
+
+
+def nullable_ref(name: str) -> Schema:
+    return {"allOf": [ref(name)], "nullable": True}
+
+
+NODE = record({"name": STRING, "hostname": STRING, "username": STRING, "port": INTEGER})
+
+ATTEMPT = record(
+    {
+        "number": INTEGER,
+        "command": nullable(STRING),
+        "node": nullable(STRING),
+        "start_time": TIME,
+        "end_time": TIME,
+        "exit_status": nullable(INTEGER),
+        "reason": nullable(STRING),
+    }
+)
+
+ACTION_RUN = record(
+    {
+        "id": STRING,
+        "start_time": TIME,
+        "end_time": TIME,
+        "exit_status": nullable(INTEGER),
+        "action_name": STRING,
+        "exit_statuses": {"type": "array", "items": INTEGER},
+        "retries_remaining": nullable(INTEGER),
+        "original_command": STRING,
+        "state": STRING,
+        "node": nullable_ref("Node"),
+        "command": nullable(STRING),
+        "raw_command": STRING,
+        "requirements": nullable(STRINGS),
+        "meta": nullable(STRINGS),
+        "stdout": nullable(STRINGS),
+        "stderr": nullable(STRINGS),
+        "duration": STRING,
+        "job_name": STRING,
+        "run_num": STRING,
+        "retries_delay": nullable(STRING),
+        "in_delay": nullable(NUMBER),
+        "triggered_by": STRING,
+        "trigger_downstreams": STRING,
+        "reason": nullable(STRING),
+        "attempts": {"type": "array", "items": ref("Attempt")},
+    },
+    optional=("reason", "attempts"),
+)
+
+RUN_GRAPH_NODE = record(
+    {
+        "id": STRING,
+        "name": STRING,
+        "command": nullable(STRING),
+        "raw_command": STRING,
+        "state": STRING,
+        "start_time": TIME,
+        "end_time": TIME,
+        "dependencies": STRINGS,
+    }
+)
+
+JOB_RUN = record(
+    {
+        "id": STRING,
+        "run_num": INTEGER,
+        "run_time": TIME,
+        "start_time": TIME,
+        "end_time": TIME,
+        "manual": BOOLEAN,
+        "job_name": STRING,
+        "state": STRING,
+        "node": nullable_ref("Node"),
+        "duration": STRING,
+        "url": STRING,
+        "runs": nullable({"type": "array", "items": ref("ActionRun")}),
+        "action_graph": nullable({"type": "array", "items": ref("RunGraphNode")}),
+    }
+)
+
+JOB = record(
+    {
+        "status": {"type": "string", "enum": ["enabled", "disabled", "running", "unknown"]},
+        "all_nodes": BOOLEAN,
+        "allow_overlap": BOOLEAN,
+        "queueing": BOOLEAN,
+        "name": STRING,
+        "scheduler": record({"value": STRING, "type": STRING, "jitter": STRING}),
+        "action_names": STRINGS,
+        "node_pool": nullable(
+            record({"name": nullable(STRING), "nodes": {"type": "array", "items": ref("Node")}})
+        ),
+        "last_success": TIME,
+        "next_run": TIME,
+        "url": STRING,
+        "runs": nullable({"type": "array", "items": ref("JobRun")}),
+        "max_runtime": STRING,
+        "action_graph": nullable(
+            {
+                "type": "array",
+                "items": record({"name": STRING, "command": STRING, "dependencies": STRINGS}),
+            }
+        ),
+        "monitoring": {"type": "object"},
+        "expected_runtime": NUMBER,
+        "actions_expected_runtime": {"type": "object", "additionalProperties": NUMBER},
+    }
+)
+
+PROBLEM = record({"file": STRING, "line": INTEGER, "key_path": STRING, "message": STRING})
+
+ERROR = record(
+    {
+        "error": STRING,
+        "status": STRING,
+        "problems": {"type": "array", "items": ref("Problem")},
+    },
+    optional=("status", "problems"),
+)
+
+NAMESPACE_TEXT = record({"config": STRING, "hash": STRING})
+
+METRICS_JSON = record(
+    {
+        kind: {"type": "array", "items": {"type": "object", "required": ["name"]}}
+        for kind in ("counter", "gauge", "histogram", "meter", "timer")
+    }
+)
+
+SCHEMAS: dict[str, Schema] = {
+    "Node": NODE,
+    "Attempt": ATTEMPT,
+    "ActionRun": ACTION_RUN,
+    "RunGraphNode": RUN_GRAPH_NODE,
+    "JobRun": JOB_RUN,
+    "Job": JOB,
+    "Problem": PROBLEM,
+    "Error": ERROR,
+    "NamespaceText": NAMESPACE_TEXT,
+    "Index": record(
+        {
+            "jobs": {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "array",
+                    "items": record({"name": STRING, "command": STRING}),
+                },
+            },
+            "namespaces": STRINGS,
+        }
+    ),
+    "Status": record({"status": STRING, "version": STRING, "boot_time": INTEGER}),
+    "Jobs": record({"jobs": {"type": "array", "items": ref("Job")}}),
+    "Result": record({"result": STRING}),
+    "ConfigAccepted": record({"status": STRING}),
+    "AllNamespaces": {"type": "object", "additionalProperties": ref("NamespaceText")},
+    "ConfigVersion": record(
+        {
+            "version": INTEGER,
+            "namespace": STRING,
+            "hash": STRING,
+            "saved_at": STRING,
+            "config": STRING,
+        }
+    ),
+    "EventResponse": record(
+        {"response": {"oneOf": [STRING, {"type": "object", "additionalProperties": record({})}]}}
+    ),
+    "Output": record({"data": STRING, "offset": INTEGER, "done": BOOLEAN, "state": STRING}),
+    "TronMetrics": METRICS_JSON,
+}

@@ -1,0 +1,123 @@
+"""Process plumbing for the LocalExecutor: spawning the runner, its first line, pids, reaping."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import Mapping
+from pathlib import Path
+
+from tron.errors import NodeError
+
+_PROC = Path("/proc")
+
+
+def spawn(argv: list[str], env: Mapping[str, str]) -> tuple[int, int]:
+    """Start `argv` as a session leader with a pipe on fd 3; return its pid and the read end.
+
+    posix_spawn (vfork and exec) costs the daemon far less than asyncio's subprocess machinery,
+    which forks, builds transports and starts a thread per child to wait for it.
+    """
+    reader, writer = os.pipe()
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_DUP2, 1, 2),
+        (os.POSIX_SPAWN_DUP2, writer, 3),
+    ]
+    try:
+        pid = os.posix_spawnp(
+            argv[0],
+            argv,
+            env,
+            file_actions=actions,
+            setsid=True,
+            setsigmask=(),
+            # Python ignores these for itself; an ignored signal would stay ignored in the action.
+            setsigdef=(signal.SIGPIPE, signal.SIGXFSZ),
+        )
+    except OSError as exc:
+        os.close(reader)
+        raise NodeError(f"cannot start the supervisor: {exc}") from exc
+    finally:
+        os.close(writer)
+    return pid, reader
+
+
+def _stat_fields(pid: int) -> list[bytes] | None:
+    """Fields of /proc/PID/stat after the command name (state first), None if it has gone."""
+    try:
+        stat = (_PROC / str(pid) / "stat").read_bytes()
+    except FileNotFoundError:
+        return None
+    return stat.rsplit(b")", 1)[-1].split()
+
+
+def is_alive(pid: int | None) -> bool:
+    """Whether `pid` runs (a zombie does not: it has ended, only its parent has not reaped it)."""
+    if pid is None or pid <= 0:
+        return False
+    try:
+        fields = _stat_fields(pid)
+    except OSError:
+        return _answers_signal(pid)
+    return fields is not None and fields[0] not in (b"Z", b"X")
+
+
+def _answers_signal(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def open_pidfd(pid: int) -> int | None:
+    try:
+        return os.pidfd_open(pid)
+    except (ProcessLookupError, OSError):
+        # Gone already, or out of descriptors / an old kernel: the caller polls instead.
+        return None
+
+
+def reap(pid: int) -> bool:
+    """Collect our child `pid` if it has ended; True once it is collected (or not ours)."""
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return done != 0
+
+
+async def first_line(reader: int, limit: float) -> bytes:
+    """Read `reader` up to its first newline or end of file, then close it."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+    chunks: list[bytes] = []
+
+    def readable() -> None:
+        if done.done():
+            return
+        chunk = os.read(reader, 64)
+        chunks.append(chunk)
+        if not chunk or b"\n" in chunk:
+            done.set_result(None)
+
+    loop.add_reader(reader, readable)
+    try:
+        await asyncio.wait_for(done, limit)
+    except TimeoutError:
+        raise NodeError(f"supervisor did not start within {limit}s") from None
+    finally:
+        loop.remove_reader(reader)
+        os.close(reader)
+    return b"".join(chunks)
+
+
+def kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, 9)
