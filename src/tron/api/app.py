@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from tron.api.cache import JobJsonCache
 from tron.api.meters import MeterMiddleware, SiteMeters
 from tron.api.openapi import openapi
 from tron.api.problems import handle_http_error, handle_tron_error, handle_unexpected
@@ -85,5 +86,6 @@ def create_app(daemon: Daemon, *, token: str | None = None) -> Starlette:
         },
     )
     app.state.daemon = daemon
+    app.state.job_cache = JobJsonCache()
     app.state.meters = meters
     return app

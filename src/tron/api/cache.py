@@ -1,0 +1,54 @@
+"""Rendered JSON of each job for `GET /api/jobs`, kept until the job (or the config) changes.
+
+At 10,000 jobs, rendering every job on every request costs seconds; a job only changes when
+one of its runs, its switch or its config does, and the engine counts those in
+`JobRuntime.version`. Runs are not cached: their durations move with the clock.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from tron.api.shapes import JobIncludes
+
+# Exactly what Starlette's JSONResponse writes, so cached and fresh bodies are identical.
+_DUMPS: dict[str, Any] = {
+    "ensure_ascii": False,
+    "allow_nan": False,
+    "indent": None,
+    "separators": (",", ":"),
+}
+
+
+def dumps(body: Any) -> bytes:
+    return json.dumps(body, **_DUMPS).encode("utf-8")
+
+
+class JobJsonCache:
+    """Serialized job objects by (job, includes), each tagged with what it was made from."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, JobIncludes], tuple[int, bytes]] = {}
+        self._config: object = None
+
+    def follow_config(self, config: object, names: set[str]) -> None:
+        """A new config may change what any job shows (nodes, zones): start afresh."""
+        if config is not self._config:
+            self._config = config
+            self._entries.clear()
+        elif len(self._entries) > 4 * len(names):
+            self._entries = {k: v for k, v in self._entries.items() if k[0] in names}
+
+    def get(self, name: str, include: JobIncludes, stamp: int, render: Callable[[], Any]) -> bytes:
+        """The job's JSON bytes: cached while `stamp` (the job's version) is unchanged."""
+        if include.runs is not None:
+            return dumps(render())
+        key = (name, include)
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] == stamp:
+            return entry[1]
+        body = dumps(render())
+        self._entries[key] = (stamp, body)
+        return body
