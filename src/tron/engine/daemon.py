@@ -14,6 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from tron.config import config_hash
 from tron.config.model import Config
 from tron.core.records import ActionRun
 from tron.engine.clock import Clock, SystemClock
@@ -70,6 +71,7 @@ class Daemon:
         self._stopping = asyncio.Event()
         self._lock: IO[str] | None = None
         self._timer_task: asyncio.Task[None] | None = None
+        self._versions_task: asyncio.Task[None] | None = None
         self._config_lock = asyncio.Lock()
         zone = settings.default_time_zone or machine_time_zone()
         self.config_dir = ConfigDir(settings.config_path, default_time_zone=zone)
@@ -90,7 +92,9 @@ class Daemon:
         return self
 
     async def _start(self) -> None:
+        began = time.perf_counter()
         self.config: Config = self.config_dir.load()
+        logger.info("loaded %d jobs in %.2fs", len(self.config.jobs), time.perf_counter() - began)
         self.store = self._store_override or open_store(
             self.config.state_persistence, self.settings.working_dir
         )
@@ -114,11 +118,13 @@ class Daemon:
         for name, job in self.config.jobs.items():
             self.registry.jobs[name] = JobRuntime(config=job, enabled=job.enabled)
         self._count_config()
-        await self._record_config_versions()
+        self._versions_task = asyncio.create_task(self._record_config_versions())
         restore_started = time.perf_counter()
         await load_jobs(self.scheduler)
+        logger.info("loaded stored runs in %.2fs", time.perf_counter() - restore_started)
         await recover(self.scheduler)
         took = time.perf_counter() - restore_started
+        logger.info("recovered and scheduled in %.2fs", took)
         self.metrics.restore_duration.observe(took)
         self.metrics.last_restore_duration.set(took)
         self._timer_task = asyncio.create_task(self.timers.run())
@@ -126,11 +132,12 @@ class Daemon:
     async def _record_config_versions(self) -> None:
         """Keep the config trond starts with as a version when it differs from the last one,
         so the history (and its diffs) also shows edits made on disk."""
-        latest = {v.namespace: v.hash for v in await self.store.config_versions()}
-        for name in self.config.namespaces:
-            text, digest = self.namespace(name)
-            if latest.get(name) != digest:
-                await self.store.save_config_version(name, text, digest)
+        latest = {v.namespace: v.text for v in await self.store.config_versions()}
+        for name, namespace in self.config.namespaces.items():
+            if latest.get(name) != namespace.text:
+                # Tron's hash re-parses the YAML: seconds for a big namespace, so off the loop.
+                digest = await asyncio.to_thread(config_hash, namespace.text)
+                await self.store.save_config_version(name, namespace.text, digest)
 
     @property
     def output_root(self) -> Path:
@@ -159,6 +166,8 @@ class Daemon:
             self._timer_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._timer_task
+        if self._versions_task is not None:
+            await asyncio.gather(self._versions_task, return_exceptions=True)
         await self.dispatcher.close()
         await self.nodes.close()
         await self.store.close()
