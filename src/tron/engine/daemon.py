@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import gc
 import logging
 import os
 import time
@@ -85,6 +86,9 @@ class Daemon:
         except BaseException:
             self._release_lock()
             raise
+        # The config and the runs loaded at start live as long as the daemon: keep the
+        # garbage collector from walking them again and again (pauses of 100 ms at 10k jobs).
+        gc.freeze()
         took = time.perf_counter() - started
         self.metrics.startup_duration.observe(took)
         self.metrics.last_startup_duration.set(took)
