@@ -365,3 +365,15 @@ async def test_failing_save_does_not_undo_concurrent_saves(store: Store) -> None
     assert results[1] is None
     (run,) = await store.load_job_runs()
     assert run.action_runs == (good,)
+
+
+async def test_create_job_run_keeps_one_action_run_per_name_when_a_name_repeats(
+    store: Store,
+) -> None:
+    first = action_run("ns.job", 0, "a")
+    later = action_run("ns.job", 0, "a", command="echo later")
+    run = dataclasses.replace(job_run(), action_runs=(first, action_run("ns.job", 0, "b"), later))
+    assert await store.create_job_run(run)
+    [loaded] = await store.load_job_runs()
+    assert [a.action_name for a in loaded.action_runs] == ["a", "b"]
+    assert loaded.action_runs[0] == later

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 
 from tron.config import values as v
@@ -69,26 +70,30 @@ def _read_job(report: Report, item: Named, rules: JobRules) -> JobConfig | None:
     )
 
 
-def _job_fields(rules: JobRules) -> dict[str, v.Reader]:
-    return {
-        "name": v.identifier,
-        "namespace": v.anything,  # Tron injects it; the file's namespace always wins
-        "node": node_reference(rules.refs),
-        "schedule": _later,
-        "actions": _later,
-        "cleanup_action": _later,
-        "monitoring": v.any_mapping,
-        "queueing": v.boolean,
-        "allow_overlap": v.boolean,
-        "run_limit": v.integer(),
-        "all_nodes": v.boolean,
-        "enabled": v.boolean,
-        "max_runtime": v.optional_time_delta,
-        "time_zone": v.time_zone,
-        "expected_runtime": v.time_delta,
-        "catch_up": _catch_up,
-        "use_k8s": v.k8s_switch,
-    }
+@lru_cache(maxsize=64)
+def _job_fields(rules: JobRules) -> Mapping[str, v.Reader]:
+    """The job keys and their readers, built once per namespace rather than once per job."""
+    return MappingProxyType(
+        {
+            "name": v.identifier,
+            "namespace": v.anything,  # Tron injects it; the file's namespace always wins
+            "node": node_reference(rules.refs),
+            "schedule": _later,
+            "actions": _later,
+            "cleanup_action": _later,
+            "monitoring": v.any_mapping,
+            "queueing": v.boolean,
+            "allow_overlap": v.boolean,
+            "run_limit": v.integer(),
+            "all_nodes": v.boolean,
+            "enabled": v.boolean,
+            "max_runtime": v.optional_time_delta,
+            "time_zone": v.time_zone,
+            "expected_runtime": v.time_delta,
+            "catch_up": _catch_up,
+            "use_k8s": v.k8s_switch,
+        }
+    )
 
 
 def _later(_: Report, node: YNode, path: str) -> YNode:
@@ -110,12 +115,26 @@ def _schedule(report: Report, item: Named, time_zone: str | None) -> Schedule | 
     if node is None:
         return None
     path = join_path(item.path, "schedule")
+    if isinstance(node.value, str):
+        shared = _string_schedule(node.value, time_zone)
+        if shared is not None:
+            return shared
     try:
         schedule: Schedule = parse_schedule(to_python(node), time_zone, path=path)
     except (ScheduleError, ValueError) as exc:
         report.add(node.line, path, str(exc))
         return None
     return schedule
+
+
+@lru_cache(maxsize=4096)
+def _string_schedule(value: str, time_zone: str | None) -> Schedule | None:
+    """A schedule string parsed once for all the jobs that share it (schedules are immutable);
+    None when it is invalid, to be parsed again with the job's key path for the message."""
+    try:
+        return parse_schedule(value, time_zone)
+    except (ScheduleError, ValueError):
+        return None
 
 
 def _action_items(report: Report, item: Named) -> dict[str, Named]:

@@ -1,17 +1,21 @@
 """Records to JSON-able dicts and back, driven by the records' own field types.
 
-Encoding walks `dataclasses.fields`, so a field added to a record is stored with no change
-here. Decoding reads each field's annotation: a key missing from stored data (a field added
-since) takes the field's default, and a key no longer in the record is ignored.
+Each record class is compiled once into one encoder and one decoder per field, chosen from the
+field's annotation, so a field added to a record is stored with no change here. Decoding
+tolerates change: a key missing from stored data (a field added since, or one left out because
+it held its empty default) takes the field's default, and a key no longer in the record is
+ignored.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
+import operator
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any, TypeVar
@@ -20,9 +24,13 @@ from zoneinfo import ZoneInfo
 from tron.errors import StoreError
 
 T = TypeVar("T")
+Convert = Callable[[Any], Any]
 
 _ONE_MICROSECOND = timedelta(microseconds=1)
 _SCALARS = (str, int, float, bool)
+_EMPTY_MAPPING = object()  # marks a field whose default is an empty mapping
+_NO_EMPTY = object()  # marks a field without an empty default
+_MAPPINGS = (dict, types.MappingProxyType)  # concrete: checking against the ABC is slow
 
 
 def encode_datetime(value: datetime) -> str:
@@ -62,18 +70,33 @@ def encode_value(value: Any) -> Any:
 
 
 def encode_record(record: Any, *, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """Every field of a dataclass record (except `exclude`) as JSON-able data."""
-    return {
-        f.name: encode_value(getattr(record, f.name))
-        for f in dataclasses.fields(record)
-        if f.name not in exclude
-    }
+    """Every field of a dataclass record (except `exclude`) as JSON-able data.
+
+    A field still at an empty default (None, False, (), an empty mapping) is left out:
+    decoding gives it that default back, and records stay small.
+    """
+    codec = _codec(type(record))
+    data: dict[str, Any] = {}
+    for field, value in zip(codec.fields, codec.values(record), strict=True):
+        if value is field.empty or field.name in exclude:
+            continue
+        if value is None:
+            data[field.name] = None
+        elif field.empty is _EMPTY_MAPPING and not value and isinstance(value, _MAPPINGS):
+            continue
+        else:
+            data[field.name] = field.encode(value)
+    return data
 
 
 def decode_record(cls: type[T], data: Mapping[str, Any], **overrides: Any) -> T:
     """Rebuild a `cls` record from `encode_record` output; `overrides` set fields directly."""
-    hints = _field_types(cls)
-    kwargs = {name: decode_value(hints[name], raw) for name, raw in data.items() if name in hints}
+    decoders = _decoders(cls)
+    kwargs = {}
+    for name, raw in data.items():
+        decode = decoders.get(name)
+        if decode is not None:
+            kwargs[name] = raw if raw is None else decode(raw)
     kwargs.update(overrides)
     try:
         return cls(**kwargs)
@@ -83,74 +106,216 @@ def decode_record(cls: type[T], data: Mapping[str, Any], **overrides: Any) -> T:
 
 def decode_value(hint: Any, raw: Any) -> Any:
     """Turn JSON-able `raw` back into a value of the annotated type `hint`."""
-    if raw is None or hint is Any:
-        return raw
-    origin = typing.get_origin(hint)
-    if origin is None:
-        return _decode_plain(hint, raw)
-    if origin in (types.UnionType, typing.Union):
-        return _decode_union(typing.get_args(hint), raw)
-    return _decode_generic(origin, typing.get_args(hint), raw)
+    if raw is None:
+        return None
+    return _decoder(hint)(raw)
 
 
-def _decode_plain(hint: Any, raw: Any) -> Any:
-    if hint is datetime:
-        return decode_datetime(raw)
-    if hint is date:
-        return date.fromisoformat(raw)
-    if hint is timedelta:
-        return timedelta(microseconds=raw)
-    if dataclasses.is_dataclass(hint):
-        return decode_record(hint, raw)  # type: ignore[arg-type]
-    if isinstance(hint, type) and issubclass(hint, Enum):
-        return hint(raw)
-    if hint in _SCALARS and not isinstance(raw, hint):
-        raise StoreError(f"stored {raw!r} is not a {hint.__name__}")
-    return raw
-
-
-def _decode_union(args: tuple[Any, ...], raw: Any) -> Any:
-    candidates = [a for a in args if a is not type(None)]
-    for candidate in candidates[:-1]:
-        try:
-            return decode_value(candidate, raw)
-        except (TypeError, ValueError, KeyError, StoreError):
-            continue
-    return decode_value(candidates[-1], raw)
-
-
-def _decode_generic(origin: Any, args: tuple[Any, ...], raw: Any) -> Any:
-    if origin is tuple:
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(decode_value(args[0], v) for v in raw)
-        return tuple(decode_value(a, v) for a, v in zip(args, raw, strict=True))
-    if origin in (Mapping, typing.Mapping, dict):
-        key_type, value_type = args or (Any, Any)
-        decoded = {decode_value(key_type, k): decode_value(value_type, v) for k, v in raw.items()}
-        return decoded if origin is dict else types.MappingProxyType(decoded)
-    if origin in (frozenset, list, set):
-        return origin(decode_value(args[0] if args else Any, v) for v in raw)
-    return raw
-
-
-_FIELD_TYPES: dict[type[Any], dict[str, Any]] = {}
-
-
-def _field_types(cls: type[Any]) -> dict[str, Any]:
-    """Each field's resolved annotation (resolving is slow, so it is done once per class)."""
-    if cls not in _FIELD_TYPES:
-        hints = typing.get_type_hints(cls)
-        _FIELD_TYPES[cls] = {f.name: hints[f.name] for f in dataclasses.fields(cls)}
-    return _FIELD_TYPES[cls]
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def dumps(data: Any) -> str:
     """Compact JSON text; non-ASCII kept as is (SQLite stores UTF-8)."""
     try:
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        return _JSON.encode(data)
     except (TypeError, ValueError) as exc:
         raise StoreError(f"cannot store as JSON: {exc}") from exc
 
 
 def loads(text: str) -> Any:
     return json.loads(text)
+
+
+# Compiled field codecs -------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Field:
+    name: str
+    empty: Any  # the default when it is empty (left out of stored data), else _NO_EMPTY
+    encode: Convert  # called with a value that is not None
+    decode: Convert  # called with raw data that is not None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Codec:
+    fields: tuple[_Field, ...]
+    values: Callable[[Any], tuple[Any, ...]]  # every field's value, in one call
+    decoders: dict[str, Convert]
+
+
+_CODECS: dict[type[Any], _Codec] = {}
+
+
+def _codec(cls: type[Any]) -> _Codec:
+    codec = _CODECS.get(cls)
+    if codec is None:
+        codec = _CODECS[cls] = _compile(cls)
+    return codec
+
+
+def _decoders(cls: type[Any]) -> dict[str, Convert]:
+    return _codec(cls).decoders
+
+
+def _compile(cls: type[Any]) -> _Codec:
+    """One encoder and decoder per field; resolving annotations is slow, so it is done once."""
+    hints = typing.get_type_hints(cls)
+    fields = tuple(
+        _Field(
+            name=f.name,
+            empty=_empty_default(f),
+            encode=_encoder(hints[f.name]),
+            decode=_decoder(hints[f.name]),
+        )
+        for f in dataclasses.fields(cls)
+    )
+    names = [field.name for field in fields]
+    values = operator.attrgetter(*names) if len(names) > 1 else _one_value(names)
+    return _Codec(fields=fields, values=values, decoders={f.name: f.decode for f in fields})
+
+
+def _one_value(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
+    """The `values` of a record with at most one field (attrgetter returns no tuple then)."""
+    return lambda record: tuple(getattr(record, name) for name in names)
+
+
+def _empty_default(field: dataclasses.Field[Any]) -> Any:
+    default = field.default
+    if default is None or default is False or default == ():
+        return default
+    factory = field.default_factory
+    if factory is not dataclasses.MISSING:
+        made = factory()
+        if isinstance(made, Mapping) and not made:
+            return _EMPTY_MAPPING
+    return _NO_EMPTY
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _or_none(convert: Convert) -> Convert:
+    if convert is _same:
+        return convert
+    return lambda value: None if value is None else convert(value)
+
+
+def _members(hint: Any) -> tuple[Any, ...] | None:
+    """The members of a union other than None (None when `hint` is not a union)."""
+    if typing.get_origin(hint) not in (types.UnionType, typing.Union):
+        return None
+    return tuple(arg for arg in typing.get_args(hint) if arg is not type(None))
+
+
+def _encoder(hint: Any) -> Convert:
+    members = _members(hint)
+    if members is not None:
+        return _encoder(members[0]) if len(members) == 1 else encode_value
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (tuple, list, frozenset, set) and _is_homogeneous(origin, args):
+        return _list_encoder(_or_none(_encoder(args[0])))
+    if origin in (Mapping, typing.Mapping, dict) and args:
+        return _mapping_encoder(_or_none(_encoder(args[1])))
+    return _plain_encoder(hint)
+
+
+def _plain_encoder(hint: Any) -> Convert:
+    if hint in _SCALARS:
+        return _same
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return _enum_value
+    if hint is datetime:
+        return encode_datetime
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return encode_record
+    # date, timedelta, Any and the rest: decided by the value.
+    return encode_value
+
+
+def _is_homogeneous(origin: Any, args: tuple[Any, ...]) -> bool:
+    if origin is tuple:
+        return len(args) == 2 and args[1] is Ellipsis
+    return len(args) == 1
+
+
+def _list_encoder(item: Convert) -> Convert:
+    if item is _same:
+        return list
+    return lambda value: [item(v) for v in value]
+
+
+def _mapping_encoder(item: Convert) -> Convert:
+    return lambda value: {str(k): item(v) for k, v in value.items()}
+
+
+def _enum_value(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
+
+
+@functools.lru_cache(maxsize=256)
+def _decoder(hint: Any) -> Convert:
+    if hint is Any:
+        return _same
+    members = _members(hint)
+    if members is not None:
+        if len(members) == 1:
+            return _decoder(members[0])
+        return functools.partial(_decode_union, members)
+    origin = typing.get_origin(hint)
+    if origin is None:
+        return _plain_decoder(hint)
+    return _generic_decoder(origin, typing.get_args(hint))
+
+
+def _plain_decoder(hint: Any) -> Convert:
+    if hint is datetime:
+        return decode_datetime
+    if hint is date:
+        return date.fromisoformat
+    if hint is timedelta:
+        return _timedelta
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return functools.partial(decode_record, hint)
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return hint
+    if hint in _SCALARS:
+        return functools.partial(_checked, hint)
+    return _same
+
+
+def _timedelta(raw: Any) -> timedelta:
+    return timedelta(microseconds=raw)
+
+
+def _checked(hint: type[Any], raw: Any) -> Any:
+    if not isinstance(raw, hint):
+        raise StoreError(f"stored {raw!r} is not a {hint.__name__}")
+    return raw
+
+
+def _decode_union(members: tuple[Any, ...], raw: Any) -> Any:
+    for candidate in members[:-1]:
+        try:
+            return decode_value(candidate, raw)
+        except (TypeError, ValueError, KeyError, StoreError):
+            continue
+    return decode_value(members[-1], raw)
+
+
+def _generic_decoder(origin: Any, args: tuple[Any, ...]) -> Convert:
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            item = _or_none(_decoder(args[0]))
+            return lambda raw: tuple(map(item, raw))
+        items = tuple(_or_none(_decoder(arg)) for arg in args)
+        return lambda raw: tuple(f(v) for f, v in zip(items, raw, strict=True))
+    if origin in (Mapping, typing.Mapping, dict):
+        key, value = (_or_none(_decoder(arg)) for arg in args or (Any, Any))
+        wrap = dict if origin is dict else types.MappingProxyType
+        return lambda raw: wrap({key(k): value(v) for k, v in raw.items()})
+    if origin in (frozenset, list, set):
+        item = _or_none(_decoder(args[0] if args else Any))
+        return lambda raw: origin(map(item, raw))
+    return _same

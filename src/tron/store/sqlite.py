@@ -138,6 +138,9 @@ def _prepare(conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
+        # Every operation runs in a savepoint, whose undo journal is otherwise a temporary
+        # file: in memory, it halves the cost of small operations. Commits are unaffected.
+        conn.execute("PRAGMA temp_store = MEMORY")
     except sqlite3.Error as exc:
         raise StoreError(f"cannot use the state store: {exc}") from exc
     apply_migrations(conn)

@@ -81,17 +81,18 @@ def set_job_enabled(conn: sqlite3.Connection, job_name: str, enabled: bool) -> N
 def create_job_run(
     conn: sqlite3.Connection, job_run: JobRun, slot: str | None, now: datetime
 ) -> bool:
-    if slot is not None and _slot_taken(conn, job_run.job_name, slot):
-        return False
-    if _find_run(conn, job_run.job_name, job_run.run_num):
-        raise ConflictError(f"job run {job_run.id} already exists")
-    conn.execute(
+    # The table's keys decide (one INSERT, no SELECTs first); why it was refused is only
+    # looked up when it was.
+    cursor = conn.execute(
         "INSERT INTO job_runs (job_name, run_num, run_time, manual, node, start_time,"
-        " end_time, record, slot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " end_time, record, slot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (job_run.job_name, job_run.run_num, *_run_columns(job_run), slot),
     )
-    for action_run in job_run.action_runs:
-        save_action_run(conn, action_run, None, now)
+    if cursor.rowcount == 0:
+        if slot is not None and _slot_taken(conn, job_run.job_name, slot):
+            return False
+        raise ConflictError(f"job run {job_run.id} already exists")
+    _insert_action_runs(conn, job_run.action_runs, now)
     conn.execute(
         "INSERT INTO job_state (job_name, next_run_num) VALUES (?, ?)"
         " ON CONFLICT (job_name) DO UPDATE"
@@ -99,6 +100,33 @@ def create_job_run(
         (job_run.job_name, job_run.run_num + 1),
     )
     return True
+
+
+def _insert_action_runs(
+    conn: sqlite3.Connection, action_runs: tuple[ActionRun, ...], now: datetime
+) -> None:
+    """The action runs of a job run just inserted, and their first transitions."""
+    if len({action_run.action_name for action_run in action_runs}) < len(action_runs):
+        # A name given twice: the later save updates the earlier one, as a save would.
+        for action_run in action_runs:
+            save_action_run(conn, action_run, None, now)
+        return
+    conn.executemany(
+        "INSERT INTO action_runs (job_name, run_num, action_name, position, state,"
+        " attempt_count, exit_status, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (a.job_name, a.run_num, a.action_name, position, *transition_key(a),
+             dumps(encode_record(a)))
+            for position, a in enumerate(action_runs)
+        ],
+    )  # fmt: skip
+    at = encode_datetime(now)
+    conn.executemany(
+        "INSERT INTO transitions (action_run_id, seq, state, at, exit_status, node, reason)"
+        " SELECT ?1, coalesce(max(seq), 0) + 1, ?2, ?3, ?4, ?5, NULL FROM transitions"
+        " WHERE action_run_id = ?1",
+        [(str(a.id), a.state.value, at, a.exit_status, a.node) for a in action_runs],
+    )
 
 
 def _slot_taken(conn: sqlite3.Connection, job_name: str, slot: str) -> bool:

@@ -159,31 +159,60 @@ class SqliteWorker:
                 time.sleep(delay)
                 continue
             logger.debug("store committed %d operations", len(batch))
-            for request, outcome in zip(batch, outcomes, strict=True):
-                self._settle(request.future, outcome)
+            self._settle_all([request.future for request in batch], outcomes)
             return
 
     def _transact(self, conn: sqlite3.Connection, batch: list[_Request]) -> list[_Outcome]:
         # IMMEDIATE takes the write lock up front, so a lock wait happens here, never midway.
         conn.execute("BEGIN IMMEDIATE")
-        outcomes = [_run_one(conn, request.operation) for request in batch]
+        outcomes = _run_all(conn, batch)
+        if outcomes is None:
+            # One operation failed: start again with each in its own savepoint, so only the
+            # failed one is undone. Operations only touch the database, so running them
+            # again is safe (a transient error retries whole batches the same way).
+            _rollback(conn)
+            conn.execute("BEGIN IMMEDIATE")
+            outcomes = [_run_one(conn, request.operation) for request in batch]
         conn.execute("COMMIT")
         return outcomes
 
     def _fail(self, batch: list[_Request], exc: sqlite3.Error, tries: int) -> None:
         logger.error("store transaction failed after %d tries: %s", tries, exc)
-        for request in batch:
+        outcomes = []
+        for _ in batch:
             error = StoreError(f"store write failed: {exc}")
             error.__cause__ = exc
-            self._settle(request.future, _Outcome(error=error))
+            outcomes.append(_Outcome(error=error))
+        self._settle_all([request.future for request in batch], outcomes)
 
     def _settle(self, future: asyncio.Future[Any] | None, outcome: _Outcome) -> None:
-        if future is None or self._loop is None:
+        if future is not None:
+            self._settle_all([future], [outcome])
+
+    def _settle_all(self, futures: list[asyncio.Future[Any]], outcomes: list[_Outcome]) -> None:
+        # One wake-up of the event loop for the whole batch, not one per caller.
+        if self._loop is None:
             return
         try:
-            self._loop.call_soon_threadsafe(_resolve, future, outcome)
+            self._loop.call_soon_threadsafe(_resolve_all, futures, outcomes)
         except RuntimeError:
             logger.debug("event loop closed before a store result could be delivered")
+
+
+def _run_all(conn: sqlite3.Connection, batch: list[_Request]) -> list[_Outcome] | None:
+    """Run the batch without savepoints (they cost as much as a small operation); None as
+    soon as one operation fails. Transient errors propagate, to retry the whole batch."""
+    outcomes = []
+    for request in batch:
+        try:
+            outcomes.append(_Outcome(result=request.operation(conn)))
+        except sqlite3.Error as exc:
+            if is_transient(exc):
+                raise
+            return None
+        except Exception:
+            return None
+    return outcomes
 
 
 def _run_one(conn: sqlite3.Connection, operation: Operation) -> _Outcome:
@@ -219,10 +248,11 @@ def _rollback(conn: sqlite3.Connection) -> None:
         logger.warning("store rollback failed: %s", exc)
 
 
-def _resolve(future: asyncio.Future[Any], outcome: _Outcome) -> None:
-    if future.done():
-        return  # the caller was cancelled; the write itself stands
-    if outcome.error is not None:
-        future.set_exception(outcome.error)
-    else:
-        future.set_result(outcome.result)
+def _resolve_all(futures: list[asyncio.Future[Any]], outcomes: list[_Outcome]) -> None:
+    for future, outcome in zip(futures, outcomes, strict=True):
+        if future.done():
+            continue  # the caller was cancelled; the write itself stands
+        if outcome.error is not None:
+            future.set_exception(outcome.error)
+        else:
+            future.set_result(outcome.result)

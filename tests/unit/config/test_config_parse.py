@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from tron.config.parse import YNode, parse_yaml, to_python
 
 
@@ -95,3 +97,57 @@ def test_unicode_keys_and_values_survive() -> None:
 
 def test_to_python_of_nothing_is_none() -> None:
     assert to_python(None) is None
+
+
+def test_scalars_keep_their_yaml_types() -> None:
+    text = "n: ~\nb: yes\ni: 0x10\nf: 1.5\nd: 2024-01-02\ns: !!str 1\nq: '3'\n"
+    tree, problems = parse_yaml(text, "f.yaml")
+    assert problems == []
+    assert to_python(tree) == {
+        "n": None,
+        "b": True,
+        "i": 16,
+        "f": 1.5,
+        "d": date(2024, 1, 2),
+        "s": "1",
+        "q": "3",
+    }
+
+
+def test_key_that_is_not_a_string_is_a_problem_and_left_out() -> None:
+    tree, problems = parse_yaml("jobs:\n  1: x\n  ok: y\n", "f.yaml")
+    assert to_python(tree) == {"jobs": {"ok": "y"}}
+    assert [(p.line, p.key_path) for p in problems] == [(2, "jobs.1")]
+    assert "is not a string" in problems[0].message
+
+
+def test_complex_key_is_a_problem() -> None:
+    _, problems = parse_yaml("? [a, b]\n: 1\n", "f.yaml")
+    assert [p.key_path for p in problems] == ["(complex key)"]
+
+
+def test_repeated_key_is_reported_before_the_problems_inside_the_values() -> None:
+    tree, problems = parse_yaml("a:\n  1: x\na: 2\n", "f.yaml")
+    assert to_python(tree) == {"a": 2}
+    assert [(p.line, p.key_path) for p in problems] == [(3, "a"), (2, "a.1")]
+
+
+def test_repeated_key_next_to_a_merge_is_reported_once() -> None:
+    text = "base: &b {x: 1}\njob:\n  y: 1\n  <<: *b\n  y: 2\n"
+    tree, problems = parse_yaml(text, "f.yaml")
+    assert to_python(tree)["job"] == {"x": 1, "y": 2}
+    assert [(p.line, p.key_path) for p in problems] == [(5, "job.y")]
+
+
+def test_scalar_with_a_collection_tag_is_a_problem() -> None:
+    tree, problems = parse_yaml("a: !!map x\n", "f.yaml")
+    assert tree is None
+    assert problems[0].line == 1
+    assert problems[0].message.startswith("Invalid config format")
+
+
+def test_aliased_scalar_takes_the_line_of_its_alias() -> None:
+    tree, problems = parse_yaml("a: &x 5\nb: *x\n", "f.yaml")
+    assert problems == []
+    assert tree is not None
+    assert tree.value["b"] == YNode(5, 2)

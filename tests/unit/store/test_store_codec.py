@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
@@ -144,3 +145,66 @@ def test_union_falls_back_to_later_member() -> None:
 def test_dumps_is_compact_json() -> None:
     assert json.loads(dumps({"a": [1, None]})) == {"a": [1, None]}
     assert " " not in dumps({"a": [1, None]})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Nested:
+    maybe: tuple[int | None, ...] = ()
+    stamps: Mapping[str, datetime] = field(default_factory=lambda: MappingProxyType({}))
+    spans: list[timedelta] = field(default_factory=list)
+    days: set[date] = field(default_factory=set)
+    inner: Sample | None = None
+    colours: tuple[Colour, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Single:
+    only: int
+
+
+@dataclass(frozen=True, slots=True)
+class Empty:
+    pass
+
+
+def test_empty_defaults_are_left_out_and_come_back() -> None:
+    run = ActionRun(job_name="n.j", run_num=0, action_name="a", raw_command="c",
+                    original_command="c")  # fmt: skip
+    data = encode_record(run)
+    assert set(data) == {"job_name", "run_num", "action_name", "state", "raw_command",
+                         "original_command"}  # fmt: skip
+    assert decode_record(ActionRun, loads(dumps(data))) == run
+
+
+def test_values_away_from_their_empty_default_are_kept() -> None:
+    data = encode_record(Nested(maybe=(1, None), spans=[timedelta(seconds=1)]))
+    # Only None, False, () and empty mappings count as empty defaults.
+    assert data == {"maybe": [1, None], "spans": [1_000_000], "days": []}
+
+
+def test_nested_containers_round_trip() -> None:
+    value = Nested(
+        maybe=(None, 2),
+        stamps=MappingProxyType({"x": datetime(2024, 1, 1, tzinfo=ZoneInfo("Asia/Tokyo"))}),
+        spans=[timedelta(days=2)],
+        days={date(2024, 1, 1)},
+        inner=Sample(name="s", colour=Colour.RED),
+        colours=(Colour.RED,),
+    )
+    assert decode_record(Nested, loads(dumps(encode_record(value)))) == value
+
+
+def test_records_of_one_field_or_none_round_trip() -> None:
+    assert decode_record(Single, loads(dumps(encode_record(Single(7))))) == Single(7)
+    assert encode_record(Empty()) == {}
+    assert decode_record(Empty, {}) == Empty()
+
+
+def test_stored_scalar_of_the_wrong_type_raises_store_error() -> None:
+    with pytest.raises(StoreError, match="is not a int"):
+        decode_record(Single, {"only": "seven"})
+
+
+def test_null_decodes_to_none_whatever_the_type() -> None:
+    assert decode_value(datetime, None) is None
+    assert decode_value(Any, [1]) == [1]
