@@ -122,7 +122,6 @@ class Daemon:
         for name, job in self.config.jobs.items():
             self.registry.jobs[name] = JobRuntime(config=job, enabled=job.enabled)
         self._count_config()
-        self._versions_task = asyncio.create_task(self._record_config_versions())
         restore_started = time.perf_counter()
         await load_jobs(self.scheduler)
         logger.info("loaded stored runs in %.2fs", time.perf_counter() - restore_started)
@@ -132,6 +131,8 @@ class Daemon:
         self.metrics.restore_duration.observe(took)
         self.metrics.last_restore_duration.set(took)
         self._timer_task = asyncio.create_task(self.timers.run())
+        # After recovery, so hashing a big config does not slow the start-up itself.
+        self._versions_task = asyncio.create_task(self._record_config_versions())
 
     async def _record_config_versions(self) -> None:
         """Keep the config trond starts with as a version when it differs from the last one,

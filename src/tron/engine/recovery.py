@@ -44,17 +44,21 @@ async def recover(scheduler: Scheduler) -> None:
     """Reattach running attempts, re-arm timers, start what is due (spec 5.10, improved)."""
     handles = await scheduler.dispatcher.store.load_handles()
     # Jobs recover side by side so the store can group their writes into few commits:
-    # 10,000 jobs must not mean 10,000 fsyncs one after another.
-    gate = asyncio.Semaphore(_PARALLEL_JOBS)
+    # 10,000 jobs must not mean 10,000 fsyncs one after another. A fixed crew of workers
+    # (not 10,000 tasks behind a semaphore, which rescans its waiters on every release).
+    jobs: asyncio.Queue[JobRuntime] = asyncio.Queue()
+    for job in list(scheduler.registry.jobs.values()):
+        jobs.put_nowait(job)
 
-    async def recover_job(job: JobRuntime) -> None:
-        async with gate:
+    async def worker() -> None:
+        while not jobs.empty():
+            job = jobs.get_nowait()
             for run in sorted(job.runs.values(), key=lambda r: r.run_num):
                 await _recover_run(scheduler, run, handles)
             await _resume_queue(scheduler, job)
             await scheduler.ensure_scheduled(job)
 
-    await asyncio.gather(*(recover_job(job) for job in list(scheduler.registry.jobs.values())))
+    await asyncio.gather(*(worker() for _ in range(min(_PARALLEL_JOBS, jobs.qsize() or 1))))
 
 
 async def _recover_run(scheduler: Scheduler, run: JobRun, handles: dict[str, Any]) -> None:
