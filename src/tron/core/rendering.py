@@ -18,8 +18,15 @@ logger = logging.getLogger(__name__)
 LOCAL_HOSTNAME = "localhost"
 
 
-def action_variables(run: JobRun, action_run: ActionRun) -> dict[str, Any]:
-    """Every variable of spec 4.2 for this action run, over the run's user context."""
+def action_variables(
+    run: JobRun, action_run: ActionRun, template: str | None = None
+) -> dict[str, Any]:
+    """Every variable of spec 4.2 for this action run, over the run's user context.
+
+    Given the `template` to render, `cleanup_job_status` (a walk over the whole run) is only
+    worked out when the template names it.
+    """
+    status = "" if template is not None and "cleanup_job_status" not in template else None
     return {
         **run.context,
         "runid": str(run.id),
@@ -28,7 +35,7 @@ def action_variables(run: JobRun, action_run: ActionRun) -> dict[str, Any]:
         "actionname": action_run.action_name,
         "node": node_hostname(run, action_run.node),
         "manual": "true" if run.manual else "false",
-        "cleanup_job_status": cleanup_job_status(run),
+        "cleanup_job_status": cleanup_job_status(run) if status is None else status,
         "last_success": run.last_success,
     }
 
@@ -50,7 +57,10 @@ def node_hostname(run: JobRun, node: str | None) -> str:
 
 def render_template(run: JobRun, action_run: ActionRun, template: str) -> str:
     """Render `template` for this action run; raises ContextError."""
-    return render(template, run_time=run.run_time, variables=action_variables(run, action_run))
+    if "{" not in template and "}" not in template:
+        return template  # nothing to fill in, and str.format would return it unchanged
+    variables = action_variables(run, action_run, template)
+    return render(template, run_time=run.run_time, variables=variables)
 
 
 def render_command(run: JobRun, action_run: ActionRun, template: str) -> str:
