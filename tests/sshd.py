@@ -199,6 +199,20 @@ class SshKit:
             )
         return "\n".join(lines) + "\n" + extra_nodes
 
+    def extra_server(self, name: str, *, extra: str = "") -> SshServer:
+        """Start another sshd that accepts the kit's key and is in its known_hosts, but is not
+        one of `servers` (so other tests never see it); stopping it is the caller's job."""
+        authorized = self.directory / "authorized_keys"
+        server = start_sshd(self.directory / name, name, authorized, extra=extra)
+        with self.known_hosts.open("a") as known:
+            known.write(f"[127.0.0.1]:{server.port} {server.host_key}\n")
+        return server
+
+    def config_for(self, servers: list[SshServer], **overrides: Any) -> Config:
+        """Like `config`, with `servers` as the nodes."""
+        nodes = MappingProxyType({server.name: server.node for server in servers})
+        return replace(self.config(**overrides), nodes=nodes)
+
     def stop(self) -> None:
         for server in self.servers:
             server.stop()

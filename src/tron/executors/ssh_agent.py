@@ -54,30 +54,30 @@ class _Pending:
     ended: asyncio.Future[AgentExit | None]
 
 
-def agent_line(root: str) -> str:
-    """Install the agent script under `root` if missing, then run it."""
+def agent_line(root: str, runs: str) -> str:
+    """Install the agent script under `root` if missing, then run it for attempts in `runs`."""
     script = posixpath.join(root, _SCRIPT_NAME)
     quoted = shlex.quote(script)
     install = (
         f"[ -f {quoted} ] || {{ mkdir -p {shlex.quote(root)} && "
         f"printf %s {shlex.quote(_SCRIPT)} >{quoted}.$$ && mv -f {quoted}.$$ {quoted}; }}"
     )
-    return f"{install}; exec /bin/sh {quoted}"
+    return f"{install}; exec /bin/sh {quoted} {shlex.quote(runs)}"
 
 
 def launch_request(
-    request_id: int, directory: str, command: str, env: Mapping[str, str], started: float
+    request_id: int, prefix: str, command: str, env: Mapping[str, str], started: float
 ) -> bytes:
-    """The agent's request for one attempt; NodeError for an env name or directory it can't take."""
+    """The agent's request for one attempt; NodeError for an env name or prefix it can't take."""
     for name in env:
         if not _ENV_NAME.match(name):
             raise NodeError(f"invalid environment variable name: {name!r}")
-    if "\n" in directory:
-        raise NodeError(f"invalid remote directory: {directory!r}")
+    if "\n" in prefix:
+        raise NodeError(f"invalid remote path: {prefix!r}")
     exports = "".join(f"export {name}={shlex.quote(value)}\n" for name, value in env.items())
     text = command if command.endswith("\n") or not command else command + "\n"
     marker = _marker(exports + text)
-    header = f"{request_id} {started:.6f} {marker} {directory}\n"
+    header = f"{request_id} {started:.6f} {marker} {prefix}\n"
     return f"{header}{exports}{marker}\n{text}{marker}\n".encode("utf-8", "surrogateescape")
 
 
@@ -99,9 +99,11 @@ def parse_reply(line: bytes) -> tuple[str, int, list[bytes]] | None:
 
 def parse_exit(words: list[bytes]) -> AgentExit | None:
     """AgentExit from the words after `x ID`: STATUS SIGNAL OUT ERR."""
-    if len(words) != 4 or not all(word.lstrip(b"-").isdigit() for word in words):
+    # SIGNAL is `-` when the command was not killed.
+    numbers = [-1 if word == b"-" else _as_int(word) for word in words]
+    if len(numbers) != 4 or None in numbers:
         return None
-    code, signal, out, err = (int(word) for word in words)
+    code, signal, out, err = (number for number in numbers if number is not None)
     status = ExitStatus(exit_code=code, signal=None if signal < 0 else signal)
     return AgentExit(status=status, has_output=bool(out or err))
 
@@ -118,8 +120,8 @@ class SshAgent:
     is_lost: bool = False
 
     @classmethod
-    async def start(cls, pool: NodeConnections, root: str) -> SshAgent:
-        session = await pool.open_session(agent_line(root), stdin=b"", eof=False)
+    async def start(cls, pool: NodeConnections, root: str, runs: str) -> SshAgent:
+        session = await pool.open_session(agent_line(root, runs), stdin=b"", eof=False)
         agent = cls(session=session)
         agent.reader = asyncio.get_running_loop().create_task(agent._read())
         return agent
@@ -129,7 +131,7 @@ class SshAgent:
         return not self.is_lost and not self.session.link.is_lost
 
     async def launch(
-        self, directory: str, command: str, env: Mapping[str, str], started: float
+        self, prefix: str, command: str, env: Mapping[str, str], started: float
     ) -> Launched:
         """Start an attempt; return once the agent reports its pid."""
         if not self.is_alive:
@@ -137,7 +139,7 @@ class SshAgent:
         number = next(self.ids)
         loop = asyncio.get_running_loop()
         pending = _Pending(pid=loop.create_future(), ended=loop.create_future())
-        request = launch_request(number, directory, command, env, started)
+        request = launch_request(number, prefix, command, env, started)
         self.pending[number] = pending
         try:
             self.session.process.stdin.write(request)
@@ -190,6 +192,10 @@ class SshAgent:
             self.reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.reader
+
+
+def _as_int(word: bytes) -> int | None:
+    return int(word) if word.lstrip(b"-").isdigit() else None
 
 
 def _settle(future: asyncio.Future[_T], value: _T) -> None:

@@ -3,35 +3,39 @@
 # launch costs trond one message instead of a channel, and the end of an attempt comes to trond
 # as one line instead of being polled for.
 #
-# usage: sh ssh_agent.sh   (requests on stdin, replies on stdout; exits at end of stdin)
+# usage: sh ssh_agent.sh RUNS   (requests on stdin, replies on stdout; exits at end of stdin)
 #
-# A request is a header line `ID STARTED MARKER DIR`, then the lines of a shell snippet that
+# RUNS is the directory that holds every attempt's files, side by side: an attempt's files are
+# named PREFIX<record>, where PREFIX starts with RUNS/, so a launch creates no directory.
+# A request is a header line `ID STARTED MARKER PREFIX`, then the lines of a shell snippet that
 # exports the attempt's environment, a line MARKER, then the command text and a line MARKER.
 # MARKER is a token that is no line of either text. Replies, each one write(2) of one line, in
 # any order between attempts:
 #   p ID PID                     the command runs, as PID (its pid, process group and session)
 #   e ID MESSAGE                 it could not be started
 #   x ID STATUS SIGNAL OUT ERR   it ended; SIGNAL is - unless killed; OUT/ERR are 1 when
-#                                DIR/stdout / DIR/stderr are not empty
+#                                PREFIXstdout / PREFIXstderr are not empty
 #
-# Each attempt gets the records of wrapper.sh, so trond reads, signals and reattaches to both
-# alike: DIR/supervisor, started, pid, signal, exit, each one write(2) ending in a newline, and
-# the command's stdout and stderr in DIR/stdout and DIR/stderr. Its supervisor is a forked
-# subshell of ours, orphaned at once (so that we never collect zombies), that survives us: we
-# run under sshd without a terminal, so no hangup reaches it when the connection drops or trond
-# dies, and it ignores SIGPIPE (once the command is started, which must not) so that a reply
-# nobody reads any more costs it nothing. trond then reads the records from the files.
-# The command gets a session and process group of its own through `setsid`, as under wrapper.sh;
-# that group is what trond signals. Only POSIX sh features plus `setsid`, `mkdir` and `rm`; our
-# names start with tron_ as the command inherits the environment we run in.
+# Each attempt gets the records of wrapper.sh that trond reads, so it signals and reattaches to
+# both alike: PREFIXsupervisor, pid, signal, exit, each one write(2) ending in a newline, and
+# the command's stdout and stderr in PREFIXstdout and PREFIXstderr. Its supervisor is a child
+# of ours that survives us: we run under sshd without a terminal, so no hangup reaches it when
+# the connection drops or trond dies, and it ignores SIGPIPE (once the command is started, which
+# must not) so that a reply nobody reads any more costs it nothing. trond then reads the records
+# from the files. Process creation and file metadata are the dearest things here (STARTED, in
+# the header, is written nowhere: nobody reads it back), so a launch forks the supervisor
+# once and the supervisor starts the command through `setsid`: its session and process group,
+# as under wrapper.sh, are what trond signals. Only POSIX sh features plus `setsid`, `mkdir` and
+# `rm`; our names start with tron_ as the command inherits the environment we run in.
 
 tron_setsid=
 if command -v setsid >/dev/null 2>&1; then
     tron_setsid=setsid
 fi
+[ -d "$1" ] || mkdir -p "$1" || exit 1
 
 tron_put() {
-    printf '%s\n' "$2" >"$tron_dir/$1"
+    printf '%s\n' "$2" >"$tron_at$1"
 }
 
 tron_block() {
@@ -54,14 +58,13 @@ tron_supervise() {
     if [ "${#tron_command}" -lt 100000 ]; then
         set -- -c "$tron_command"
     else
-        set -- "$tron_dir/command"
+        set -- "${tron_at}command"
     fi
-    $tron_setsid /bin/sh "$@" </dev/null >"$tron_dir/stdout" 2>"$tron_dir/stderr" &
+    $tron_setsid /bin/sh "$@" </dev/null >"${tron_at}stdout" 2>"${tron_at}stderr" &
     tron_pid=$!
     trap '' PIPE
     tron_put pid "$tron_pid"
     echo "p $tron_id $tron_pid"
-    tron_put started "$tron_started"
     wait "$tron_pid"
     tron_status=$?
     tron_signal=-
@@ -72,29 +75,32 @@ tron_supervise() {
     tron_put exit "$tron_status"
     tron_out=0
     tron_err=0
-    [ -s "$tron_dir/stdout" ] && tron_out=1
-    [ -s "$tron_dir/stderr" ] && tron_err=1
+    [ -s "${tron_at}stdout" ] && tron_out=1
+    [ -s "${tron_at}stderr" ] && tron_err=1
     echo "x $tron_id $tron_status $tron_signal $tron_out $tron_err"
 }
 
 tron_launch() {
-    if [ -d "$tron_dir" ]; then
-        # A relaunch into the same directory: forget the earlier attempt's records.
-        rm -f "$tron_dir/exit" "$tron_dir/signal" "$tron_dir/pid"
-    else
-        mkdir -p "$tron_dir"
-    fi || return 1
-    printf '%s' "$tron_command" >"$tron_dir/command" || return 1
+    if [ -e "${tron_at}pid" ]; then
+        # A relaunch with the same prefix: forget the earlier attempt's records.
+        rm -f "${tron_at}exit" "${tron_at}signal" "${tron_at}pid" || return 1
+    fi
+    # Written here, by a builtin, so that a place we cannot write to is an error reply.
+    { : >"${tron_at}stdout"; } 2>/dev/null || return 1
+    if [ "${#tron_command}" -ge 100000 ]; then
+        printf '%s' "$tron_command" >"${tron_at}command" || return 1
+    fi
     tron_supervise </dev/null 2>/dev/null &
     tron_put supervisor "$!"
 }
 
-while IFS=' ' read -r tron_id tron_started tron_marker tron_dir; do
+while IFS=' ' read -r tron_id tron_started tron_marker tron_at; do
     tron_block || exit 0
     tron_env=$tron_text
     tron_block || exit 0
     tron_command=$tron_text
-    # Twice forked: the launch (mkdir and all) runs beside the next requests, and its orphaned
-    # processes are no zombies of ours.
-    ( { tron_launch 2>/dev/null || echo "e $tron_id cannot prepare $tron_dir"; } & )
+    tron_launch 2>/dev/null || echo "e $tron_id cannot write to ${tron_at}stdout"
+    # sh reaps ended supervisors as it forks new ones, but forgets their jobs only when it lists
+    # them; listing costs a line per running attempt, so once every 100 launches.
+    case $tron_id in *00) jobs >/dev/null ;; esac
 done
