@@ -245,10 +245,13 @@ class Dispatcher:
                 run, action_name, ExitStatus(exit_code=EXIT_NODE_ERROR, reason=str(exc))
             )
             return
-        await self.store.save_handle(str(action_run.id), handle.to_record())
         self.metrics.action_runs_created.labels(executor=self.nodes.executor_kind(node_name)).inc()
-        await self.update(
-            run, lambda r: (jr.action_started(r, action_name, now=self.clock.now()), [])
+        # Both in one commit: if only the state lands, recovery finds the attempt by its dir.
+        await asyncio.gather(
+            self.store.save_handle(str(action_run.id), handle.to_record()),
+            self.update(
+                run, lambda r: (jr.action_started(r, action_name, now=self.clock.now()), [])
+            ),
         )
         self.watch(run, action_name, handle)
         self._arm_late(run, action_name)
@@ -358,9 +361,10 @@ class Dispatcher:
                 r, action_name, exit_status=status.exit_code, now=self.clock.now(), reason=reason
             ),
         )
+        # The stored handle stays (recovery ignores handles of ended or older attempts) and
+        # goes with its run: one durable write less per action.
         self.handles.pop(str(action_run.id), None)
         self.timers.cancel(("late", run.job_name, run.run_num, action_name))
-        await self.store.save_handle(str(action_run.id), None)
 
     def _unknown_node(self, action_run: ActionRun) -> bool:
         try:

@@ -124,6 +124,9 @@ async def _reattach(
     scheduler: Scheduler, run: JobRun, action_run: ActionRun, record: dict[str, Any] | None
 ) -> None:
     dispatcher = scheduler.dispatcher
+    attempt = action_run.current_attempt
+    if record and attempt is not None and record.get("attempt") != attempt.number:
+        record = None  # a handle of an earlier attempt: this one's was never saved
     handle = Handle.from_record(record) if record else _guess_handle(scheduler, action_run)
     try:
         handle = await dispatcher.nodes.executor(handle.node).reattach(handle)
