@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 # Launches in flight at once; more would only queue in the kernel and the node's sshd.
 MAX_CONCURRENT_LAUNCHES = 64
+# At most this many `starting` marks ride along with the decision that made them.
+_FOLD_STARTS = 8
 
 RunChange = Callable[[JobRun], tuple[JobRun, Sequence[Effect]]]
 RunDoneCallback = Callable[[JobRun], Awaitable[None]]
@@ -120,9 +122,30 @@ class Dispatcher:
         """Apply a core decision to the newest version of `run`, persist it, then act on it."""
         current = self.registry.current(run)
         new, effects = change(current)
+        new, marked = self._mark_starting(new, effects)
         await self.commit(current, new)
-        await self.apply(new, effects)
+        await self.apply(new, effects, marked=marked)
         return self.registry.current(new)
+
+    def _mark_starting(self, run: JobRun, effects: Sequence[Effect]) -> tuple[JobRun, set[str]]:
+        """Fold `starting` of a few actions about to launch into the same commit as the
+        decision that started them: one durable write less before each launch. Only a few:
+        a `starting` action whose launch never happened is lost to a crash, so never more
+        than could be launching at once anyway."""
+        names = [e.action_name for e in effects if isinstance(e, StartAction)]
+        if not names or len(names) > _FOLD_STARTS:
+            return run, set()
+        marked = set()
+        now = self.clock.now()
+        for name in names:
+            action_run = run.find_action_run(name)
+            if action_run is None:
+                continue
+            after = jr.action_starting(run, name, now=now, node=self._safe_node(run, action_run))
+            if self.registry.get_action_run(after, name).state is ActionRunState.STARTING:
+                run = after
+                marked.add(name)
+        return run, marked
 
     # -- effects -------------------------------------------------------------------------
 
@@ -130,12 +153,17 @@ class Dispatcher:
     def published(self) -> set[str]:
         return self._published
 
-    async def apply(self, run: JobRun, effects: Iterable[Effect]) -> None:
+    async def apply(
+        self, run: JobRun, effects: Iterable[Effect], *, marked: set[str] | None = None
+    ) -> None:
+        """Carry out effects; actions in `marked` are already durably `starting`."""
         effects = list(effects)
         starts = [e.action_name for e in effects if isinstance(e, StartAction)]
         if starts:
             # Independent actions launch side by side, as many at once as the gate allows.
-            await asyncio.gather(*(self._gated_start(run, name) for name in starts))
+            await asyncio.gather(
+                *(self._gated_start(run, name, name in (marked or ())) for name in starts)
+            )
         for effect in effects:
             if isinstance(effect, ScheduleRetry):
                 self._schedule_retry(run, effect.action_name, effect.at)
@@ -201,9 +229,18 @@ class Dispatcher:
 
     # -- starting and watching -----------------------------------------------------------
 
-    async def _gated_start(self, run: JobRun, action_name: str) -> None:
+    async def _gated_start(self, run: JobRun, action_name: str, marked: bool) -> None:
         async with self._launch_gate:
-            await self.start_action(run, action_name)
+            if marked:
+                await self._launch(self.registry.current(run), action_name)
+            else:
+                await self.start_action(run, action_name)
+
+    def _safe_node(self, run: JobRun, action_run: ActionRun) -> str | None:
+        try:
+            return self._node_for(run, action_run)
+        except NodeError:
+            return run.node
 
     def _node_for(self, run: JobRun, action_run: ActionRun) -> str | None:
         job = self.registry.jobs.get(run.job_name)
@@ -215,15 +252,17 @@ class Dispatcher:
     async def start_action(self, run: JobRun, action_name: str) -> None:
         run = self.registry.current(run)
         action_run = self.registry.get_action_run(run, action_name)
-        try:
-            node_name = self._node_for(run, action_run)
-        except NodeError:
-            node_name = run.node
+        node_name = self._safe_node(run, action_run)
         now = self.clock.now()
         run = await self.commit(run, jr.action_starting(run, action_name, now=now, node=node_name))
+        await self._launch(run, action_name)
+
+    async def _launch(self, run: JobRun, action_name: str) -> None:
+        """Start an action run already durably `starting` on its executor."""
         action_run = self.registry.get_action_run(run, action_name)
         if action_run.state is not ActionRunState.STARTING:
             return
+        node_name = action_run.node
         current = action_run.current_attempt
         attempt = current.number if current else 0
         spec = ActionSpec(
