@@ -231,3 +231,20 @@ async def test_lock_file_refuses_a_second_daemon(harness: Harness) -> None:
         with pytest.raises(DaemonLockedError, match="another trond"):
             async with second.running():
                 pass
+
+
+async def test_cancelled_run_still_records_the_real_exit_of_its_attempt(harness: Harness) -> None:
+    write_config(harness.config_dir, DAG.replace('"echo extracting {runid}"', '"sleep 0.5"'))
+    async with harness.running() as h:
+        await h.post("/api/jobs/MASTER.dag", command="start")
+        await h.wait_run_state("MASTER.dag.1", "running")
+        result = await h.post("/api/jobs/MASTER.dag/1", command="cancel")
+        assert result == {"result": "JobRun:MASTER.dag.1 now in state cancelled"}
+
+        async def recorded() -> bool:
+            extract = await h.action("MASTER.dag.1.extract")
+            return bool(extract["attempts"][0]["exit_status"] == 0)
+
+        await wait_until(recorded)
+        extract = await h.action("MASTER.dag.1.extract")
+        assert extract["state"] == "cancelled"

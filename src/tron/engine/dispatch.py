@@ -349,9 +349,11 @@ class Dispatcher:
         delay = 0.5
         while True:
             try:
-                if self.registry.get_action_run(
-                    self.registry.current(run), action_name
-                ).state.is_active:
+                action_run = self.registry.get_action_run(self.registry.current(run), action_name)
+                attempt = action_run.current_attempt
+                if attempt is not None and not attempt.is_finished:
+                    # Also when cancelled or marked by hand meanwhile: the attempt keeps its
+                    # real exit status.
                     await self.on_exit(run, action_name, status)
                 else:
                     # The exit is on disk; what followed from it may not be: do it again.
