@@ -48,8 +48,11 @@ def apply_action_command(
     now: datetime,
     use_latest_command: bool = False,
     published: Collection[str] = (),
+    reason: str | None = None,
 ) -> _Result:
     """Apply start, success, fail, skip, cancel, retry, stop or kill to one action run.
+
+    `reason` says why a stop or kill was asked for; the action run keeps it.
 
     Raises InvalidTransitionError when the action run's state refuses the command,
     ConflictError for the two refusals of spec 8.3, BadRequestError for an unknown command,
@@ -62,7 +65,7 @@ def apply_action_command(
     if command == "retry":
         return _retry(run, action_run, now, use_latest_command=use_latest_command)
     if command in ("stop", "kill"):
-        return _stop(run, action_run, now, kill=command == "kill")
+        return _stop(run, action_run, now, kill=command == "kill", reason=reason)
     handler = _EVENT_COMMANDS.get(command)
     if handler is None:
         raise BadRequestError(f"Unknown command {command} for action run {action_run.id}")
@@ -141,10 +144,12 @@ def _retry(
     return after, [StartAction(action_run.action_name), *effects]
 
 
-def _stop(run: JobRun, action_run: ActionRun, now: datetime, *, kill: bool) -> _Result:
+def _stop(
+    run: JobRun, action_run: ActionRun, now: datetime, *, kill: bool, reason: str | None
+) -> _Result:
     if not (is_in_retry_delay(action_run) or has_process(action_run)):
         raise InvalidTransitionError(action_run.state.value, "kill" if kill else "stop")
-    stopped, effects = stop_action(run, action_run.action_name, now=now, kill=kill)
+    stopped, effects = stop_action(run, action_run.action_name, now=now, kill=kill, reason=reason)
     after, more = advance(run, stopped, now=now)
     return after, [*effects, *more]
 

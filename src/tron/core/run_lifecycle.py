@@ -72,23 +72,28 @@ def cancel_job_run(run: JobRun, *, now: datetime) -> tuple[JobRun, list[Effect]]
     return advance(run, replace(run, action_runs=runs), now=now)
 
 
-def stop_job_run(run: JobRun, *, now: datetime, kill: bool = False) -> tuple[JobRun, list[Effect]]:
+def stop_job_run(
+    run: JobRun, *, now: datetime, kill: bool = False, reason: str | None = None
+) -> tuple[JobRun, list[Effect]]:
     """`stop` (or `kill`) every action run: no more retries, delays end failed (-3), processes
     are signalled (SIGTERM, or SIGKILL to kill). Used for `max_runtime` (spec 5.7)."""
     effects: list[Effect] = []
     stopped = run
     for action_run in run.action_runs:
-        stopped, more = stop_action(stopped, action_run.action_name, now=now, kill=kill)
+        stopped, more = stop_action(
+            stopped, action_run.action_name, now=now, kill=kill, reason=reason
+        )
         effects.extend(more)
     stopped, more = advance(run, stopped, now=now)
     return stopped, [*effects, *more]
 
 
 def stop_action(
-    run: JobRun, action_name: str, *, now: datetime, kill: bool
+    run: JobRun, action_name: str, *, now: datetime, kill: bool, reason: str | None = None
 ) -> tuple[JobRun, list[Effect]]:
     """No more automatic retries; end a retry delay (failed, -3) or signal the process.
 
+    `reason` (why it was stopped) is kept on the action run, for the exit to report.
     Returns no effect for an action run with neither (the caller decides if that is an error).
     Does not `advance`: callers do.
     """
@@ -96,10 +101,14 @@ def stop_action(
     effects: list[Effect] = []
     if is_in_retry_delay(action_run):
         action_run = apply_event(action_run, ActionRunEvent.FAIL, now=now)
-        action_run = replace(action_run, exit_status=EXIT_STOP_KILL, reason=STOPPED_REASON)
+        action_run = replace(
+            action_run, exit_status=EXIT_STOP_KILL, reason=reason or STOPPED_REASON
+        )
     elif has_process(action_run):
         sig = signal.SIGKILL if kill else signal.SIGTERM
         effects.append(KillAction(action_name, int(sig)))
+        if reason is not None:
+            action_run = replace(action_run, reason=reason)
     return with_action_run(run, action_run), effects
 
 

@@ -14,7 +14,6 @@ from tron.errors import (
     InvalidTransitionError,
     UnknownCommandError,
 )
-from tron.executors.base import EXIT_STOP_KILL, ExitStatus
 
 
 class ActionCommandError(ConflictError):
@@ -23,6 +22,9 @@ class ActionCommandError(ConflictError):
     def __init__(self, command: str, action_name: str, state: str) -> None:
         super().__init__(f"Failed to {command} on {action_name}. State is {state}.")
 
+
+_STOPPED = "stopped by operator"
+_KILLED = "killed by operator"
 
 JOB_COMMANDS = ("enable", "disable", "start")
 JOB_RUN_COMMANDS = ("start", "success", "cancel", "fail", "stop", "restart", "rerun")
@@ -95,11 +97,7 @@ class Commands:
             await self.scheduler.ensure_scheduled(self.registry.get_job(run.job_name))
             return started
         if command == "stop":
-            for action_run in run.action_runs:
-                if action_run.state.is_active:
-                    await self.dispatcher.stop(
-                        run, action_run.action_name, kill=False, reason="stopped by operator"
-                    )
+            await self.dispatcher.stop_run(run, reason=_STOPPED)
             return self.registry.current(run)
         now = self.dispatcher.clock.now()
         return await self.dispatcher.update(
@@ -127,8 +125,6 @@ class Commands:
                 raise BadRequestError("Action run cannot be recovered if its state is not unknown.")
             raise ActionCommandError(command, action_name, action_run.state.value)
         now = self.dispatcher.clock.now()
-        if command == "retry" and action_run.state.is_active:
-            await self.dispatcher.stop(run, action_name, kill=True, reason="killed for retry")
         try:
             run = await self.dispatcher.update(
                 run,
@@ -150,16 +146,12 @@ class Commands:
 
     async def _stop(self, run: JobRun, action_name: str, *, kill: bool) -> str:
         command = "kill" if kill else "stop"
-        action_run = self.registry.get_action_run(run, action_name)
-        label = f"ActionRun: {action_run.id}"
-        if action_run.retry_at is not None and not action_run.state.is_done:
-            # A retry waiting out its delay: Tron cancels it and fails the run with -3.
-            self.dispatcher.timers.cancel(("retry", run.job_name, run.run_num, action_name))
-            reason = "killed by operator" if kill else "stopped by operator"
-            await self.dispatcher.stop(run, action_name, kill=kill, reason=reason)
-            await self.dispatcher.on_exit(run, action_name, ExitStatus(exit_code=EXIT_STOP_KILL))
-            return f"Attempting to {command} {label}"
-        reason = "killed by operator" if kill else "stopped by operator"
-        if not await self.dispatcher.stop(run, action_name, kill=kill, reason=reason):
+        label = f"ActionRun: {self.registry.get_action_run(run, action_name).id}"
+        # A retry waiting out its delay ends failed (-3), a process gets the signal (spec 5.4).
+        try:
+            await self.dispatcher.stop(
+                run, action_name, kill=kill, reason=_KILLED if kill else _STOPPED
+            )
+        except InvalidTransitionError:
             return f"Failed to {command}: {label} is not running"
         return f"Attempting to {command} {label}"

@@ -6,9 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import signal
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -185,7 +183,10 @@ class Dispatcher:
             await self.on_run_done(run)
 
     def _schedule_retry(self, run: JobRun, action_name: str, at: datetime) -> None:
-        at = self._backoff(run, action_name, at)
+        self.arm_retry(run, action_name, self._backoff(run, action_name, at))
+
+    def arm_retry(self, run: JobRun, action_name: str, at: datetime) -> None:
+        """Start the next attempt of `action_name` at `at` (also re-armed after a restart)."""
 
         async def fire() -> None:
             await self.update(run, lambda r: jr.retry_due(r, action_name, now=self.clock.now()))
@@ -265,15 +266,15 @@ class Dispatcher:
         node_name = action_run.node
         current = action_run.current_attempt
         attempt = current.number if current else 0
-        spec = ActionSpec(
-            action_run_id=str(action_run.id),
-            attempt=attempt,
-            command=action_run.command or "",
-            output_dir=output_dir(self.output_root, action_run, attempt),
-            env=action_env(action_run),
-            node=self.nodes.node(node_name) if not self._is_builtin(node_name) else None,
-        )
         try:
+            spec = ActionSpec(
+                action_run_id=str(action_run.id),
+                attempt=attempt,
+                command=action_run.command or "",
+                output_dir=output_dir(self.output_root, action_run, attempt),
+                env=action_env(action_run),
+                node=self.nodes.remote_node(node_name),
+            )
             executor = self.nodes.executor(node_name)
             handle = await executor.start(spec)
         except (NodeError, ValueError) as exc:
@@ -312,12 +313,6 @@ class Dispatcher:
 
         key = ("late", run.job_name, run.run_num, action_name)
         self.timers.set(key, self.clock.now() + expected, check)
-
-    def _is_builtin(self, node_name: str | None) -> bool:
-        try:
-            return self.nodes.is_local(node_name)
-        except NodeError:
-            return True
 
     def watch(self, run: JobRun, action_name: str, handle: Handle) -> None:
         """Wait for the attempt to end in the background, then record how it ended."""
@@ -390,9 +385,7 @@ class Dispatcher:
         if status.exit_code is None:
             outcome = "fail_unknown"
         self.metrics.action_runs_completed.labels(
-            executor=self.nodes.executor_kind(action_run.node)
-            if not self._unknown_node(action_run)
-            else "ssh",
+            executor=self.nodes.executor_kind(action_run.node),
             outcome=outcome,
             exit_status=str(status.exit_code),
         ).inc()
@@ -407,13 +400,6 @@ class Dispatcher:
         self.handles.pop(str(action_run.id), None)
         self.timers.cancel(("late", run.job_name, run.run_num, action_name))
 
-    def _unknown_node(self, action_run: ActionRun) -> bool:
-        try:
-            self.nodes.node(action_run.node)
-        except NodeError:
-            return True
-        return False
-
     async def signal_action(self, run: JobRun, action_name: str, signum: int) -> bool:
         """Signal a running attempt's process group; False when nothing runs."""
         action_run = self.registry.get_action_run(self.registry.current(run), action_name)
@@ -423,20 +409,25 @@ class Dispatcher:
         await self.nodes.executor(handle.node).signal(handle, signum)
         return True
 
-    async def stop(self, run: JobRun, action_name: str, *, kill: bool, reason: str) -> bool:
-        """Stop (SIGTERM) or kill (SIGKILL) an action run, recording why and ending retries."""
-        current = self.registry.current(run)
-        action_run = self.registry.get_action_run(current, action_name)
+    async def stop(self, run: JobRun, action_name: str, *, kill: bool, reason: str) -> None:
+        """Stop (SIGTERM) or kill (SIGKILL) one action run, recording why, ending its retries.
+
+        Raises InvalidTransitionError when it has neither a process nor a retry delay.
+        """
         self.timers.cancel(("retry", run.job_name, run.run_num, action_name))
-        marked = replace(action_run, retries_remaining=-1, reason=reason)
-        new = replace(
-            current,
-            action_runs=tuple(marked if a is action_run else a for a in current.action_runs),
+        command = "kill" if kill else "stop"
+        await self.update(
+            run,
+            lambda r: jr.apply_action_command(
+                r, action_name, command, now=self.clock.now(), reason=reason
+            ),
         )
-        await self.commit(current, new)
-        return await self.signal_action(
-            new, action_name, signal.SIGKILL if kill else signal.SIGTERM
-        )
+
+    async def stop_run(self, run: JobRun, *, reason: str) -> None:
+        """Stop every action run of a job run (`max_runtime`, a job-run `stop`)."""
+        for action_run in run.action_runs:
+            self.timers.cancel(("retry", run.job_name, run.run_num, action_run.action_name))
+        await self.update(run, lambda r: jr.stop_job_run(r, now=self.clock.now(), reason=reason))
 
     async def close(self) -> None:
         """Stop watching (the actions themselves keep running, detached)."""

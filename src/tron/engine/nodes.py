@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-import importlib
 import random
-from collections.abc import Callable
-from typing import Any
 
 from tron.config.master import DEFAULT_NODE
 from tron.config.model import Config, NodeConfig
 from tron.errors import NodeError
+from tron.executors import load_executor_class
 from tron.executors.base import Executor
 
 # With no `nodes` in MASTER, Tron's implicit node is `localhost`; for us that implicit node is
 # the built-in local node, which runs actions on this machine without SSH. A node written in
 # the config, even one named localhost, keeps Tron's SSH meaning.
 BUILTIN_NODE = DEFAULT_NODE
-
-_BACKENDS = {
-    "local": "tron.executors.local:LocalExecutor",
-    "ssh": "tron.executors.ssh:SshExecutor",
-}
-
-
-def _load(name: str) -> Callable[..., Any]:
-    module, _, attr = _BACKENDS[name].partition(":")
-    factory: Callable[..., Any] = getattr(importlib.import_module(module), attr)
-    return factory
 
 
 class NodeExecutors:
@@ -52,7 +39,12 @@ class NodeExecutors:
         return node
 
     def is_local(self, name: str | None) -> bool:
-        return self.node(name) is BUILTIN_NODE
+        """Whether `name` is the built-in local node (an unknown name is not)."""
+        return name is None or self._config.nodes.get(name) is BUILTIN_NODE
+
+    def remote_node(self, name: str | None) -> NodeConfig | None:
+        """The SSH node `name`, None for the local node; NodeError for an unknown name."""
+        return None if self.is_local(name) else self.node(name)
 
     def pick(self, node_or_pool: str) -> str:
         """A random node of a pool (a node is a pool of one)."""
@@ -64,13 +56,13 @@ class NodeExecutors:
     def executor(self, node_name: str | None) -> Executor:
         if self.is_local(node_name):
             if self._local is None:
-                self._local = _load("local")()
+                self._local = load_executor_class("local")()
             return self._local
         if self._ssh is None:
             try:
-                self._ssh = _load("ssh")(self._config)
+                self._ssh = load_executor_class("ssh")(self._config)
             except ImportError as exc:
-                raise NodeError(f"SSH nodes are not supported yet: {exc}") from exc
+                raise NodeError(f"cannot load the SSH executor: {exc}") from exc
         return self._ssh
 
     def executor_kind(self, node_name: str | None) -> str:

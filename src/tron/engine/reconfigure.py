@@ -9,7 +9,7 @@ from tron.config.model import Config
 from tron.core import job_run as jr
 from tron.core.states import ActionRunState
 from tron.engine.registry import JobRuntime
-from tron.engine.scheduling import Scheduler, slot_key
+from tron.engine.scheduling import Scheduler
 
 logger = logging.getLogger(__name__)
 
@@ -78,11 +78,5 @@ async def _update_job(scheduler: Scheduler, job: JobRuntime, old: Config, new: C
             await scheduler.disable(job)
         return
     if pending_times and job.enabled:
-        when = max(pending_times)
-        for node in scheduler.nodes_for_run(job):
-            created = await scheduler.create_run(
-                job, run_time=when, manual=False, node=node, slot=slot_key(job, when, node)
-            )
-            if created is not None:
-                scheduler.arm(created, when)
+        await scheduler.schedule_slot(job, max(pending_times))
     await scheduler.ensure_scheduled(job)

@@ -11,8 +11,7 @@ from tron.core.records import ActionRun, JobRun
 from tron.core.states import ActionRunState
 from tron.engine.dispatch import output_dir
 from tron.engine.registry import JobRuntime
-from tron.engine.scheduling import Scheduler, is_active
-from tron.engine.timers import TimerCallback
+from tron.engine.scheduling import Scheduler, is_active, is_pending
 from tron.errors import NodeError, TronError
 from tron.executors.base import ExitStatus, Handle
 
@@ -67,15 +66,13 @@ async def _recover_run(scheduler: Scheduler, run: JobRun, handles: dict[str, Any
         if action_run.state.is_active:
             await _reattach(scheduler, run, action_run, handles.get(str(action_run.id)))
         elif action_run.retry_at is not None and not action_run.state.is_done:
-            dispatcher.timers.set(
-                ("retry", run.job_name, run.run_num, action_run.action_name),
-                action_run.retry_at,
-                _retry_callback(scheduler, run, action_run.action_name),
-            )
+            dispatcher.arm_retry(run, action_run.action_name, action_run.retry_at)
     run = scheduler.registry.current(run)
-    if scheduler_is_pending(run) and _missed_and_dropped(scheduler, run):
+    # Queued runs wait for a run of their job to end; only scheduled ones have a time.
+    scheduled = is_pending(run) and jr.job_run_state(run) is ActionRunState.SCHEDULED
+    if scheduled and _missed_and_dropped(scheduler, run):
         await dispatcher.update(run, lambda r: jr.cancel_job_run(r, now=dispatcher.clock.now()))
-    elif scheduler_is_pending(run):
+    elif scheduled:
         scheduler.arm(run, run.run_time)
     elif run.start_time is not None and not jr.is_finished(run):
         scheduler.arm_trigger_timeouts(run)
@@ -100,24 +97,6 @@ def _missed_and_dropped(scheduler: Scheduler, run: JobRun) -> bool:
     if policy.policy == "latest":
         return bool(job.config.schedule.next_run(run.run_time) <= now)
     return False
-
-
-def scheduler_is_pending(run: JobRun) -> bool:
-    return (
-        not run.manual
-        and run.start_time is None
-        and jr.job_run_state(run) is ActionRunState.SCHEDULED
-    )
-
-
-def _retry_callback(scheduler: Scheduler, run: JobRun, action_name: str) -> TimerCallback:
-    async def fire() -> None:
-        dispatcher = scheduler.dispatcher
-        await dispatcher.update(
-            run, lambda r: jr.retry_due(r, action_name, now=dispatcher.clock.now())
-        )
-
-    return fire
 
 
 async def _reattach(

@@ -43,7 +43,7 @@ class JobNotFoundError(NotFoundError):
 
 class JobRunNotFoundError(NotFoundError):
     def __init__(self, job_name: str, ref: str) -> None:
-        super().__init__(f"Cannot find job run '{ref}' for '{job_name}'")
+        super().__init__(f"Cannot find job run '{ref}' for 'Job:{job_name}'")
 
 
 class ActionRunNotFoundError(NotFoundError):

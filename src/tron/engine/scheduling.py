@@ -155,10 +155,16 @@ class Scheduler:
         """Give an enabled job its one pending scheduled run, if it has none."""
         if not job.enabled or self.paused or any(is_pending(r) for r in job.runs.values()):
             return
-        slot = self.next_time(job)
+        await self.schedule_slot(job, self.next_time(job))
+
+    async def schedule_slot(self, job: JobRuntime, slot: datetime, *, tag: str = "") -> None:
+        """Create the scheduled run of `slot` (one per node with all_nodes) and arm it.
+
+        `tag` names a new decision about a slot already used (re-enabling a job).
+        """
         fire_at = slot + self._jitter(job)
         for node in self.nodes_for_run(job):
-            key = slot_key(job, slot, node)
+            key = slot_key(job, slot, node) + tag
             run = await self.create_run(job, run_time=slot, manual=False, node=node, slot=key)
             if run is not None:
                 self.arm(run, fire_at)
@@ -249,12 +255,7 @@ class Scheduler:
             current = self.registry.current(run)
             if jr.is_finished(current):
                 return
-            reason = f"max_runtime of {limit} exceeded"
-            for action_run in current.action_runs:
-                if action_run.state.is_active:
-                    await self.dispatcher.stop(
-                        current, action_run.action_name, kill=False, reason=reason
-                    )
+            await self.dispatcher.stop_run(current, reason=f"max_runtime of {limit} exceeded")
 
         self.dispatcher.timers.set(("max_runtime", run.job_name, run.run_num), now + limit, expire)
 
@@ -312,16 +313,10 @@ class Scheduler:
         job.enabled = True
         job.touch()
         await self.dispatcher.store.set_job_enabled(job.name, True)
-        # Tron skips the intervals missed while disabled: schedule from now.
-        now = self.clock.now()
-        slot = job.config.schedule.next_run(now)
-        for node in self.nodes_for_run(job):
-            # The slot may belong to a run cancelled by `disable` that never started: this new
-            # run stands for a new decision, so it gets a slot name of its own.
-            key = f"{slot_key(job, slot, node)}#enable{job.next_run_num}"
-            run = await self.create_run(job, run_time=slot, manual=False, node=node, slot=key)
-            if run is not None:
-                self.arm(run, slot + self._jitter(job))
+        # Tron skips the intervals missed while disabled: schedule from now. The slot may
+        # belong to a run `disable` cancelled before it started, hence a slot name of its own.
+        slot = job.config.schedule.next_run(self.clock.now())
+        await self.schedule_slot(job, slot, tag=f"#enable{job.next_run_num}")
 
     # -- run_limit -----------------------------------------------------------------------
 

@@ -142,7 +142,7 @@ async def job_run(request: Request) -> Response:
         form = await p.form(request)
         result = await daemon.commands.job_run(name, ref, p.required(form, "command"))
         return json_response({"result": result})
-    run = _get_run(daemon, name, ref)
+    run = daemon.registry.get_run(name, ref)
     q = request.query_params
     return json_response(
         shapes.job_run_json(
@@ -152,13 +152,6 @@ async def job_run(request: Request) -> Response:
             action_graph=p.flag(q, "include_action_graph", False),
         )
     )
-
-
-def _get_run(daemon: Daemon, name: str, ref: str):  # type: ignore[no-untyped-def]
-    try:
-        return daemon.registry.get_run(name, ref)
-    except NotFoundError as exc:
-        raise NotFoundError(str(exc).replace(f"for '{name}'", f"for 'Job:{name}'")) from exc
 
 
 def _is_action_name(job: JobRuntime, ref: str) -> bool:
@@ -195,7 +188,7 @@ async def action_run(request: Request) -> Response:
             use_latest_command=p.flag(form, "use_latest_command", False),
         )
         return json_response({"result": result})
-    run = _get_run(daemon, name, ref)
+    run = daemon.registry.get_run(name, ref)
     action = daemon.registry.get_action_run(run, action_name)
     q = request.query_params
     body = shapes.action_run_json(action, view_for(daemon, runtime))
@@ -213,7 +206,7 @@ async def action_output(request: Request) -> Response:
     """Ours: output bytes after `offset`, so clients can follow an action live."""
     daemon = daemon_of(request)
     name, ref = _job_name(request), unquote(request.path_params["run"])
-    run = _get_run(daemon, name, ref)
+    run = daemon.registry.get_run(name, ref)
     action = daemon.registry.get_action_run(run, unquote(request.path_params["action"]))
     stream = request.query_params.get("stream", "stdout")
     if stream not in ("stdout", "stderr"):
