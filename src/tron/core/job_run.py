@@ -92,6 +92,17 @@ def create_job_run(
     return replace(run, action_runs=(*regular, *cleanups))
 
 
+def _backoff_fields(action: ActionConfig) -> dict[str, Any]:
+    backoff = action.retries_backoff
+    if backoff is None:
+        return {}
+    return {
+        "retries_backoff_factor": backoff.factor,
+        "retries_max_delay": backoff.max_delay,
+        "retries_jitter": backoff.jitter,
+    }
+
+
 def _new_action_run(run: JobRun, action: ActionConfig, *, is_cleanup: bool) -> ActionRun:
     action_run = ActionRun(
         job_name=run.job_name,
@@ -104,6 +115,7 @@ def _new_action_run(run: JobRun, action: ActionConfig, *, is_cleanup: bool) -> A
         is_cleanup=is_cleanup,
         retries_remaining=action.retries,
         retries_delay=action.retries_delay,
+        **_backoff_fields(action),
         env=MappingProxyType(dict(action.env)),
     )
     try:

@@ -53,6 +53,10 @@ class ActionRun:
     is_cleanup: bool = False
     retries_remaining: int | None = None
     retries_delay: timedelta | None = None
+    # Exponential backoff of the delay (`retries_backoff`); None keeps Tron's fixed delay.
+    retries_backoff_factor: float | None = None
+    retries_max_delay: timedelta | None = None
+    retries_jitter: timedelta | None = None
     attempts: tuple[Attempt, ...] = ()
     start_time: datetime | None = None
     end_time: datetime | None = None

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tron.core.action_run import (
     EXIT_TRIGGER_TIMEOUT,
@@ -72,7 +73,7 @@ def _after_exit(
 def _retry(action_run: ActionRun, now: datetime) -> tuple[ActionRun, list[Effect]]:
     remaining = (action_run.retries_remaining or 0) - 1
     action_run = replace(action_run, retries_remaining=remaining)
-    delay = action_run.retries_delay
+    delay = retry_delay(action_run)
     if not delay:
         return reset_for_retry(action_run), [StartAction(action_run.action_name)]
     # Tron keeps the action `running` through the delay (API `in_delay`).
@@ -80,6 +81,33 @@ def _retry(action_run: ActionRun, now: datetime) -> tuple[ActionRun, list[Effect
         action_run = apply_event(action_run, ActionRunEvent.STARTED, now=now)
     at = now + delay
     return replace(action_run, retry_at=at), [ScheduleRetry(action_run.action_name, at)]
+
+
+# Past this, a growing delay stops growing even without `max_delay` (and never overflows).
+_LONGEST_DELAY = timedelta(days=365)
+
+
+def retry_delay(action_run: ActionRun) -> timedelta | None:
+    """The wait before the next attempt: `retries_delay * factor^(failures-1)`, capped at
+    `max_delay`, moved by up to +/- `jitter`. The jitter is drawn from the attempt's identity,
+    not a random source, so the decision stays pure and a restarted daemon agrees with it."""
+    base = action_run.retries_delay
+    if not base:
+        return base
+    failures = max(len(action_run.attempts), 1)
+    cap = (action_run.retries_max_delay or _LONGEST_DELAY).total_seconds()
+    try:
+        factor = action_run.retries_backoff_factor or 1.0
+        seconds = base.total_seconds() * factor ** (failures - 1)
+    except OverflowError:
+        seconds = cap
+    seconds = min(seconds, cap)
+    spread = (action_run.retries_jitter or timedelta(0)).total_seconds()
+    if spread:
+        digest = hashlib.sha1(f"{action_run.id}:{failures}".encode()).digest()
+        fraction = int.from_bytes(digest[:4], "big") / 0xFFFFFFFF  # in [0, 1]
+        seconds += spread * (2 * fraction - 1)
+    return timedelta(seconds=max(seconds, 0.0))
 
 
 def retry_due(run: JobRun, action_name: str, *, now: datetime) -> tuple[JobRun, list[Effect]]:

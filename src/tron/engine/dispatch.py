@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from tron.core import job_run as jr
@@ -87,7 +86,6 @@ class Dispatcher:
         self.handles: dict[str, Handle] = {}
         self._watchers: set[asyncio.Task[None]] = set()
         self._published: set[str] = set()
-        self._rng = random.Random()
         self._launch_gate = asyncio.Semaphore(MAX_CONCURRENT_LAUNCHES)
 
     # -- persistence ---------------------------------------------------------------------
@@ -164,7 +162,7 @@ class Dispatcher:
             )
         for effect in effects:
             if isinstance(effect, ScheduleRetry):
-                self._schedule_retry(run, effect.action_name, effect.at)
+                self.arm_retry(run, effect.action_name, effect.at)
             elif isinstance(effect, KillAction):
                 await self.signal_action(run, effect.action_name, effect.signal)
             elif isinstance(effect, PublishTrigger):
@@ -182,9 +180,6 @@ class Dispatcher:
         if self.on_run_done is not None:
             await self.on_run_done(run)
 
-    def _schedule_retry(self, run: JobRun, action_name: str, at: datetime) -> None:
-        self.arm_retry(run, action_name, self._backoff(run, action_name, at))
-
     def arm_retry(self, run: JobRun, action_name: str, at: datetime) -> None:
         """Start the next attempt of `action_name` at `at` (also re-armed after a restart)."""
 
@@ -192,21 +187,6 @@ class Dispatcher:
             await self.update(run, lambda r: jr.retry_due(r, action_name, now=self.clock.now()))
 
         self.timers.set(("retry", run.job_name, run.run_num, action_name), at, fire)
-
-    def _backoff(self, run: JobRun, action_name: str, at: datetime) -> datetime:
-        """Exponential backoff with jitter, when the action asks for it."""
-        job = self.registry.jobs.get(run.job_name)
-        action = job.config.actions.get(action_name) if job else None
-        backoff = action.retries_backoff if action else None
-        if backoff is None or action is None or action.retries_delay is None:
-            return at
-        failures = len(self.registry.get_action_run(run, action_name).attempts)
-        delay = action.retries_delay * (backoff.factor ** max(failures - 1, 0))
-        if backoff.max_delay is not None:
-            delay = min(delay, backoff.max_delay)
-        spread = backoff.jitter.total_seconds()
-        delay += timedelta(seconds=self._rng.uniform(-spread, spread))
-        return self.clock.now() + max(delay, timedelta(0))
 
     async def publish_trigger(self, event_id: str) -> None:
         if event_id in self._published:

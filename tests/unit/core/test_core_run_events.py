@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 from tests.unit.core.core_builders import (
     T0,
@@ -15,7 +16,7 @@ from tests.unit.core.core_builders import (
     started,
 )
 
-from tron.config.model import ActionConfig, JobConfig
+from tron.config.model import ActionConfig, JobConfig, RetryBackoff
 from tron.core.effects import JobRunDone, PublishTrigger, ScheduleRetry, StartAction
 from tron.core.job_run import (
     action_exited,
@@ -168,3 +169,40 @@ def test_settle_repeats_every_pending_decision() -> None:
     run, _ = run_action(run, "cleanup")
     done = replace(run, end_time=None)
     assert settle(done, now=LATER) == (replace(run, end_time=LATER), [JobRunDone(S.SUCCEEDED)])
+
+
+def _failing_b(**backoff: Any) -> ActionConfig:
+    return ActionConfig(
+        name="b",
+        command="exit 1",
+        retries=4,
+        retries_delay=timedelta(seconds=10),
+        retries_backoff=RetryBackoff(**backoff),
+    )
+
+
+def _retry_delays(job: JobConfig, failures: int) -> list[timedelta]:
+    run, _ = started(job)
+    delays = []
+    for _ in range(failures):
+        now = LATER
+        run = action_starting(run, "b", now=now, node=None)
+        run, effects = action_exited(run, "b", exit_status=1, now=now)
+        (retry,) = [e for e in effects if isinstance(e, ScheduleRetry)]
+        delays.append(retry.at - now)
+        assert action(run, "b").retry_at == retry.at
+        run, _ = retry_due(run, "b", now=retry.at)
+    return delays
+
+
+def test_retry_delay_grows_by_the_backoff_factor_up_to_max_delay() -> None:
+    job = make_job([_failing_b(factor=2.0, max_delay=timedelta(seconds=30))], cleanup=None)
+    assert _retry_delays(job, 4) == [timedelta(seconds=s) for s in (10, 20, 30, 30)]
+
+
+def test_retry_jitter_stays_within_bounds_and_is_the_same_when_decided_again() -> None:
+    job = make_job([_failing_b(factor=1.0, jitter=timedelta(seconds=4))], cleanup=None)
+    first, again = _retry_delays(job, 3), _retry_delays(job, 3)
+    assert first == again  # a restarted daemon re-arms the same moment
+    assert all(timedelta(seconds=6) <= d <= timedelta(seconds=14) for d in first)
+    assert len(set(first)) > 1
