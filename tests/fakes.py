@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from tron.core.records import ActionRun, JobRun
 from tron.errors import StoreError
 from tron.store.memory import MemoryStore
@@ -31,3 +34,14 @@ class FlakyStore(MemoryStore):
     async def create_job_run(self, job_run: JobRun, *, slot: str | None = None) -> bool:
         self._maybe_fail()
         return await super().create_job_run(job_run, slot=slot)
+
+    async def save_run_changes(
+        self,
+        job_run: JobRun,
+        action_runs: Sequence[ActionRun],
+        *,
+        header: bool,
+        handle: tuple[str, dict[str, Any]] | None = None,
+    ) -> None:
+        self._maybe_fail()
+        await super().save_run_changes(job_run, action_runs, header=header, handle=handle)

@@ -377,3 +377,36 @@ async def test_create_job_run_keeps_one_action_run_per_name_when_a_name_repeats(
     [loaded] = await store.load_job_runs()
     assert [a.action_name for a in loaded.action_runs] == ["a", "b"]
     assert loaded.action_runs[0] == later
+
+
+async def test_set_job_enabled_none_forgets_the_flag_and_keeps_run_numbers(store: Store) -> None:
+    await store.create_job_run(job_run("ns.gone", 3))
+    await store.set_job_enabled("ns.gone", False)
+    await store.set_job_enabled("ns.gone", None)
+    state = (await store.load_job_states())["ns.gone"]
+    assert (state.enabled, state.next_run_num) == (None, 4)
+
+
+async def test_save_run_changes_lands_header_action_runs_and_handle_together(
+    store: Store,
+) -> None:
+    run = job_run(actions=("a", "b"))
+    await store.create_job_run(run)
+    started = T0 + timedelta(minutes=1)
+    a = dataclasses.replace(run.action_runs[0], state=ActionRunState.RUNNING, node="n1")
+    changed = dataclasses.replace(run, start_time=started, action_runs=(a, run.action_runs[1]))
+    await store.save_run_changes(changed, [a], header=True, handle=("ns.job.0.a", {"pid": 7}))
+    (loaded,) = await store.load_job_runs()
+    assert loaded == changed
+    assert await store.load_handles() == {"ns.job.0.a": {"pid": 7}}
+    assert [t.state for t in await store.transitions("ns.job.0.a")] == ["scheduled", "running"]
+
+
+async def test_save_run_changes_of_a_missing_run_writes_nothing(store: Store) -> None:
+    run = job_run(num=9)
+    with pytest.raises(NotFoundError):
+        await store.save_run_changes(
+            run, list(run.action_runs), header=False, handle=("ns.job.9.a", {"pid": 1})
+        )
+    assert await store.load_job_runs() == []
+    assert await store.load_handles() == {}

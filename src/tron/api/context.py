@@ -39,5 +39,5 @@ def view_for(daemon: Daemon, job: JobRuntime | None = None) -> View:
         now=daemon.clock.now(),
         zone=_zone(zone_name) or _zone(daemon.config_dir.default_time_zone) or ZoneInfo("UTC"),
         nodes=dict(daemon.config.nodes),
-        published=daemon.dispatcher.published,
+        published=daemon.published,
     )

@@ -99,9 +99,13 @@ def is_in_retry_delay(action_run: ActionRun) -> bool:
 
 
 def has_process(action_run: ActionRun) -> bool:
-    """An attempt is (or may be) running on a node."""
+    """An attempt is (or may be) running on a node: its exit is not recorded yet.
+
+    Whatever the state says: an action run cancelled, marked by hand or `unknown` while its
+    attempt runs still has that process, and it can still be stopped or killed.
+    """
     attempt = action_run.current_attempt
-    return action_run.state.is_active and attempt is not None and not attempt.is_finished
+    return attempt is not None and not attempt.is_finished and action_run.state not in _NOT_STARTED
 
 
 def missing_triggers(action_run: ActionRun) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from tron.core.rendering import render_template, trigger_ids
 from tron.core.run_commands import apply_action_command, apply_job_run_command
 from tron.core.run_events import (
     action_exited,
+    action_lost,
     retry_due,
     settle,
     trigger_published,
@@ -33,11 +34,18 @@ from tron.core.run_lifecycle import (
     start_job_run,
     stop_job_run,
 )
-from tron.core.run_state import get_action_run, is_finished, job_run_state
+from tron.core.run_state import (
+    get_action_run,
+    is_active,
+    is_finished,
+    is_pending,
+    job_run_state,
+)
 from tron.errors import ContextError
 
 __all__ = [
     "action_exited",
+    "action_lost",
     "action_started",
     "action_starting",
     "apply_action_command",
@@ -45,7 +53,9 @@ __all__ = [
     "cancel_job_run",
     "create_job_run",
     "get_action_run",
+    "is_active",
     "is_finished",
+    "is_pending",
     "job_run_state",
     "queue_job_run",
     "retry_due",

@@ -58,6 +58,9 @@ def _after_exit(
     name = action_run.action_name
     if action_run.restart_on_exit:
         return reset_for_retry(action_run), [StartAction(name)]
+    if action_run.state is ActionRunState.UNKNOWN:
+        # Lost sight of while it ran, seen again at its end: it ran all along.
+        action_run = apply_event(action_run, ActionRunEvent.RUNNING, now=now)
     if not action_run.state.is_active:
         return action_run, []
     if exit_status == 0:
@@ -68,6 +71,22 @@ def _after_exit(
     if (action_run.retries_remaining or 0) > 0:
         return _retry(action_run, now)
     return apply_event(action_run, ActionRunEvent.FAIL, now=now), []
+
+
+def action_lost(
+    run: JobRun, action_name: str, *, now: datetime, reason: str | None
+) -> tuple[JobRun, list[Effect]]:
+    """The engine lost sight of a running attempt that may still run (a silent node).
+
+    The action run is `unknown` meanwhile, but its attempt stays open: when the attempt is
+    seen again, `action_exited` records its real exit status and carries on from there.
+    """
+    action_run = get_action_run(run, action_name)
+    attempt = action_run.current_attempt
+    if attempt is None or attempt.is_finished or not action_run.state.is_active:
+        return run, []
+    lost = replace(apply_event(action_run, ActionRunEvent.FAIL_UNKNOWN, now=now), reason=reason)
+    return advance(run, with_action_run(run, lost), now=now)
 
 
 def _retry(action_run: ActionRun, now: datetime) -> tuple[ActionRun, list[Effect]]:

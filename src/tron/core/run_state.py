@@ -26,6 +26,8 @@ from tron.errors import NotFoundError
 _S = ActionRunState
 # States that, shared by every action run, are the job run's state as they are.
 _UNIFORM = frozenset({_S.SCHEDULED, _S.QUEUED, _S.RUNNING, _S.STARTING})
+_PENDING = frozenset({_S.SCHEDULED, _S.QUEUED})
+_ACTIVE = frozenset({_S.RUNNING, _S.STARTING, _S.WAITING})
 
 
 def get_action_run(run: JobRun, action_name: str) -> ActionRun:
@@ -85,6 +87,20 @@ def is_settled(run: JobRun) -> bool:
         return False
     blocked = blocked_actions(run)
     return all(a.state.is_done or a.action_name in blocked for a in regular)
+
+
+def is_pending(run: JobRun) -> bool:
+    """A scheduled run not yet started, waiting for its time or its turn in the queue.
+
+    Manual runs are never pending: they start when created (a created manual run that did
+    not start is recovery's business).
+    """
+    return not run.manual and run.start_time is None and job_run_state(run) in _PENDING
+
+
+def is_active(run: JobRun) -> bool:
+    """Started and not over: it holds its job's turn (overlap, queueing)."""
+    return job_run_state(run) in _ACTIVE
 
 
 def is_finished(run: JobRun) -> bool:

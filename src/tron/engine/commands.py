@@ -7,7 +7,11 @@ from datetime import datetime
 from tron.core import job_run as jr
 from tron.core.records import JobRun
 from tron.core.states import ActionRunState
+from tron.engine.clock import Clock
+from tron.engine.dispatch import Dispatcher
+from tron.engine.registry import Registry
 from tron.engine.scheduling import Scheduler
+from tron.engine.timers import TimerKey, TimerKind, Timers
 from tron.errors import (
     BadRequestError,
     ConflictError,
@@ -42,12 +46,28 @@ ACTION_COMMANDS = (
 
 
 class Commands:
-    """Applies operator commands to live jobs; returns the `result` text Tron returns."""
+    """Applies operator commands to live jobs; returns the `result` text Tron returns.
 
-    def __init__(self, scheduler: Scheduler) -> None:
+    Every command returns once its decision is durable; launches and signals it asks for are
+    carried out in the background.
+    """
+
+    def __init__(
+        self,
+        *,
+        registry: Registry,
+        scheduler: Scheduler,
+        dispatcher: Dispatcher,
+        timers: Timers,
+        clock: Clock,
+        published: set[str],
+    ) -> None:
         self.scheduler = scheduler
-        self.dispatcher = scheduler.dispatcher
-        self.registry = scheduler.dispatcher.registry
+        self.dispatcher = dispatcher
+        self.registry = registry
+        self._timers = timers
+        self._clock = clock
+        self._published = published
 
     async def job(
         self,
@@ -92,14 +112,14 @@ class Commands:
         if command == "start":
             if jr.job_run_state(run) not in (ActionRunState.SCHEDULED, ActionRunState.QUEUED):
                 raise ConflictError("not startable")
-            self.dispatcher.timers.cancel(("run", run.job_name, run.run_num))
+            self._timers.cancel(TimerKey(TimerKind.RUN, run.job_name, run.run_num))
             started = await self.scheduler.start_run(run, scheduled=False)
             await self.scheduler.ensure_scheduled(self.registry.get_job(run.job_name))
             return started
         if command == "stop":
             await self.dispatcher.stop_run(run, reason=_STOPPED)
             return self.registry.current(run)
-        now = self.dispatcher.clock.now()
+        now = self._clock.now()
         return await self.dispatcher.update(
             run, lambda r: jr.apply_job_run_command(r, command, now=now)
         )
@@ -124,7 +144,7 @@ class Commands:
             if action_run.state is not ActionRunState.UNKNOWN:
                 raise BadRequestError("Action run cannot be recovered if its state is not unknown.")
             raise ActionCommandError(command, action_name, action_run.state.value)
-        now = self.dispatcher.clock.now()
+        now = self._clock.now()
         try:
             run = await self.dispatcher.update(
                 run,
@@ -134,7 +154,7 @@ class Commands:
                     command,
                     now=now,
                     use_latest_command=use_latest_command,
-                    published=self.dispatcher.published,
+                    published=self._published,
                 ),
             )
         except InvalidTransitionError as exc:

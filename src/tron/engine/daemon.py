@@ -4,12 +4,12 @@ the one facade the API talks to."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import fcntl
 import gc
 import logging
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -17,7 +17,7 @@ from typing import IO
 
 from tron.config import config_hash
 from tron.config.model import Config
-from tron.core.records import ActionRun
+from tron.core.records import ActionRun, JobRun
 from tron.engine.clock import Clock, SystemClock
 from tron.engine.commands import Commands
 from tron.engine.configstore import (
@@ -31,12 +31,14 @@ from tron.engine.events import EventHub
 from tron.engine.metrics import Metrics
 from tron.engine.nodes import NodeExecutors
 from tron.engine.output import read_from, tail_lines
-from tron.engine.reconfigure import reconfigure
-from tron.engine.recovery import load_jobs, recover
+from tron.engine.reconfigure import Reconfigurer
+from tron.engine.recovery import Recovery, restore_job
 from tron.engine.registry import JobRuntime, Registry
 from tron.engine.scheduling import Scheduler
-from tron.engine.timers import Timers
+from tron.engine.timers import TimerKey, Timers
+from tron.engine.writer import RunWriter
 from tron.errors import StaleConfigError, TronError
+from tron.executors.base import Executor
 from tron.store import open_store
 from tron.store.base import Store
 
@@ -57,21 +59,33 @@ class DaemonSettings:
 
 
 class Daemon:
-    """`async with Daemon(settings) as daemon: await daemon.run_until_stopped()`."""
+    """`async with Daemon(settings) as daemon: await daemon.run_until_stopped()`.
+
+    It builds the engine's parts and passes each to the parts that need it; nothing reaches
+    one part through another. `store` and `executors` (by kind: `local`, `ssh`) replace the
+    ones the config names: tests pass the memory store and a scripted executor.
+    """
 
     def __init__(
-        self, settings: DaemonSettings, *, clock: Clock | None = None, store: Store | None = None
+        self,
+        settings: DaemonSettings,
+        *,
+        clock: Clock | None = None,
+        store: Store | None = None,
+        executors: Mapping[str, Executor] | None = None,
     ) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self._store_override = store
+        self._executors = executors
         self.events = EventHub()
         self.metrics = Metrics()
         self.registry = Registry()
+        self.published: set[str] = set()
         self.boot_time = time.time()
         self._stopping = asyncio.Event()
         self._lock: IO[str] | None = None
-        self._timer_task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
         self._versions_task: asyncio.Task[None] | None = None
         self._config_lock = asyncio.Lock()
         zone = settings.default_time_zone or machine_time_zone()
@@ -95,6 +109,68 @@ class Daemon:
         logger.info("trond started in %.2fs with %d jobs", took, len(self.registry.jobs))
         return self
 
+    def _build(self) -> None:
+        """The engine's parts, each given what it needs."""
+        self.nodes = NodeExecutors(self.config, executors=self._executors)
+        self.timers = Timers(self.clock, on_failure=self._count_timer_failure)
+        self.writer = RunWriter(registry=self.registry, store=self.store, events=self.events)
+        self._finished: asyncio.Queue[JobRun] = asyncio.Queue()
+        self.dispatcher = Dispatcher(
+            registry=self.registry,
+            writer=self.writer,
+            store=self.store,
+            nodes=self.nodes,
+            clock=self.clock,
+            timers=self.timers,
+            output_root=self.output_root,
+            events=self.events,
+            metrics=self.metrics,
+            finished=self._finished,
+            published=self.published,
+        )
+        self.scheduler = Scheduler(
+            registry=self.registry,
+            dispatcher=self.dispatcher,
+            writer=self.writer,
+            store=self.store,
+            timers=self.timers,
+            nodes=self.nodes,
+            clock=self.clock,
+            events=self.events,
+            metrics=self.metrics,
+            output_root=self.output_root,
+            published=self.published,
+            context=dict(self.config.command_context),
+        )
+        self.recovery = Recovery(
+            scheduler=self.scheduler,
+            dispatcher=self.dispatcher,
+            store=self.store,
+            nodes=self.nodes,
+            clock=self.clock,
+            output_root=self.output_root,
+            published=self.published,
+        )
+        self.reconfigurer = Reconfigurer(
+            registry=self.registry,
+            scheduler=self.scheduler,
+            dispatcher=self.dispatcher,
+            recovery=self.recovery,
+            store=self.store,
+            nodes=self.nodes,
+        )
+        self.commands = Commands(
+            registry=self.registry,
+            scheduler=self.scheduler,
+            dispatcher=self.dispatcher,
+            timers=self.timers,
+            clock=self.clock,
+            published=self.published,
+        )
+
+    def _count_timer_failure(self, key: TimerKey) -> None:
+        self.metrics.timer_failures.labels(kind=str(key.kind)).inc()
+
     async def _start(self) -> None:
         began = time.perf_counter()
         self.config: Config = self.config_dir.load()
@@ -103,36 +179,34 @@ class Daemon:
             self.config.state_persistence, self.settings.working_dir
         )
         await self.store.open()
-        self.nodes = NodeExecutors(self.config)
-        self.timers = Timers(self.clock)
-        self.dispatcher = Dispatcher(
-            registry=self.registry,
-            store=self.store,
-            nodes=self.nodes,
-            clock=self.clock,
-            timers=self.timers,
-            output_root=self.output_root,
-            events=self.events,
-            metrics=self.metrics,
-        )
-        self.scheduler = Scheduler(
-            dispatcher=self.dispatcher, clock=self.clock, context=dict(self.config.command_context)
-        )
-        self.commands = Commands(self.scheduler)
+        self._build()
         for name, job in self.config.jobs.items():
             self.registry.jobs[name] = JobRuntime(config=job, enabled=job.enabled)
         self._count_config()
         restore_started = time.perf_counter()
-        await load_jobs(self.scheduler)
+        await self._load_jobs()
         logger.info("loaded stored runs in %.2fs", time.perf_counter() - restore_started)
-        await recover(self.scheduler)
+        await self.recovery.recover_all(list(self.registry.jobs.values()))
         took = time.perf_counter() - restore_started
         logger.info("recovered and scheduled in %.2fs", took)
         self.metrics.restore_duration.observe(took)
         self.metrics.last_restore_duration.set(took)
-        self._timer_task = asyncio.create_task(self.timers.run())
+        self._tasks = [
+            asyncio.create_task(self.timers.run()),
+            asyncio.create_task(self.scheduler.follow_finished_runs(self._finished)),
+        ]
         # After recovery, so hashing a big config does not slow the start-up itself.
         self._versions_task = asyncio.create_task(self._record_config_versions())
+
+    async def _load_jobs(self) -> None:
+        """Give the configured jobs their stored runs and flags; trigger events published."""
+        states = await self.store.load_job_states()
+        runs: dict[str, list[JobRun]] = {}
+        for run in await self.store.load_job_runs():
+            runs.setdefault(run.job_name, []).append(run)
+        self.published.update(await self.store.events())
+        for name, job in self.registry.jobs.items():
+            restore_job(job, states.get(name), runs.get(name, ()))
 
     async def _record_config_versions(self) -> None:
         """Keep the config trond starts with as a version when it differs from the last one,
@@ -167,17 +241,28 @@ class Daemon:
         if self._lock is None:
             return
         self.scheduler.paused = True
-        if self._timer_task is not None:
-            self._timer_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._timer_task
+        await self._stop_tasks()
         if self._versions_task is not None:
             await asyncio.gather(self._versions_task, return_exceptions=True)
-        await self.dispatcher.close()
         await self.nodes.close()
         await self.store.close()
         self._release_lock()
         logger.info("trond stopped; running actions were left running")
+
+    async def _stop_tasks(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.timers.close()
+        await self.timers.drain()
+        await self.dispatcher.close()
+
+    async def abandon(self) -> None:
+        """Drop the engine as `kill -9` would: nothing more is written, launched or closed
+        cleanly (for tests that crash the engine; the store and executors are the caller's)."""
+        self.scheduler.paused = True
+        await self._stop_tasks()
+        self._release_lock()
 
     def request_stop(self) -> None:
         self._stopping.set()
@@ -224,6 +309,25 @@ class Daemon:
         number = attempt if attempt is not None else (current.number if current else 0)
         return read_from(output_dir(self.output_root, action_run, number) / stream, offset)
 
+    # -- trigger events ------------------------------------------------------------------
+
+    def published_events(self) -> list[str]:
+        return sorted(self.published)
+
+    async def publish_event(self, event_id: str) -> bool:
+        """Publish a trigger event by hand; False if it already was."""
+        if event_id in self.published:
+            return False
+        await self.dispatcher.publish_trigger(event_id)
+        return True
+
+    async def discard_event(self, event_id: str) -> bool:
+        """Forget a published event (durably first); False if it was not published."""
+        if not await self.store.delete_event(event_id):
+            return False
+        self.published.discard(event_id)
+        return True
+
     # -- config --------------------------------------------------------------------------
 
     def namespace(self, name: str) -> tuple[str, str]:
@@ -254,7 +358,7 @@ class Daemon:
             self.config_dir.write(name, text if text.strip() else None)
             await self.store.save_config_version(name, text, namespace_view(new, name)[1])
             old, self.config = self.config, new
-            await reconfigure(self.scheduler, old, new)
+            await self.reconfigurer.apply(old, new)
             self._count_config()
             self.events.publish("config", namespace=name)
             return new

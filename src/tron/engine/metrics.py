@@ -53,6 +53,12 @@ class Metrics:
         self.executor_errors = Counter(
             "tron_executor_errors", "Actions the executor failed to start", ["node"], registry=r
         )
+        self.timer_failures = Counter(
+            "tron_timer_failures",
+            "Timer callbacks that failed and were tried again later",
+            ["kind"],
+            registry=r,
+        )
         self.startup_duration = Histogram(
             "tron_startup_duration_seconds", "Start-up time", buckets=_DURATION_BUCKETS, registry=r
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 
 from tron.config.master import DEFAULT_NODE
 from tron.config.model import Config, NodeConfig
@@ -19,11 +20,20 @@ BUILTIN_NODE = DEFAULT_NODE
 class NodeExecutors:
     """Executors by node, created on first use (so asyncssh is only imported when needed)."""
 
-    def __init__(self, config: Config, *, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        executors: Mapping[str, Executor] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        """`executors` replaces the built-in ones by kind (`local`, `ssh`): tests pass a
+        scripted executor here."""
         self._config = config
         self._rng = rng or random.Random()
-        self._local: Executor | None = None
-        self._ssh: Executor | None = None
+        given = executors or {}
+        self._local: Executor | None = given.get("local")
+        self._ssh: Executor | None = given.get("ssh")
 
     def update(self, config: Config) -> None:
         self._config = config

@@ -5,78 +5,111 @@ from __future__ import annotations
 import logging
 
 from tron.config import diff
-from tron.config.model import Config
+from tron.config.model import Config, JobConfig
 from tron.core import job_run as jr
-from tron.core.states import ActionRunState
-from tron.engine.registry import JobRuntime
+from tron.engine.crew import for_each
+from tron.engine.dispatch import Dispatcher
+from tron.engine.nodes import NodeExecutors
+from tron.engine.recovery import Recovery, restore_job
+from tron.engine.registry import JobRuntime, Registry
 from tron.engine.scheduling import Scheduler
+from tron.store.base import JobState, Store
 
 logger = logging.getLogger(__name__)
 
 
-async def reconfigure(scheduler: Scheduler, old: Config, new: Config) -> None:
-    """Add, remove and update jobs so the engine runs `new`."""
-    changes = diff(old, new)
-    registry = scheduler.registry
-    scheduler.dispatcher.nodes.update(new)
-    scheduler.context.clear()
-    scheduler.context.update(new.command_context)
-    for name in changes.removed:
-        job = registry.jobs.get(name)
-        if job is not None:
-            await scheduler.disable(job)
-            del registry.jobs[name]
-    for name in changes.added:
-        config = new.jobs[name]
-        job = JobRuntime(config=config, enabled=config.enabled)
-        registry.jobs[name] = job
-        await scheduler.ensure_scheduled(job)
-    for name in changes.changed:
-        job = registry.jobs.get(name)
-        if job is not None:
-            await _update_job(scheduler, job, old, new)
-    logger.info(
-        "reconfigured: %d added, %d removed, %d changed",
-        len(changes.added),
-        len(changes.removed),
-        len(changes.changed),
-    )
+class Reconfigurer:
+    """Adds, removes and updates jobs so the engine runs a new config."""
 
+    def __init__(
+        self,
+        *,
+        registry: Registry,
+        scheduler: Scheduler,
+        dispatcher: Dispatcher,
+        recovery: Recovery,
+        store: Store,
+        nodes: NodeExecutors,
+    ) -> None:
+        self._registry = registry
+        self._scheduler = scheduler
+        self._dispatcher = dispatcher
+        self._recovery = recovery
+        self._store = store
+        self._nodes = nodes
 
-async def _update_job(scheduler: Scheduler, job: JobRuntime, old: Config, new: Config) -> None:
-    previous = old.jobs[job.name]
-    config = new.jobs[job.name]
-    job.config = config
-    job.touch()
-    dispatcher = scheduler.dispatcher
-    pending_times = []
-    for run in sorted(job.runs.values(), key=lambda r: r.run_num):
-        state = jr.job_run_state(run)
-        if (
-            not run.manual
-            and run.start_time is None
-            and state
-            in (
-                ActionRunState.SCHEDULED,
-                ActionRunState.QUEUED,
-            )
-        ):
-            # Pending runs are rebuilt from the new config (spec 5.11).
-            pending_times.append(run.run_time)
-            dispatcher.timers.cancel(("run", run.job_name, run.run_num))
-            await dispatcher.store.delete_job_run(run.job_name, run.run_num)
-            del job.runs[run.run_num]
-            job.touch()
-            continue
-        updated = jr.update_commands(run, config)
-        if updated != run:
-            await dispatcher.commit(run, updated)
-    if previous.enabled != config.enabled and config.enabled != job.enabled:
-        if config.enabled:
-            await scheduler.enable(job)
+    async def apply(self, old: Config, new: Config) -> None:
+        changes = diff(old, new)
+        self._nodes.update(new)
+        self._scheduler.context.clear()
+        self._scheduler.context.update(new.command_context)
+        await for_each(changes.removed, self._remove)
+        # One look at the stored job states tells which added jobs have a history to load.
+        states = await self._store.load_job_states() if changes.added else {}
+        await for_each(changes.added, lambda name: self._add(new.jobs[name], states.get(name)))
+        await for_each(changes.changed, lambda name: self._update(old.jobs[name], new.jobs[name]))
+        logger.info(
+            "reconfigured: %d added, %d removed, %d changed",
+            len(changes.added),
+            len(changes.removed),
+            len(changes.changed),
+        )
+
+    async def _remove(self, name: str) -> None:
+        """The job leaves the config: its pending runs are cancelled, running ones go on
+        (still recorded), and its enabled flag is forgotten: added back, it is a new job."""
+        job = self._registry.jobs.pop(name, None)
+        if job is None:
+            return
+        self._registry.retired[name] = job
+        await self._scheduler.cancel_pending(job)
+        await self._store.set_job_enabled(name, None)
+
+    async def _add(self, config: JobConfig, state: JobState | None) -> None:
+        """A new job, or one added back: its history is kept and its run numbers continue,
+        but it starts enabled as its config says and is scheduled from now (spec 5.11)."""
+        name = config.full_name
+        job = self._registry.retired.pop(name, None)
+        if job is None:
+            job = JobRuntime(config=config, enabled=config.enabled)
+            self._registry.jobs[name] = job
+            if state is not None:
+                restore_job(job, state, await self._store.load_job_runs(name))
+                await self._recovery.recover_job(job, await self._store.load_handles())
         else:
-            await scheduler.disable(job)
-        return
-    if pending_times and job.enabled:
-        await scheduler.schedule_slot(job, max(pending_times))
-    await scheduler.ensure_scheduled(job)
+            job.config = config
+            self._registry.jobs[name] = job
+        job.enabled = config.enabled
+        job.touch()
+        if job.runs:
+            await self._store.set_job_enabled(name, None)
+        if not job.enabled or any(jr.is_pending(r) for r in job.runs.values()):
+            return
+        if job.runs:
+            await self._scheduler.schedule_from_now(job, tag="add")
+        else:
+            await self._scheduler.ensure_scheduled(job)
+
+    async def _update(self, previous: JobConfig, config: JobConfig) -> None:
+        job = self._registry.jobs.get(config.full_name)
+        if job is None:
+            return
+        job.config = config
+        job.touch()
+        pending_times = []
+        for run in sorted(job.runs.values(), key=lambda r: r.run_num):
+            if jr.is_pending(run):
+                # Pending runs are rebuilt from the new config (spec 5.11).
+                pending_times.append(run.run_time)
+                await self._scheduler.delete_run(job, run)
+                continue
+            await self._dispatcher.update(run, lambda r: (jr.update_commands(r, config), []))
+        if previous.enabled != config.enabled and config.enabled != job.enabled:
+            if config.enabled:
+                await self._scheduler.enable(job)
+            else:
+                await self._scheduler.disable(job)
+            return
+        if pending_times and job.enabled:
+            await self._scheduler.schedule_slot(job, max(pending_times))
+        await self._scheduler.ensure_scheduled(job)

@@ -1,148 +1,158 @@
-"""Start-up: load runs from the store and pick up every action that was in flight."""
+"""Start-up (and a job added back): load runs from the store and carry out the recovery
+table of `tron.core.recovery` for each of them."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from tron.core import job_run as jr
+from tron.core.catch_up import is_dropped
 from tron.core.records import ActionRun, JobRun
+from tron.core.recovery import ActionRecovery, Trace, action_recovery, needs_trace
 from tron.core.states import ActionRunState
-from tron.engine.dispatch import output_dir
+from tron.engine.clock import Clock
+from tron.engine.crew import for_each
+from tron.engine.dispatch import Dispatcher, output_dir
+from tron.engine.nodes import NodeExecutors
 from tron.engine.registry import JobRuntime
-from tron.engine.scheduling import Scheduler, is_active, is_pending
+from tron.engine.scheduling import Scheduler
 from tron.errors import NodeError, TronError
 from tron.executors.base import ExitStatus, Handle
+from tron.store.base import JobState, Store
 
 logger = logging.getLogger(__name__)
 
-_PARALLEL_JOBS = 512
 
-
-async def load_jobs(scheduler: Scheduler) -> None:
-    """Fill the registry's jobs with their stored runs and runtime flags."""
-    store = scheduler.dispatcher.store
-    states = await store.load_job_states()
-    runs = await store.load_job_runs()
-    published = await store.events()
-    scheduler.dispatcher.published.update(published)
-    for job in scheduler.registry.jobs.values():
-        state = states.get(job.name)
-        if state is not None:
-            job.next_run_num = state.next_run_num
-            if state.enabled is not None:
-                job.enabled = state.enabled
+def restore_job(job: JobRuntime, state: JobState | None, runs: Iterable[JobRun]) -> None:
+    """Give `job` its stored runs and runtime flags."""
+    if state is not None:
+        job.next_run_num = max(job.next_run_num, state.next_run_num)
+        if state.enabled is not None:
+            job.enabled = state.enabled
     for run in runs:
-        owner = scheduler.registry.jobs.get(run.job_name)
-        if owner is not None:
-            owner.runs[run.run_num] = run
+        job.runs[run.run_num] = run
 
 
-async def recover(scheduler: Scheduler) -> None:
-    """Reattach running attempts, re-arm timers, start what is due (spec 5.10, improved)."""
-    handles = await scheduler.dispatcher.store.load_handles()
-    # Jobs recover side by side so the store can group their writes into few commits:
-    # 10,000 jobs must not mean 10,000 fsyncs one after another. A fixed crew of workers
-    # (not 10,000 tasks behind a semaphore, which rescans its waiters on every release).
-    jobs: asyncio.Queue[JobRuntime] = asyncio.Queue()
-    for job in list(scheduler.registry.jobs.values()):
-        jobs.put_nowait(job)
+class Recovery:
+    """Carries out the recovery table; its parts are the engine's, passed in."""
 
-    async def worker() -> None:
-        while not jobs.empty():
-            job = jobs.get_nowait()
-            for run in sorted(job.runs.values(), key=lambda r: r.run_num):
-                await _recover_run(scheduler, run, handles)
-            await _resume_queue(scheduler, job)
-            await scheduler.ensure_scheduled(job)
+    def __init__(
+        self,
+        *,
+        scheduler: Scheduler,
+        dispatcher: Dispatcher,
+        store: Store,
+        nodes: NodeExecutors,
+        clock: Clock,
+        output_root: Path,
+        published: set[str],
+    ) -> None:
+        self._scheduler = scheduler
+        self._dispatcher = dispatcher
+        self._store = store
+        self._nodes = nodes
+        self._clock = clock
+        self._output_root = output_root
+        self._published_events = published
 
-    await asyncio.gather(*(worker() for _ in range(min(_PARALLEL_JOBS, jobs.qsize() or 1))))
+    async def recover_all(self, jobs: Iterable[JobRuntime]) -> None:
+        """Recover every job's runs, then schedule it (start-up). Jobs recover side by side
+        so the store groups their writes into few commits."""
+        handles = await self._store.load_handles()
+        await for_each(jobs, lambda job: self.recover_job(job, handles))
 
+    async def recover_job(self, job: JobRuntime, handles: dict[str, Any]) -> None:
+        for run in sorted(job.runs.values(), key=lambda r: r.run_num):
+            await self._recover_run(job, run, handles)
+        if not any(jr.is_active(r) for r in job.runs.values()):
+            queued = [r for r in job.runs.values() if jr.job_run_state(r) is ActionRunState.QUEUED]
+            if queued:
+                await self._scheduler.on_run_done(min(queued, key=lambda r: r.run_num))
+        await self._scheduler.ensure_scheduled(job)
 
-async def _recover_run(scheduler: Scheduler, run: JobRun, handles: dict[str, Any]) -> None:
-    dispatcher = scheduler.dispatcher
-    for action_run in run.action_runs:
-        if action_run.state.is_active:
-            await _reattach(scheduler, run, action_run, handles.get(str(action_run.id)))
-        elif action_run.retry_at is not None and not action_run.state.is_done:
-            dispatcher.arm_retry(run, action_run.action_name, action_run.retry_at)
-    run = scheduler.registry.current(run)
-    # Queued runs wait for a run of their job to end; only scheduled ones have a time.
-    scheduled = is_pending(run) and jr.job_run_state(run) is ActionRunState.SCHEDULED
-    if scheduled and _missed_and_dropped(scheduler, run):
-        await dispatcher.update(run, lambda r: jr.cancel_job_run(r, now=dispatcher.clock.now()))
-    elif scheduled:
-        scheduler.arm(run, run.run_time)
-    elif run.start_time is not None and not jr.is_finished(run):
-        scheduler.arm_trigger_timeouts(run)
-        await dispatcher.update(
-            run, lambda r: jr.settle(r, now=dispatcher.clock.now(), published=dispatcher.published)
+    async def _recover_run(self, job: JobRuntime, run: JobRun, handles: dict[str, Any]) -> None:
+        for action_run in run.action_runs:
+            await self._recover_action(run, action_run, handles.get(str(action_run.id)))
+        run = job.runs.get(run.run_num, run)
+        state = jr.job_run_state(run)
+        if run.start_time is None and state is ActionRunState.SCHEDULED:
+            if run.manual:
+                await self._scheduler.start_run(run, scheduled=False)
+            elif is_dropped(job.config.schedule, job.config.catch_up, run.run_time, self._now()):
+                await self._dispatcher.update(run, lambda r: jr.cancel_job_run(r, now=self._now()))
+            else:
+                self._scheduler.arm(run, run.run_time)
+        elif run.start_time is not None and not jr.is_finished(run):
+            self._scheduler.arm_run_timers(run)
+            await self._dispatcher.update(
+                run, lambda r: jr.settle(r, now=self._now(), published=self._published(r))
+            )
+
+    def _published(self, run: JobRun) -> frozenset[str]:
+        wanted = {t for a in run.action_runs for t in a.triggered_by}
+        return frozenset(t for t in wanted if t in self._published_events)
+
+    def _now(self) -> datetime:
+        return self._clock.now()
+
+    async def _recover_action(
+        self, run: JobRun, action_run: ActionRun, record: dict[str, Any] | None
+    ) -> None:
+        handle = self._handle(action_run, record)
+        trace = await self._trace(handle) if needs_trace(action_run) else Trace.UNKNOWN
+        decision = action_recovery(action_run, trace)
+        name = action_run.action_name
+        if decision is ActionRecovery.REARM_RETRY:
+            assert action_run.retry_at is not None
+            self._dispatcher.arm_retry(run, name, action_run.retry_at)
+        elif decision is ActionRecovery.RELAUNCH:
+            logger.info("relaunching %s: it never started before trond stopped", action_run.id)
+            self._dispatcher.queue_launch(run, name)
+        elif decision is ActionRecovery.LOST:
+            status = ExitStatus(exit_code=None, reason="no trace of the attempt on its node")
+            await self._dispatcher.record_exit(run, name, status)
+        elif decision is ActionRecovery.REATTACH:
+            await self._reattach(run, action_run, handle)
+
+    async def _trace(self, handle: Handle) -> Trace:
+        try:
+            launched = await self._nodes.executor(handle.node).launched(handle)
+        except (NodeError, TronError, OSError) as exc:
+            logger.warning("cannot tell whether %s started: %s", handle.action_run_id, exc)
+            return Trace.UNKNOWN
+        if launched is None:
+            return Trace.UNKNOWN
+        return Trace.SOME if launched else Trace.NONE
+
+    async def _reattach(self, run: JobRun, action_run: ActionRun, handle: Handle) -> None:
+        try:
+            handle = await self._nodes.executor(handle.node).reattach(handle)
+        except (NodeError, TronError, OSError) as exc:
+            logger.warning("cannot reattach %s: %s", action_run.id, exc)
+            status = ExitStatus(exit_code=None, reason=f"lost while trond was down: {exc}")
+            await self._dispatcher.record_exit(run, action_run.action_name, status)
+            return
+        logger.info("reattached %s", action_run.id)
+        if action_run.state is ActionRunState.STARTING:
+            await self._dispatcher.started(run, action_run.action_name, handle)
+        else:
+            self._dispatcher.watch(run, action_run.action_name, handle)
+            if action_run.state.is_active:
+                self._dispatcher.arm_late(run, action_run.action_name)
+
+    def _handle(self, action_run: ActionRun, record: dict[str, Any] | None) -> Handle:
+        """The stored handle of the current attempt or, without one (trond died between the
+        launch and its record), one made from the attempt's directory."""
+        attempt = action_run.current_attempt
+        number = attempt.number if attempt else 0
+        if record and record.get("attempt") == number:
+            return Handle.from_record(record)
+        node = None if self._nodes.is_local(action_run.node) else action_run.node
+        path = output_dir(self._output_root, action_run, number)
+        return Handle(
+            action_run_id=str(action_run.id), attempt=number, node=node, output_dir=str(path)
         )
-
-
-def _missed_and_dropped(scheduler: Scheduler, run: JobRun) -> bool:
-    """Whether a run that fell due while trond was down is dropped by the job's catch_up."""
-    job = scheduler.registry.jobs.get(run.job_name)
-    if job is None:
-        return False
-    policy = job.config.catch_up
-    now = scheduler.clock.now()
-    if policy.policy == "tron" or run.run_time >= now:
-        return False
-    if policy.policy == "none":
-        return True
-    if policy.window is not None and run.run_time < now - policy.window:
-        return True
-    if policy.policy == "latest":
-        return bool(job.config.schedule.next_run(run.run_time) <= now)
-    return False
-
-
-async def _reattach(
-    scheduler: Scheduler, run: JobRun, action_run: ActionRun, record: dict[str, Any] | None
-) -> None:
-    dispatcher = scheduler.dispatcher
-    attempt = action_run.current_attempt
-    if record and attempt is not None and record.get("attempt") != attempt.number:
-        record = None  # a handle of an earlier attempt: this one's was never saved
-    handle = Handle.from_record(record) if record else _guess_handle(scheduler, action_run)
-    try:
-        handle = await dispatcher.nodes.executor(handle.node).reattach(handle)
-    except (NodeError, TronError, OSError) as exc:
-        logger.warning("cannot reattach %s: %s", action_run.id, exc)
-        await dispatcher.on_exit(
-            run,
-            action_run.action_name,
-            ExitStatus(exit_code=None, reason=f"lost while trond was down: {exc}"),
-        )
-        return
-    logger.info("reattached %s", action_run.id)
-    if action_run.state is ActionRunState.STARTING:
-        await dispatcher.update(
-            run,
-            lambda r: (
-                jr.action_started(r, action_run.action_name, now=dispatcher.clock.now()),
-                [],
-            ),
-        )
-    dispatcher.watch(run, action_run.action_name, handle)
-
-
-def _guess_handle(scheduler: Scheduler, action_run: ActionRun) -> Handle:
-    """Without a saved handle (trond died mid-launch), the attempt's dir still says it all."""
-    attempt = action_run.current_attempt
-    number = attempt.number if attempt else 0
-    nodes = scheduler.dispatcher.nodes
-    node = None if nodes.is_local(action_run.node) else action_run.node
-    path = output_dir(scheduler.dispatcher.output_root, action_run, number)
-    return Handle(action_run_id=str(action_run.id), attempt=number, node=node, output_dir=str(path))
-
-
-async def _resume_queue(scheduler: Scheduler, job: JobRuntime) -> None:
-    """Tron leaves restored queued runs waiting for a finish that may never come; we don't."""
-    if any(is_active(r) for r in job.runs.values()):
-        return
-    queued = [r for r in job.runs.values() if jr.job_run_state(r) is ActionRunState.QUEUED]
-    if queued:
-        await scheduler.on_run_done(min(queued, key=lambda r: r.run_num))

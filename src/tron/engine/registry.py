@@ -52,10 +52,18 @@ class ActionRunNotFoundError(NotFoundError):
 
 
 class Registry:
-    """Jobs by full name. Runs are replaced whole (records are immutable)."""
+    """Jobs by full name. Runs are replaced whole (records are immutable).
+
+    `retired` holds jobs removed from the config whose runs may still be running: their
+    changes are still recorded, and a job added back under the same name takes them up.
+    """
 
     def __init__(self) -> None:
         self.jobs: dict[str, JobRuntime] = {}
+        self.retired: dict[str, JobRuntime] = {}
+
+    def owner(self, job_name: str) -> JobRuntime | None:
+        return self.jobs.get(job_name) or self.retired.get(job_name)
 
     def get_job(self, name: str) -> JobRuntime:
         job = self.jobs.get(name)
@@ -90,14 +98,17 @@ class Registry:
         return action_run
 
     def put_run(self, run: JobRun) -> None:
-        job = self.jobs.get(run.job_name)
+        job = self.owner(run.job_name)
         if job is not None:
             job.runs[run.run_num] = run
             job.touch()
 
+    def find(self, run: JobRun) -> JobRun | None:
+        """The newest version of `run`, None once it was deleted."""
+        job = self.owner(run.job_name)
+        return job.runs.get(run.run_num) if job is not None else None
+
     def current(self, run: JobRun) -> JobRun:
-        """The newest version of `run` (it may have changed while we awaited)."""
-        job = self.jobs.get(run.job_name)
-        if job is None:
-            return run
-        return job.runs.get(run.run_num, run)
+        """The newest version of `run` (it may have changed while we awaited), or `run`
+        itself once deleted."""
+        return self.find(run) or run

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import shutil
@@ -9,20 +10,22 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from tron.core import job_run as jr
+from tron.core.catch_up import next_slot
 from tron.core.records import JobRun
 from tron.core.states import ActionRunState
 from tron.engine.clock import Clock
 from tron.engine.dispatch import Dispatcher
+from tron.engine.events import EventHub
+from tron.engine.metrics import Metrics
+from tron.engine.nodes import NodeExecutors
 from tron.engine.registry import JobRuntime, Registry
-from tron.engine.timers import TimerCallback
+from tron.engine.timers import TimerCallback, TimerKey, TimerKind, Timers
+from tron.engine.writer import RunWriter
 from tron.errors import ConflictError
+from tron.store.base import Store
 
 logger = logging.getLogger(__name__)
 
-_ACTIVE = frozenset({ActionRunState.RUNNING, ActionRunState.STARTING, ActionRunState.WAITING})
-_PENDING = frozenset({ActionRunState.SCHEDULED, ActionRunState.QUEUED})
-# How many missed slots a catch-up computation looks at before giving up on exactness.
-_MAX_SLOT_SCAN = 100_000
 _TRIGGER_TIMEOUT = timedelta(days=1)
 
 
@@ -31,35 +34,40 @@ def slot_key(job: JobRuntime, when: datetime, node: str) -> str:
     return f"{when.isoformat()}@{node}" if job.config.all_nodes else when.isoformat()
 
 
-def is_pending(run: JobRun) -> bool:
-    return not run.manual and jr.job_run_state(run) in _PENDING and run.start_time is None
-
-
-def is_active(run: JobRun) -> bool:
-    return jr.job_run_state(run) in _ACTIVE
-
-
 class Scheduler:
     """Creates scheduled runs (exactly once per slot), fires them, queues or cancels them."""
 
     def __init__(
         self,
         *,
+        registry: Registry,
         dispatcher: Dispatcher,
+        writer: RunWriter,
+        store: Store,
+        timers: Timers,
+        nodes: NodeExecutors,
         clock: Clock,
+        events: EventHub,
+        metrics: Metrics,
+        output_root: Path,
+        published: set[str],
         context: dict[str, object],
         rng: random.Random | None = None,
     ) -> None:
-        self.dispatcher = dispatcher
-        self.clock = clock
+        self._registry = registry
+        self._dispatcher = dispatcher
+        self._writer = writer
+        self._store = store
+        self._timers = timers
+        self._nodes = nodes
+        self._clock = clock
+        self._events = events
+        self._metrics = metrics
+        self._output_root = output_root
+        self._published = published
         self.context = context
         self.paused = False
         self._rng = rng or random.Random()
-        dispatcher.on_run_done = self.on_run_done
-
-    @property
-    def registry(self) -> Registry:
-        return self.dispatcher.registry
 
     # -- creating runs -------------------------------------------------------------------
 
@@ -68,7 +76,7 @@ class Scheduler:
     ) -> JobRun | None:
         """Build, persist (taking `slot`) and register a new run; None if the slot was taken."""
         num = job.take_run_num()
-        hostname = self.dispatcher.nodes.node(node).hostname if node else None
+        hostname = self._nodes.node(node).hostname if node else None
         run = jr.create_job_run(
             job.config,
             run_num=num,
@@ -76,76 +84,31 @@ class Scheduler:
             manual=manual,
             node=node,
             context={**self.context, "node_hostname": hostname},
-            last_success=self._last_success(job),
+            last_success=_last_success(job),
         )
-        if not await self.dispatcher.store.create_job_run(run, slot=slot):
+        if not await self._store.create_job_run(run, slot=slot):
             logger.info("slot %s of %s already taken; not creating it again", slot, job.name)
             return None
         job.runs[run.run_num] = run
         job.touch()
-        self.dispatcher.metrics.job_runs_created.inc()
-        self.dispatcher.events.publish("job_run", id=str(run.id), state=jr.job_run_state(run).value)
+        self._metrics.job_runs_created.inc()
+        self._events.publish("job_run", id=str(run.id), state=jr.job_run_state(run).value)
         await self.prune(job)
         return run
 
-    @staticmethod
-    def _last_success(job: JobRuntime) -> datetime | None:
-        for run in job.runs_newest_first():
-            if jr.job_run_state(run) is ActionRunState.SUCCEEDED:
-                return run.run_time
-        return None
-
     def nodes_for_run(self, job: JobRuntime) -> list[str]:
         if job.config.all_nodes:
-            return list(self.dispatcher.nodes.pool(job.config.node))
-        return [self.dispatcher.nodes.pick(job.config.node)]
+            return list(self._nodes.pool(job.config.node))
+        return [self._nodes.pick(job.config.node)]
 
     # -- the schedule --------------------------------------------------------------------
 
     def next_time(self, job: JobRuntime) -> datetime:
         """The next slot after the newest scheduled run (or now), with catch-up policy."""
-        now = self.clock.now()
+        now = self._clock.now()
         newest = next((r for r in job.runs_newest_first() if not r.manual), None)
         after = newest.run_time if newest else now
-        schedule = job.config.schedule
-        slot = schedule.next_run(after)
-        slot = self._catch_up(job, slot, now)
-        return slot
-
-    def _catch_up(self, job: JobRuntime, slot: datetime, now: datetime) -> datetime:
-        policy = job.config.catch_up
-        if slot >= now or (policy.policy == "tron" and policy.window is None):
-            return slot
-        schedule = job.config.schedule
-        if policy.policy == "none":
-            return schedule.next_run(now)
-        if policy.window is not None and slot < now - policy.window:
-            slot = schedule.next_run(now - policy.window - timedelta(microseconds=1))
-            if slot >= now:
-                return slot
-        if policy.policy == "latest":
-            return self._latest_slot(job, slot, now)
-        if policy.max_runs is not None:
-            latest_allowed = self._nth_last_slot(job, slot, now, policy.max_runs)
-            return max(slot, latest_allowed)
-        return slot
-
-    @staticmethod
-    def _slots(job: JobRuntime, first: datetime, now: datetime) -> list[datetime]:
-        slots = [first]
-        while len(slots) < _MAX_SLOT_SCAN:
-            following = job.config.schedule.next_run(slots[-1])
-            if following > now:
-                break
-            slots.append(following)
-        return slots
-
-    def _latest_slot(self, job: JobRuntime, first: datetime, now: datetime) -> datetime:
-        return self._slots(job, first, now)[-1]
-
-    def _nth_last_slot(self, job: JobRuntime, first: datetime, now: datetime, n: int) -> datetime:
-        slots = self._slots(job, first, now)
-        return slots[max(len(slots) - max(n, 1), 0)]
+        return next_slot(job.config.schedule, job.config.catch_up, after, now)
 
     def _jitter(self, job: JobRuntime) -> timedelta:
         spread = int(job.config.schedule.jitter.total_seconds())
@@ -153,15 +116,21 @@ class Scheduler:
 
     async def ensure_scheduled(self, job: JobRuntime) -> None:
         """Give an enabled job its one pending scheduled run, if it has none."""
-        if not job.enabled or self.paused or any(is_pending(r) for r in job.runs.values()):
+        if not job.enabled or self.paused or self._registry.jobs.get(job.name) is not job:
+            return
+        if any(jr.is_pending(r) for r in job.runs.values()):
             return
         await self.schedule_slot(job, self.next_time(job))
 
-    async def schedule_slot(self, job: JobRuntime, slot: datetime, *, tag: str = "") -> None:
-        """Create the scheduled run of `slot` (one per node with all_nodes) and arm it.
+    async def schedule_from_now(self, job: JobRuntime, *, tag: str) -> None:
+        """Schedule the first slot after now: a job enabled again, or added again, skips the
+        slots it missed, as Tron does. The slot may belong to a run cancelled before it
+        started, hence a slot name of its own (`tag`)."""
+        slot = job.config.schedule.next_run(self._clock.now())
+        await self.schedule_slot(job, slot, tag=f"#{tag}{job.next_run_num}")
 
-        `tag` names a new decision about a slot already used (re-enabling a job).
-        """
+    async def schedule_slot(self, job: JobRuntime, slot: datetime, *, tag: str = "") -> None:
+        """Create the scheduled run of `slot` (one per node with all_nodes) and arm it."""
         fire_at = slot + self._jitter(job)
         for node in self.nodes_for_run(job):
             key = slot_key(job, slot, node) + tag
@@ -173,16 +142,18 @@ class Scheduler:
         async def fire() -> None:
             await self.fire(run.job_name, run.run_num)
 
-        self.dispatcher.timers.set(("run", run.job_name, run.run_num), at, fire)
+        self._timers.set(TimerKey(TimerKind.RUN, run.job_name, run.run_num), at, fire)
 
     async def fire(self, job_name: str, run_num: int) -> None:
         """A scheduled run's time came (spec 5.6)."""
-        job = self.registry.jobs.get(job_name)
+        job = self._registry.jobs.get(job_name)
         run = job.runs.get(run_num) if job else None
         if job is None or run is None or self.paused:
             return
         if not job.enabled:
-            await self.dispatcher.update(run, lambda r: jr.cancel_job_run(r, now=self.clock.now()))
+            await self._dispatcher.update(
+                run, lambda r: jr.cancel_job_run(r, now=self._clock.now())
+            )
             return
         if jr.job_run_state(run) is not ActionRunState.SCHEDULED or run.start_time is not None:
             await self.ensure_scheduled(job)
@@ -191,77 +162,84 @@ class Scheduler:
         await self.ensure_scheduled(job)
 
     async def _start_or_hold(self, job: JobRuntime, run: JobRun) -> None:
-        others = [r for r in job.runs.values() if r.run_num != run.run_num and is_active(r)]
+        others = [r for r in job.runs.values() if r.run_num != run.run_num and jr.is_active(r)]
         if job.config.all_nodes:
             others = [r for r in others if r.node == run.node]
         if others and not job.config.allow_overlap:
             if job.config.queueing:
-                await self.dispatcher.update(run, lambda r: (jr.queue_job_run(r), []))
+                await self._dispatcher.update(run, lambda r: (jr.queue_job_run(r), []))
             else:
-                await self.dispatcher.update(
-                    run, lambda r: jr.cancel_job_run(r, now=self.clock.now())
+                await self._dispatcher.update(
+                    run, lambda r: jr.cancel_job_run(r, now=self._clock.now())
                 )
             return
         await self.start_run(run, scheduled=True)
 
     async def start_run(self, run: JobRun, *, scheduled: bool) -> JobRun:
-        now = self.clock.now()
+        now = self._clock.now()
         if scheduled:
             lateness = max((now - run.run_time).total_seconds(), 0.0)
-            self.dispatcher.metrics.lateness.observe(lateness)
-            self._arm_max_runtime(run, now)
-        self.dispatcher.metrics.runs_started.labels(job=run.job_name).inc()
-        started = await self.dispatcher.update(
-            run,
-            lambda r: jr.start_job_run(
-                r, now=self.clock.now(), published=self.dispatcher.published
-            ),
+            self._metrics.lateness.observe(lateness)
+        self._metrics.runs_started.labels(job=run.job_name).inc()
+        started = await self._dispatcher.update(
+            run, lambda r: jr.start_job_run(r, now=self._clock.now(), published=self._published)
         )
-        self.arm_trigger_timeouts(started)
+        self.arm_run_timers(started)
         return started
 
-    def arm_trigger_timeouts(self, run: JobRun) -> None:
-        """Fail actions still missing triggers at run_time + trigger_timeout (spec 5.8)."""
-        job = self.registry.jobs.get(run.job_name)
+    def arm_run_timers(self, run: JobRun) -> None:
+        """The timers of a started run: max_runtime and trigger timeouts (spec 5.7, 5.8)."""
+        self._arm_max_runtime(run)
+        job = self._registry.owner(run.job_name)
         if job is None:
             return
-        soonest = self.clock.now() + timedelta(seconds=1)
+        soonest = self._clock.now() + timedelta(seconds=1)
         for action_run in run.action_runs:
             if not action_run.triggered_by or action_run.state.is_done:
                 continue
             action = job.config.actions.get(action_run.action_name)
             limit = (action.trigger_timeout if action else None) or _TRIGGER_TIMEOUT
-            key = ("trigger_timeout", run.job_name, run.run_num, action_run.action_name)
-            when = max(run.run_time + limit, soonest)
-            self.dispatcher.timers.set(
-                key, when, self._trigger_timeout(run, action_run.action_name)
+            key = TimerKey(
+                TimerKind.TRIGGER_TIMEOUT, run.job_name, run.run_num, action_run.action_name
             )
+            when = max(run.run_time + limit, soonest)
+            self._timers.set(key, when, self._trigger_timeout(run, action_run.action_name))
 
     def _trigger_timeout(self, run: JobRun, action_name: str) -> TimerCallback:
         async def expire() -> None:
-            await self.dispatcher.update(
-                run, lambda r: jr.trigger_timed_out(r, action_name, now=self.clock.now())
+            await self._dispatcher.update(
+                run, lambda r: jr.trigger_timed_out(r, action_name, now=self._clock.now())
             )
 
         return expire
 
-    def _arm_max_runtime(self, run: JobRun, now: datetime) -> None:
-        job = self.registry.jobs.get(run.job_name)
+    def _arm_max_runtime(self, run: JobRun) -> None:
+        job = self._registry.owner(run.job_name)
         limit = job.config.max_runtime if job else None
-        if limit is None:
+        if limit is None or run.start_time is None or jr.is_finished(run):
             return
 
         async def expire() -> None:
-            current = self.registry.current(run)
+            current = self._registry.current(run)
             if jr.is_finished(current):
                 return
-            await self.dispatcher.stop_run(current, reason=f"max_runtime of {limit} exceeded")
+            await self._dispatcher.stop_run(current, reason=f"max_runtime of {limit} exceeded")
 
-        self.dispatcher.timers.set(("max_runtime", run.job_name, run.run_num), now + limit, expire)
+        key = TimerKey(TimerKind.MAX_RUNTIME, run.job_name, run.run_num)
+        self._timers.set(key, run.start_time + limit, expire)
+
+    async def follow_finished_runs(self, finished: asyncio.Queue[JobRun]) -> None:
+        """Act on every run that finished, in order, until cancelled."""
+        while True:
+            run = await finished.get()
+            try:
+                await self.on_run_done(run)
+            except Exception:
+                logger.exception("after the end of %s", run.id)
 
     async def on_run_done(self, run: JobRun) -> None:
         """A run finished: start the oldest queued run, then keep the schedule going."""
-        job = self.registry.jobs.get(run.job_name)
+        job = self._registry.jobs.get(run.job_name)
         if job is None:
             return
         queued = sorted(
@@ -278,7 +256,7 @@ class Scheduler:
         self, job: JobRuntime, *, run_time: datetime | None, request_key: str | None = None
     ) -> list[JobRun]:
         """Manual runs start at once, whatever else runs (spec 5.9)."""
-        when = run_time or self.clock.now()
+        when = run_time or self._clock.now()
         runs: list[JobRun] = []
         for node in self.nodes_for_run(job):
             slot = f"manual:{request_key}@{node}" if request_key else None
@@ -289,36 +267,45 @@ class Scheduler:
         return runs
 
     async def rerun(self, job: JobRuntime, source: JobRun) -> JobRun:
-        node = source.node or self.dispatcher.nodes.pick(job.config.node)
+        node = source.node or self._nodes.pick(job.config.node)
         run = await self.create_run(
             job, run_time=source.run_time, manual=True, node=node, slot=None
         )
         assert run is not None  # no slot given, so nothing can refuse it
         return await self.start_run(run, scheduled=False)
 
+    async def cancel_pending(self, job: JobRuntime) -> None:
+        """Cancel the runs waiting for their time or turn (the job is off, or gone)."""
+        for run in list(job.runs.values()):
+            if jr.is_pending(run):
+                self._timers.cancel(TimerKey(TimerKind.RUN, run.job_name, run.run_num))
+                await self._dispatcher.update(
+                    run, lambda r: jr.cancel_job_run(r, now=self._clock.now())
+                )
+
     async def disable(self, job: JobRuntime) -> None:
         job.enabled = False
         job.touch()
-        await self.dispatcher.store.set_job_enabled(job.name, False)
-        for run in list(job.runs.values()):
-            if jr.job_run_state(run) in _PENDING and run.start_time is None:
-                self.dispatcher.timers.cancel(("run", run.job_name, run.run_num))
-                await self.dispatcher.update(
-                    run, lambda r: jr.cancel_job_run(r, now=self.clock.now())
-                )
+        await self._store.set_job_enabled(job.name, False)
+        await self.cancel_pending(job)
 
     async def enable(self, job: JobRuntime) -> None:
         if job.enabled:
             return
         job.enabled = True
         job.touch()
-        await self.dispatcher.store.set_job_enabled(job.name, True)
-        # Tron skips the intervals missed while disabled: schedule from now. The slot may
-        # belong to a run `disable` cancelled before it started, hence a slot name of its own.
-        slot = job.config.schedule.next_run(self.clock.now())
-        await self.schedule_slot(job, slot, tag=f"#enable{job.next_run_num}")
+        await self._store.set_job_enabled(job.name, True)
+        await self.schedule_from_now(job, tag="enable")
 
-    # -- run_limit -----------------------------------------------------------------------
+    # -- removing runs -------------------------------------------------------------------
+
+    async def delete_run(self, job: JobRuntime, run: JobRun) -> None:
+        """Forget a run: its record, its timers and its output."""
+        async with self._writer.holding(run):
+            await self._store.delete_job_run(run.job_name, run.run_num)
+            job.runs.pop(run.run_num, None)
+            job.touch()
+            self._timers.cancel_all(run.job_name, run.run_num)
 
     async def prune(self, job: JobRuntime) -> None:
         """Drop the oldest runs past run_limit, with their output; never a running one."""
@@ -328,15 +315,26 @@ class Scheduler:
         for run in candidates:
             if excess <= 0:
                 break
-            if is_active(run) or is_pending(run):
+            if jr.is_active(run) or jr.is_pending(run) or _has_open_attempt(run):
                 continue
-            await self.dispatcher.store.delete_job_run(run.job_name, run.run_num)
-            del job.runs[run.run_num]
-            job.touch()
+            await self.delete_run(job, run)
             self._remove_output(run)
             excess -= 1
 
     def _remove_output(self, run: JobRun) -> None:
         namespace, _, name = run.job_name.partition(".")
-        path: Path = self.dispatcher.output_root / namespace / name / str(run.run_num)
+        path: Path = self._output_root / namespace / name / str(run.run_num)
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _last_success(job: JobRuntime) -> datetime | None:
+    for run in job.runs_newest_first():
+        if jr.job_run_state(run) is ActionRunState.SUCCEEDED:
+            return run.run_time
+    return None
+
+
+def _has_open_attempt(run: JobRun) -> bool:
+    return any(
+        a.current_attempt is not None and not a.current_attempt.is_finished for a in run.action_runs
+    )

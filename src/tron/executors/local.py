@@ -161,6 +161,10 @@ class LocalExecutor:
         except PermissionError as exc:
             raise NodeError(f"cannot signal process group {handle.pid}: {exc}") from exc
 
+    async def launched(self, handle: Handle) -> bool | None:
+        directory = Path(handle.output_dir)
+        return any((directory / record).exists() for record in Record)
+
     async def reattach(self, handle: Handle) -> Handle:
         records = read_records(Path(handle.output_dir))
         group = records.process_group

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -60,7 +61,9 @@ class Store(Protocol):
 
     async def load_job_states(self) -> dict[str, JobState]: ...
 
-    async def set_job_enabled(self, job_name: str, enabled: bool) -> None: ...
+    async def set_job_enabled(self, job_name: str, enabled: bool | None) -> None:
+        """Remember the job's runtime enabled flag; None forgets it (the config decides)."""
+        ...
 
     async def create_job_run(self, job_run: JobRun, *, slot: str | None = None) -> bool:
         """Record a new job run and its action runs, and take its run number.
@@ -77,6 +80,18 @@ class Store(Protocol):
 
     async def save_action_run(self, action_run: ActionRun, *, reason: str | None = None) -> None:
         """Update an action run; a state change also appends a Transition."""
+        ...
+
+    async def save_run_changes(
+        self,
+        job_run: JobRun,
+        action_runs: Sequence[ActionRun],
+        *,
+        header: bool,
+        handle: tuple[str, dict[str, Any]] | None = None,
+    ) -> None:
+        """One change of a job run, all or nothing: the run's header fields when `header`,
+        the given action runs (as `save_action_run`), and a handle (as `save_handle`)."""
         ...
 
     async def save_handle(self, action_run_id: str, handle: dict[str, Any] | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 from tron.core.records import ActionRun, JobRun
@@ -55,7 +56,7 @@ class MemoryStore:
     async def load_job_states(self) -> dict[str, JobState]:
         return dict(self._job_states)
 
-    async def set_job_enabled(self, job_name: str, enabled: bool) -> None:
+    async def set_job_enabled(self, job_name: str, enabled: bool | None) -> None:
         state = self._job_states.get(job_name, JobState(job_name=job_name))
         self._job_states[job_name] = dataclasses.replace(state, enabled=enabled)
 
@@ -85,6 +86,24 @@ class MemoryStore:
         if (action_run.job_name, action_run.run_num) not in self._runs:
             raise NotFoundError(f"job run {action_run.id.job_run_id} not found")
         self._put_action_run(action_run, reason=reason)
+
+    async def save_run_changes(
+        self,
+        job_run: JobRun,
+        action_runs: Sequence[ActionRun],
+        *,
+        header: bool,
+        handle: tuple[str, dict[str, Any]] | None = None,
+    ) -> None:
+        # Checked before anything changes, so a refused change changes nothing.
+        if (job_run.job_name, job_run.run_num) not in self._runs:
+            raise NotFoundError(f"job run {job_run.id} not found")
+        if header:
+            await self.save_job_run(job_run)
+        for action_run in action_runs:
+            self._put_action_run(action_run, reason=None)
+        if handle is not None:
+            await self.save_handle(*handle)
 
     async def save_handle(self, action_run_id: str, handle: dict[str, Any] | None) -> None:
         if handle is None:

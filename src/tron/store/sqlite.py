@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -90,7 +90,7 @@ class SqliteStore:
     async def load_job_states(self) -> dict[str, JobState]:
         return await self.run(q.load_job_states)
 
-    async def set_job_enabled(self, job_name: str, enabled: bool) -> None:
+    async def set_job_enabled(self, job_name: str, enabled: bool | None) -> None:
         await self.run(functools.partial(q.set_job_enabled, job_name=job_name, enabled=enabled))
 
     async def create_job_run(self, job_run: JobRun, *, slot: str | None = None) -> bool:
@@ -105,6 +105,19 @@ class SqliteStore:
         await self.run(
             functools.partial(q.save_action_run, action_run=action_run, reason=reason,
                               now=self._now())
+        )  # fmt: skip
+
+    async def save_run_changes(
+        self,
+        job_run: JobRun,
+        action_runs: Sequence[ActionRun],
+        *,
+        header: bool,
+        handle: tuple[str, dict[str, Any]] | None = None,
+    ) -> None:
+        await self.run(
+            functools.partial(q.save_run_changes, job_run=job_run, action_runs=action_runs,
+                              header=header, handle=handle, now=self._now())
         )  # fmt: skip
 
     async def save_handle(self, action_run_id: str, handle: dict[str, Any] | None) -> None:

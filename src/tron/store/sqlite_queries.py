@@ -7,6 +7,7 @@ the worker opened; none commits.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -70,7 +71,7 @@ def load_job_states(conn: sqlite3.Connection) -> dict[str, JobState]:
     }
 
 
-def set_job_enabled(conn: sqlite3.Connection, job_name: str, enabled: bool) -> None:
+def set_job_enabled(conn: sqlite3.Connection, job_name: str, enabled: bool | None) -> None:
     conn.execute(
         "INSERT INTO job_state (job_name, enabled) VALUES (?, ?)"
         " ON CONFLICT (job_name) DO UPDATE SET enabled = excluded.enabled",
@@ -186,6 +187,25 @@ def save_action_run(
         )
     if stored is None or tuple(stored) != (state, attempts, exit_status):
         _append_transition(conn, action_run, reason, now)
+
+
+def save_run_changes(
+    conn: sqlite3.Connection,
+    job_run: JobRun,
+    action_runs: Sequence[ActionRun],
+    header: bool,
+    handle: tuple[str, dict[str, Any]] | None,
+    now: datetime,
+) -> None:
+    # One operation, so one savepoint: the change lands whole or not at all.
+    if header:
+        save_job_run(conn, job_run)
+    elif not _find_run(conn, job_run.job_name, job_run.run_num):
+        raise NotFoundError(f"job run {job_run.id} not found")
+    for action_run in action_runs:
+        save_action_run(conn, action_run, None, now)
+    if handle is not None:
+        save_handle(conn, *handle)
 
 
 def _insert_action_run(conn: sqlite3.Connection, action_run: ActionRun, record: str) -> None:

@@ -17,7 +17,7 @@ from tron.errors import BadRequestError, NotFoundError
 async def events(request: Request) -> Response:
     daemon = daemon_of(request)
     if request.method == "GET":
-        return json_response({"response": {e: {} for e in sorted(daemon.dispatcher.published)}})
+        return json_response({"response": {e: {} for e in daemon.published_events()}})
     form = await p.form(request)
     command, event = form.get("command", ""), form.get("event", "")
     if command not in ("publish", "discard"):
@@ -25,13 +25,11 @@ async def events(request: Request) -> Response:
     if not event:
         raise BadRequestError("'event' is required.")
     if command == "publish":
-        if event in daemon.dispatcher.published:
+        if not await daemon.publish_event(event):
             return json_response({"response": f"event {event} already published"})
-        await daemon.dispatcher.publish_trigger(event)
         return json_response({"response": "OK"})
-    if not await daemon.store.delete_event(event):
+    if not await daemon.discard_event(event):
         raise NotFoundError(f"could not discard {event}")
-    daemon.dispatcher.published.discard(event)
     return json_response({"response": "OK"})
 
 
