@@ -46,8 +46,10 @@ class Reconfigurer:
         await for_each(changes.removed, self._remove)
         # One look at the stored job states tells which added jobs have a history to load.
         states = await self._store.load_job_states() if changes.added else {}
-        await for_each(changes.added, lambda name: self._add(new.jobs[name], states.get(name)))
-        await for_each(changes.changed, lambda name: self._update(old.jobs[name], new.jobs[name]))
+        # `Config.jobs` is built on each call: once here, not once per job.
+        old_jobs, new_jobs = old.jobs, new.jobs
+        await for_each(changes.added, lambda name: self._add(new_jobs[name], states.get(name)))
+        await for_each(changes.changed, lambda name: self._update(old_jobs[name], new_jobs[name]))
         logger.info(
             "reconfigured: %d added, %d removed, %d changed",
             len(changes.added),
