@@ -42,6 +42,9 @@ class FlakyStore(MemoryStore):
         *,
         header: bool,
         handle: tuple[str, dict[str, Any]] | None = None,
+        events: Sequence[str] = (),
     ) -> None:
         self._maybe_fail()
-        await super().save_run_changes(job_run, action_runs, header=header, handle=handle)
+        await super().save_run_changes(
+            job_run, action_runs, header=header, handle=handle, events=events
+        )

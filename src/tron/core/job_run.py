@@ -52,6 +52,7 @@ __all__ = [
     "apply_job_run_command",
     "cancel_job_run",
     "create_job_run",
+    "built_from",
     "get_action_run",
     "is_active",
     "is_finished",
@@ -136,6 +137,21 @@ def _new_action_run(run: JobRun, action: ActionConfig, *, is_cleanup: bool) -> A
     return replace(
         action_run, command=command, triggered_by=triggered_by, trigger_downstreams=downstreams
     )
+
+
+def built_from(run: JobRun, job: JobConfig) -> bool:
+    """Whether a run not yet started is what `job` would build now: False once the config
+    changed under it (a pending run must then be built again, spec 5.11)."""
+    fresh = create_job_run(
+        job,
+        run_num=run.run_num,
+        run_time=run.run_time,
+        manual=run.manual,
+        node=run.node,
+        context=run.context,
+        last_success=run.last_success,
+    )
+    return fresh.action_runs == run.action_runs
 
 
 def update_commands(run: JobRun, job: JobConfig) -> JobRun:

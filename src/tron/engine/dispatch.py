@@ -131,7 +131,7 @@ class Dispatcher:
             elif isinstance(effect, KillAction):
                 self._background(self.signal_action(run, effect.action_name, effect.signal))
             elif isinstance(effect, PublishTrigger):
-                await self.publish_trigger(effect.event_id)
+                await self.deliver_trigger(effect.event_id)
             elif isinstance(effect, JobRunDone):
                 self._run_done(run, effect.state)
 
@@ -164,14 +164,13 @@ class Dispatcher:
         self._timers.set(_key(TimerKind.RETRY, run, action_name), at, fire)
 
     async def publish_trigger(self, event_id: str) -> None:
+        """Publish an event by hand: durably first, then to the runs waiting for it."""
+        await self._store.add_event(event_id)
+        await self.deliver_trigger(event_id)
+
+    async def deliver_trigger(self, event_id: str) -> None:
+        """An event already durable reaches memory and the runs waiting for it."""
         if event_id not in self._published:
-            while True:
-                try:
-                    await self._store.add_event(event_id)
-                    break
-                except StoreError as exc:
-                    logger.error("cannot record trigger %s (retrying): %s", event_id, exc)
-                    await asyncio.sleep(1.0)
             self._published.add(event_id)
             self._events.publish("trigger", id=event_id)
         for job in list(self._registry.jobs.values()):

@@ -84,6 +84,10 @@ class Recovery:
                 await self._scheduler.start_run(run, scheduled=False)
             elif is_dropped(job.config.schedule, job.config.catch_up, run.run_time, self._now()):
                 await self._dispatcher.update(run, lambda r: jr.cancel_job_run(r, now=self._now()))
+            elif not jr.built_from(run, job.config):
+                # The config changed under it (trond stopped amid an upload): rebuild it.
+                await self._scheduler.delete_run(job, run)
+                await self._scheduler.schedule_slot(job, run.run_time)
             else:
                 self._scheduler.arm(run, run.run_time)
         elif run.start_time is not None and not jr.is_finished(run):

@@ -35,6 +35,11 @@ class JobRuntime:
         self.next_run_num = num + 1
         return num
 
+    def give_back_run_num(self, num: int) -> None:
+        """The run `num` was not created after all: the next one takes its number."""
+        if self.next_run_num == num + 1:
+            self.next_run_num = num
+
 
 class JobNotFoundError(NotFoundError):
     def __init__(self, name: str) -> None:

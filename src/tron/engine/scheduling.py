@@ -88,6 +88,7 @@ class Scheduler:
         )
         if not await self._store.create_job_run(run, slot=slot):
             logger.info("slot %s of %s already taken; not creating it again", slot, job.name)
+            job.give_back_run_num(num)
             return None
         job.runs[run.run_num] = run
         job.touch()

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from tron.core import job_run as jr
-from tron.core.effects import Effect
+from tron.core.effects import Effect, PublishTrigger
 from tron.core.records import ActionRun, JobRun
 from tron.engine.events import EventHub
 from tron.engine.registry import Registry
@@ -82,8 +82,15 @@ class RunWriter:
             if new is current and handle is None:
                 return current, list(effects)
             actions = changed_action_runs(current, new)
+            # Events the change publishes land with it: a crash cannot keep the one without
+            # the other (an action recorded succeeded whose downstream never hears of it).
+            events = [e.event_id for e in effects if isinstance(e, PublishTrigger)]
             await self._store.save_run_changes(
-                new, actions, header=_header(current) != _header(new), handle=handle
+                new,
+                actions,
+                header=_header(current) != _header(new),
+                handle=handle,
+                events=events,
             )
             self._registry.put_run(new)
             self._announce(current, new, actions)

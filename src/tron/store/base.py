@@ -89,9 +89,11 @@ class Store(Protocol):
         *,
         header: bool,
         handle: tuple[str, dict[str, Any]] | None = None,
+        events: Sequence[str] = (),
     ) -> None:
         """One change of a job run, all or nothing: the run's header fields when `header`,
-        the given action runs (as `save_action_run`), and a handle (as `save_handle`)."""
+        the given action runs (as `save_action_run`), a handle (as `save_handle`) and the
+        trigger events the change publishes (as `add_event`)."""
         ...
 
     async def save_handle(self, action_run_id: str, handle: dict[str, Any] | None) -> None:

@@ -94,16 +94,21 @@ class MemoryStore:
         *,
         header: bool,
         handle: tuple[str, dict[str, Any]] | None = None,
+        events: Sequence[str] = (),
     ) -> None:
         # Checked before anything changes, so a refused change changes nothing.
         if (job_run.job_name, job_run.run_num) not in self._runs:
             raise NotFoundError(f"job run {job_run.id} not found")
         if header:
-            await self.save_job_run(job_run)
+            self._runs[(job_run.job_name, job_run.run_num)] = dataclasses.replace(
+                job_run, action_runs=()
+            )
         for action_run in action_runs:
             self._put_action_run(action_run, reason=None)
         if handle is not None:
-            await self.save_handle(*handle)
+            self._handles[handle[0]] = dict(handle[1])
+        for event_id in events:
+            self._events.setdefault(event_id, None)
 
     async def save_handle(self, action_run_id: str, handle: dict[str, Any] | None) -> None:
         if handle is None:

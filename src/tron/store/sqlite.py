@@ -114,10 +114,11 @@ class SqliteStore:
         *,
         header: bool,
         handle: tuple[str, dict[str, Any]] | None = None,
+        events: Sequence[str] = (),
     ) -> None:
         await self.run(
             functools.partial(q.save_run_changes, job_run=job_run, action_runs=action_runs,
-                              header=header, handle=handle, now=self._now())
+                              header=header, handle=handle, events=events, now=self._now())
         )  # fmt: skip
 
     async def save_handle(self, action_run_id: str, handle: dict[str, Any] | None) -> None:

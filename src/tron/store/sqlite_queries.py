@@ -195,6 +195,7 @@ def save_run_changes(
     action_runs: Sequence[ActionRun],
     header: bool,
     handle: tuple[str, dict[str, Any]] | None,
+    events: Sequence[str],
     now: datetime,
 ) -> None:
     # One operation, so one savepoint: the change lands whole or not at all.
@@ -206,6 +207,8 @@ def save_run_changes(
         save_action_run(conn, action_run, None, now)
     if handle is not None:
         save_handle(conn, *handle)
+    for event_id in events:
+        add_event(conn, event_id)
 
 
 def _insert_action_run(conn: sqlite3.Connection, action_run: ActionRun, record: str) -> None:
