@@ -198,10 +198,10 @@ async def test_supervisor_is_reaped_once_waited(executor: LocalExecutor, tmp_pat
         await asyncio.sleep(0.01)
 
 
-async def test_reattach_to_wrapper_records_signals_the_command_group(
+async def test_reattach_without_group_record_signals_the_command_group(
     executor: LocalExecutor, tmp_path: Path
 ) -> None:
-    # An attempt started by wrapper.sh has no `group` record: its command leads its own group.
+    # Records without `group` (as ssh_agent.sh leaves them): the command leads its own group.
     (tmp_path / "pid").write_text("4242\n")
     handle = Handle(action_run_id="ns.job.1.act", attempt=0, node=None, output_dir=str(tmp_path))
     assert (await executor.reattach(handle)).pid == 4242
