@@ -25,8 +25,11 @@ needs space too: there it narrows the window but does not close it). Readers dec
     anything else newline-terminated (garbled: only the supervisor's last write adds one)
         ended, status unknown: ExitStatus(exit_code=None, reason=UNREADABLE)
 
-The reservation is made with `set -C` (O_EXCL): it is also the supervisor's claim on the attempt.
-A supervisor that finds `exit` already there starts nothing (see LocalExecutor.reattach).
+local.sh reserves with `set -C` (O_EXCL): the reservation is also its claim on the attempt, and
+it starts nothing if `exit` is already there. LocalExecutor.reattach, finding no record at all,
+claims the attempt first with NOT_STARTED (a complete record), so an attempt trond lost before
+its supervisor ran is provably never started, and stays so. Read, it is ExitStatus(exit_code=
+None, reason=NOT_STARTED).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ STDOUT_FILE = "stdout"
 STDERR_FILE = "stderr"
 VANISHED = "supervisor vanished"
 UNREADABLE = "unreadable exit record"
+NOT_STARTED = "never started"
 EXIT_WIDTH = 16
 EXIT_PLACEHOLDER = " " * (EXIT_WIDTH + 1)
 
@@ -63,7 +67,8 @@ class Record(StrEnum):
 class SupervisorRecords:
     """What the supervisor has recorded so far; a field is None until its record is complete.
 
-    `exit_unreadable` says the `exit` record is complete but garbled (see the module docstring).
+    `exit_reason` is set when the `exit` record is complete but holds no status: UNREADABLE
+    (garbled) or NOT_STARTED (see the module docstring).
     """
 
     supervisor_pid: int | None = None
@@ -72,7 +77,7 @@ class SupervisorRecords:
     exit_code: int | None = None
     signal: int | None = None
     group: int | None = None
-    exit_unreadable: bool = False
+    exit_reason: str | None = None
 
     @property
     def process_group(self) -> int | None:
@@ -81,15 +86,15 @@ class SupervisorRecords:
 
     @property
     def has_exited(self) -> bool:
-        return self.exit_code is not None or self.exit_unreadable
+        return self.exit_code is not None or self.exit_reason is not None
 
     @property
     def exit_status(self) -> ExitStatus | None:
         """The attempt's ExitStatus once its `exit` record is complete, else None."""
-        if self.exit_unreadable:
-            return ExitStatus(exit_code=None, reason=UNREADABLE)
         if self.exit_code is None:
-            return None
+            if self.exit_reason is None:
+                return None
+            return ExitStatus(exit_code=None, reason=self.exit_reason)
         return ExitStatus(exit_code=self.exit_code, signal=self.signal)
 
 
@@ -125,6 +130,8 @@ def exit_status(exit_text: str | None, signal_text: str | None = None) -> ExitSt
     value = _complete(exit_text)
     if not value:
         return None
+    if value == NOT_STARTED:
+        return ExitStatus(exit_code=None, reason=NOT_STARTED)
     try:
         code = int(value)
     except ValueError:
@@ -142,7 +149,7 @@ def parse_records(texts: Mapping[str, str]) -> SupervisorRecords:
         exit_code=None if ended is None else ended.exit_code,
         signal=_as_int(texts.get(Record.SIGNAL)),
         group=_as_int(texts.get(Record.GROUP)),
-        exit_unreadable=ended is not None and ended.reason == UNREADABLE,
+        exit_reason=None if ended is None or ended.exit_code is not None else ended.reason,
     )
 
 

@@ -10,6 +10,7 @@ from tron.errors import NodeError
 from tron.executors.base import ExitStatus
 from tron.executors.supervisor import (
     EXIT_PLACEHOLDER,
+    NOT_STARTED,
     UNREADABLE,
     SupervisorRecords,
     exit_status,
@@ -107,6 +108,7 @@ def test_overwritten_exit_record_gives_the_status(tmp_path: Path) -> None:
         (f"{-1:<16}\n", ExitStatus(exit_code=-1)),
         ("1x" + " " * 14 + "\n", ExitStatus(exit_code=None, reason=UNREADABLE)),
         ("\ufffd\ufffd\n", ExitStatus(exit_code=None, reason=UNREADABLE)),
+        (f"{NOT_STARTED}\n", ExitStatus(exit_code=None, reason=NOT_STARTED)),  # trond's claim
     ],
 )
 def test_exit_record_reading_is_decided_by_its_text(

@@ -12,7 +12,12 @@ from pathlib import Path
 from tron.executors.base import ExitStatus
 from tron.executors.local import RUNNER_PATH
 from tron.executors.ssh_agent import launch_request
-from tron.executors.supervisor import EXIT_PLACEHOLDER, read_exit_status, read_records
+from tron.executors.supervisor import (
+    EXIT_PLACEHOLDER,
+    NOT_STARTED,
+    read_exit_status,
+    read_records,
+)
 
 AGENT_PATH = RUNNER_PATH.with_name("ssh_agent.sh")
 DEADLINE = 10.0
@@ -77,7 +82,8 @@ def test_local_supervisor_reserves_the_exit_record_then_overwrites_it(tmp_path: 
 
 
 def test_local_supervisor_starts_nothing_when_the_exit_record_is_taken(tmp_path: Path) -> None:
-    (tmp_path / "exit").write_text("taken\n")  # a claim (or no room to reserve it)
+    # Claimed by LocalExecutor.reattach as never started (or no room left to reserve it).
+    (tmp_path / "exit").write_text(f"{NOT_STARTED}\n")
     marker = tmp_path / "ran"
     reader, writer = os.pipe()
     try:
@@ -89,7 +95,7 @@ def test_local_supervisor_starts_nothing_when_the_exit_record_is_taken(tmp_path:
     assert os.WEXITSTATUS(reap(pid)) == 2
     assert b"cannot reserve" in said
     assert not marker.exists()
-    assert (tmp_path / "exit").read_text() == "taken\n"
+    assert (tmp_path / "exit").read_text() == f"{NOT_STARTED}\n"
     assert not (tmp_path / "pid").exists()
 
 
