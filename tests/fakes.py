@@ -1,13 +1,16 @@
-"""Real implementations with a seam for faults: a store that fails on command."""
+"""Fakes for engine tests: a store that fails on command, an executor run by the test."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from tests.fake_executor import Launch, NodeRecord, ScriptedExecutor, SignalSent
 from tron.core.records import ActionRun, JobRun
 from tron.errors import StoreError
 from tron.store.memory import MemoryStore
+
+__all__ = ["FlakyStore", "Launch", "NodeRecord", "ScriptedExecutor", "SignalSent"]
 
 
 class FlakyStore(MemoryStore):

@@ -71,6 +71,43 @@ def test_a_second_trond_on_the_same_working_dir_is_refused(tmp_path: Path) -> No
         first.stop()
 
 
+@pytest.mark.parametrize("flag", ["--lock-file", "--pid-file"])
+def test_a_second_trond_on_the_same_state_is_refused_whatever_its_lock_file(
+    tmp_path: Path, flag: str
+) -> None:
+    config = _config(tmp_path, SLEEPER)
+    first = TrondProcess(tmp_path / "work", config)
+    first.start()
+    try:
+        assert first.proc is not None
+        second = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tron",
+                "--working-dir",
+                str(tmp_path / "work"),
+                "--config-path",
+                str(config),
+                "--port",
+                "0",
+                flag,
+                str(tmp_path / "elsewhere.lock"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert second.returncode == 1
+        errors = [line for line in second.stderr.splitlines() if "ERROR" in line]
+        state = tmp_path / "work" / "tron_state.sqlite"
+        assert len(errors) == 1
+        assert f"the state {state} is in use by process {first.proc.pid}" in errors[0]
+        assert first.get("/api/status")  # the first one carries on
+    finally:
+        first.stop()
+
+
 def test_sigterm_stops_promptly_and_leaves_actions_running(tmp_path: Path) -> None:
     config = _config(tmp_path, SLEEPER)
     trond = TrondProcess(tmp_path / "work", config)

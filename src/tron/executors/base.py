@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from tron.config.model import NodeConfig
+from tron.errors import NodeError
 
 # Exit statuses with a meaning of their own (spec 5.4), shown as text by the CLIs.
 EXIT_INVALID_COMMAND = -1
@@ -83,6 +84,13 @@ class ExitStatus:
     final: bool = True
 
 
+class AttemptNotStarted(NodeError):
+    """From `reattach`: the attempt's supervisor left no record and never will, so its command
+    never ran and launching the attempt again runs it once. The executor makes sure of it
+    before raising (LocalExecutor claims the attempt's exit record, so that a supervisor still
+    on its way starts nothing)."""
+
+
 class Executor(Protocol):
     """Runs actions on one kind of node. Implementations: LocalExecutor, SshExecutor.
 
@@ -112,7 +120,11 @@ class Executor(Protocol):
         ...
 
     async def reattach(self, handle: Handle) -> Handle:
-        """Pick up an attempt started by an earlier daemon; `wait` then works on it."""
+        """Pick up an attempt started by an earlier daemon; `wait` then works on it.
+
+        Raises AttemptNotStarted when it provably never started (not every executor can tell:
+        SshExecutor never raises it), NodeError when the node cannot say.
+        """
         ...
 
     async def close(self) -> None:

@@ -13,10 +13,11 @@ from pathlib import Path
 from types import MappingProxyType
 
 from tron.errors import NodeError
-from tron.executors.base import ActionSpec, ExitStatus, Handle
+from tron.executors.base import ActionSpec, AttemptNotStarted, ExitStatus, Handle
 from tron.executors.local_process import first_line, is_alive, kill_group, open_pidfd, reap, spawn
 from tron.executors.supervisor import (
     COMMAND_FILE,
+    NOT_STARTED,
     VANISHED,
     Record,
     parse_launch_output,
@@ -166,7 +167,10 @@ class LocalExecutor:
         return any((directory / record).exists() for record in Record)
 
     async def reattach(self, handle: Handle) -> Handle:
-        records = read_records(Path(handle.output_dir))
+        directory = Path(handle.output_dir)
+        records = read_records(directory)
+        if records.supervisor_pid is None and records.pid is None and _claim(directory):
+            raise AttemptNotStarted(f"{handle.action_run_id}: the attempt never started")
         group = records.process_group
         pid = group if group is not None else handle.pid
         extra = {**handle.extra, "supervisor_pid": records.supervisor_pid}
@@ -282,6 +286,30 @@ def _vanished_or_exit(directory: Path) -> ExitStatus:
     if killed is not None:
         return ExitStatus(exit_code=128 + killed, signal=killed)
     return ExitStatus(exit_code=None, reason=VANISHED)
+
+
+def _claim(directory: Path) -> bool:
+    """Whether the attempt in `directory` never started, making sure it never will.
+
+    local.sh reserves its exit record with O_EXCL before anything else: whoever creates the
+    record first owns the attempt. Here trond takes it with NOT_STARTED when it is still free.
+    """
+    path = directory / Record.EXIT
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        # A supervisor reserved it (and runs, or died), or an earlier claim of ours did.
+        return read_exit_status(directory) == ExitStatus(exit_code=None, reason=NOT_STARTED)
+    except (FileNotFoundError, NotADirectoryError):
+        return True  # the directory is made before the supervisor is spawned: none was
+    except OSError as exc:
+        raise NodeError(f"cannot read the records in {directory}: {exc}") from exc
+    # The claim is the file's creation; its text only tells later readers (a full disk may
+    # leave it empty: they then see an attempt that vanished).
+    with contextlib.suppress(OSError):
+        os.write(fd, f"{NOT_STARTED}\n".encode())
+    os.close(fd)
+    return True
 
 
 def _killed_by(directory: Path) -> int | None:

@@ -1,7 +1,7 @@
 # tron local supervisor: run one attempt's command on this machine and record how it went.
 #
 # usage: sh -c "$(cat local.sh)" sh DIR STARTED [COMMAND]
-# Only the LocalExecutor runs this (remote nodes use wrapper.sh). It spawns us directly as a
+# Only the LocalExecutor runs this (SSH nodes use ssh_agent.sh). It spawns us directly as a
 # session leader, so our pid is also the attempt's process group, and it is our parent: we are
 # the supervisor ourselves, with no launcher, `setsid` or second shell to exec, which makes a
 # launch cost one exec, as much as a bare `sh -c`.
@@ -15,20 +15,32 @@
 #   ends us too: the LocalExecutor then writes DIR/killed before signalling and reports that.
 # - In the command `$$` is our pid (the process group), as in any subshell, not its own.
 # Like any asynchronous command in a POSIX sh without job control, it starts with SIGINT and
-# SIGQUIT ignored; Tron stops actions with SIGTERM and SIGKILL.
+# SIGQUIT ignored; Tron stops actions with SIGTERM and SIGKILL. SIGPIPE is at its default in the
+# command (the executor spawns us so): we ignore it only once the command is forked, so that
+# trond dying mid-launch (our one write to a pipe is the pid on fd 3) cannot kill us and lose
+# the exit status; an ignored signal would stay ignored in everything the command runs.
 #
-# Records, each written by a single write(2) ending in a newline (same as wrapper.sh):
+# Records (their formats: tron/executors/supervisor.py):
+#   exit               reserved first (17 spaces, no newline), with `set -C`: if it is already
+#                      there (trond's reattach claimed the attempt as never started) or cannot be
+#                      written (disk full), we start nothing. At the end, overwritten in place
+#                      with the command's exit status padded to the same 17 bytes.
 #   supervisor, group  our pid
 #   pid                the command's pid (the subshell)
 #   started            STARTED
 #   signal             N when the command ended with status 128+N (written before `exit`)
-#   exit               the command's exit status
 # On file descriptor 3 (a pipe from the launcher; 0, 1 and 2 are /dev/null) we print the
 # command's pid once recorded, then close it: the launcher reads it as the sign that the attempt
-# started, and DIR/stdout and DIR/stderr exist by then. No functions and no variables leak into the command:
-# the subshell sees only what `sh -c` would show it.
+# started, and DIR/stdout and DIR/stderr exist by then. No functions and no variables leak into
+# the command: the subshell sees only what `sh -c` would show it.
 
 trap : HUP INT QUIT TERM USR1 USR2 ALRM
+set -C
+if ! { printf '%17s' '' >"$1/exit"; } 2>/dev/null; then
+    printf 'cannot reserve %s/exit\n' "$1" >&3
+    exit 2
+fi
+set +C
 if [ $# -lt 3 ]; then
     tron_text=
     while IFS= read -r tron_line || [ -n "$tron_line" ]; do
@@ -45,8 +57,9 @@ exec >"$1/stdout" 2>"$1/stderr"
 # `set --` first, so that $1, $2 and $3 are empty in the command, as under `sh -c`.
 eval "set --; $3" </dev/null 3>&- &
 tron_pid=$!
+trap '' PIPE
 printf '%s\n' "$tron_pid" >"$1/pid"
-printf '%s\n' "$tron_pid" >&3
+printf '%s\n' "$tron_pid" 2>/dev/null >&3
 exec >/dev/null 2>&1 3>&-
 printf '%s\n' "$2" >"$1/started"
 wait "$tron_pid"
@@ -60,4 +73,4 @@ done
 if [ "$tron_status" -gt 128 ] && [ "$tron_status" -lt 193 ]; then
     printf '%s\n' $((tron_status - 128)) >"$1/signal"
 fi
-printf '%s\n' "$tron_status" >"$1/exit"
+printf '%-16s\n' "$tron_status" 1<>"$1/exit"

@@ -16,17 +16,19 @@
 #   x ID STATUS SIGNAL OUT ERR   it ended; SIGNAL is - unless killed; OUT/ERR are 1 when
 #                                PREFIXstdout / PREFIXstderr are not empty
 #
-# Each attempt gets the records of wrapper.sh that trond reads, so it signals and reattaches to
-# both alike: PREFIXsupervisor, pid, signal, exit, each one write(2) ending in a newline, and
-# the command's stdout and stderr in PREFIXstdout and PREFIXstderr. Its supervisor is a child
-# of ours that survives us: we run under sshd without a terminal, so no hangup reaches it when
-# the connection drops or trond dies, and it ignores SIGPIPE (once the command is started, which
-# must not) so that a reply nobody reads any more costs it nothing. trond then reads the records
-# from the files. Process creation and file metadata are the dearest things here (STARTED, in
-# the header, is written nowhere: nobody reads it back), so a launch forks the supervisor
-# once and the supervisor starts the command through `setsid`: its session and process group,
-# as under wrapper.sh, are what trond signals. Only POSIX sh features plus `setsid`, `mkdir` and
-# `rm`; our names start with tron_ as the command inherits the environment we run in.
+# Each attempt gets the records trond reads (their formats: tron/executors/supervisor.py), so it
+# signals and reattaches to both alike: PREFIXexit, reserved before anything starts and
+# overwritten in place at the end, PREFIXsupervisor, pid, signal, each other record one write(2)
+# ending in a newline, and the command's stdout and stderr in PREFIXstdout and PREFIXstderr.
+# Its supervisor is a child of ours that survives us: we run under sshd without a terminal, so
+# no hangup reaches it when the connection drops or trond dies, and it ignores SIGPIPE (once the
+# command is started, which must not: the command gets it at its default) so that a reply nobody
+# reads any more costs it nothing. trond then reads the records from the files. Process creation
+# and file metadata are the dearest things here (STARTED, in the header, is written nowhere:
+# nobody reads it back), so a launch forks the supervisor once and the supervisor starts the
+# command through `setsid`: its session and process group are what trond signals. Only POSIX sh
+# features plus `setsid`, `mkdir` and `rm`; our names start with tron_ as the command inherits
+# the environment we run in.
 
 tron_setsid=
 if command -v setsid >/dev/null 2>&1; then
@@ -72,7 +74,7 @@ tron_supervise() {
         tron_signal=$((tron_status - 128))
         tron_put signal "$tron_signal"
     fi
-    tron_put exit "$tron_status"
+    printf '%-16s\n' "$tron_status" 1<>"${tron_at}exit"
     tron_out=0
     tron_err=0
     [ -s "${tron_at}stdout" ] && tron_out=1
@@ -81,12 +83,14 @@ tron_supervise() {
 }
 
 tron_launch() {
-    if [ -e "${tron_at}pid" ]; then
+    if [ -e "${tron_at}exit" ] || [ -e "${tron_at}pid" ]; then
         # A relaunch with the same prefix: forget the earlier attempt's records.
         rm -f "${tron_at}exit" "${tron_at}signal" "${tron_at}pid" || return 1
     fi
-    # Written here, by a builtin, so that a place we cannot write to is an error reply.
+    # Written here, by builtins, so that a place we cannot write to is an error reply. The exit
+    # record is reserved now, while the disk has room for it.
     { : >"${tron_at}stdout"; } 2>/dev/null || return 1
+    { printf '%17s' '' >"${tron_at}exit"; } 2>/dev/null || return 1
     if [ "${#tron_command}" -ge 100000 ]; then
         printf '%s' "$tron_command" >"${tron_at}command" || return 1
     fi
@@ -99,7 +103,7 @@ while IFS=' ' read -r tron_id tron_started tron_marker tron_at; do
     tron_env=$tron_text
     tron_block || exit 0
     tron_command=$tron_text
-    tron_launch 2>/dev/null || echo "e $tron_id cannot write to ${tron_at}stdout"
+    tron_launch 2>/dev/null || echo "e $tron_id cannot write the records ${tron_at}exit, stdout"
     # sh reaps ended supervisors as it forks new ones, but forgets their jobs only when it lists
     # them; listing costs a line per running attempt, so once every 100 launches.
     case $tron_id in *00) jobs >/dev/null ;; esac

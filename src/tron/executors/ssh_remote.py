@@ -25,6 +25,7 @@ from tron.executors.supervisor import (
     STDOUT_FILE,
     VANISHED,
     Record,
+    exit_status,
     parse_records,
 )
 
@@ -52,7 +53,11 @@ def attempt_prefix(status_path: str, action_run_id: str, attempt: int, output_di
 
 
 def signal_line(prefix: str, signum: int) -> str:
-    """Signal the attempt's process group (the pid the supervisor recorded), unless it ended."""
+    """Signal the attempt's process group (the pid the supervisor recorded), unless it ended.
+
+    It has ended once its `exit` record ends in a newline, which `read` needs to succeed: the
+    record reserved at the start has none.
+    """
     try:
         name = signal.Signals(signum).name.removeprefix("SIG")
         flag = f"-s {name}"
@@ -60,8 +65,8 @@ def signal_line(prefix: str, signum: int) -> str:
         flag = f"-{int(signum)}"
     exit_file, pid_file = (shlex.quote(prefix + record) for record in (Record.EXIT, Record.PID))
     return (
-        f"[ -f {exit_file} ] || {{ p=$(cat {pid_file}) && "
-        f'{{ kill {flag} -- -"$p" || kill {flag} "$p"; }}; }} 2>/dev/null; true'
+        f"{{ IFS= read -r p <{exit_file} || {{ p=$(cat {pid_file}) && "
+        f'{{ kill {flag} -- -"$p" || kill {flag} "$p"; }}; }}; }} 2>/dev/null; true'
     )
 
 
@@ -100,15 +105,14 @@ class Tail:
             _read_small(sftp, self.prefix + Record.EXIT),
             *(self._pull(sftp, stream) for stream in _STREAMS),
         )
-        if exit_text is None:
+        if exit_status(exit_text) is None:  # absent, or reserved and not yet written
             return await self._check_alive(sftp) if self.polls % LIVENESS_EVERY == 0 else None
         # Reads sent after the exit record was seen: the output is complete.
         signal_text, *_ = await asyncio.gather(
             _read_small(sftp, self.prefix + Record.SIGNAL),
             *(self._pull(sftp, stream) for stream in _STREAMS),
         )
-        texts = {str(Record.EXIT): exit_text, str(Record.SIGNAL): signal_text or ""}
-        return parse_records(texts).exit_status
+        return exit_status(exit_text, signal_text)
 
     async def _pull(self, sftp: asyncssh.SFTPClient, stream: str) -> None:
         remote = self.files.get(stream)
@@ -139,7 +143,7 @@ class Tail:
             if await sftp.isdir(f"/proc/{pid}"):
                 return None
         exit_text = await _read_small(sftp, self.prefix + Record.EXIT)
-        if exit_text is not None:
+        if exit_status(exit_text) is not None:
             return await self.poll(sftp)
         return ExitStatus(exit_code=None, reason=VANISHED)
 

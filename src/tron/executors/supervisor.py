@@ -1,9 +1,39 @@
-"""Pure helpers around the POSIX supervisor (wrapper.sh): launching it, reading its records."""
+"""The records of the POSIX supervisors (local.sh, ssh_agent.sh), and reading them.
+
+Each attempt's supervisor leaves these files in the attempt's directory (on the node, for SSH):
+
+    exit        reserved first, then the command's exit status (below)
+    supervisor  the supervisor's pid
+    group       the attempt's process group (local.sh only: the supervisor leads it)
+    pid         the command's pid (under ssh_agent.sh also its process group)
+    started     the launch time in epoch seconds (local.sh only)
+    signal      N when the command ended with status 128+N, written before `exit` ends
+    stdout, stderr  the command's output
+
+Every record but `exit` is one write(2) of `VALUE\\n`: a reader ignores one without its final
+newline, as still being written. The `exit` record is reserved before the command starts, as
+EXIT_PLACEHOLDER (17 spaces, no newline), so that its disk space is allocated while there is
+some: at the end the supervisor overwrites it in place (`1<>`, which neither truncates nor
+appends) with the status left-aligned in 16 columns and a newline, the same 17 bytes, so a full
+disk cannot eat the exit status (on copy-on-write file systems such as btrfs or ZFS an overwrite
+needs space too: there it narrows the window but does not close it). Readers decide thus:
+
+    no file, blank, or no final newline (the placeholder, or the overwrite in progress)
+        not ended yet: the command runs, or its supervisor died before it could write
+    a newline-terminated integer (spaces around it ignored; `0\\n` of older supervisors too)
+        ended with that status
+    anything else newline-terminated (garbled: only the supervisor's last write adds one)
+        ended, status unknown: ExitStatus(exit_code=None, reason=UNREADABLE)
+
+local.sh reserves with `set -C` (O_EXCL): the reservation is also its claim on the attempt, and
+it starts nothing if `exit` is already there. LocalExecutor.reattach, finding no record at all,
+claims the attempt first with NOT_STARTED (a complete record), so an attempt trond lost before
+its supervisor ran is provably never started, and stays so. Read, it is ExitStatus(exit_code=
+None, reason=NOT_STARTED).
+"""
 
 from __future__ import annotations
 
-import re
-import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -12,13 +42,14 @@ from pathlib import Path
 from tron.errors import NodeError
 from tron.executors.base import ExitStatus
 
-WRAPPER_PATH = Path(__file__).with_name("wrapper.sh")
 COMMAND_FILE = "command"
 STDOUT_FILE = "stdout"
 STDERR_FILE = "stderr"
 VANISHED = "supervisor vanished"
-
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+UNREADABLE = "unreadable exit record"
+NOT_STARTED = "never started"
+EXIT_WIDTH = 16
+EXIT_PLACEHOLDER = " " * (EXIT_WIDTH + 1)
 
 
 class Record(StrEnum):
@@ -34,7 +65,11 @@ class Record(StrEnum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SupervisorRecords:
-    """What the supervisor has recorded so far; a field is None until its record is complete."""
+    """What the supervisor has recorded so far; a field is None until its record is complete.
+
+    `exit_reason` is set when the `exit` record is complete but holds no status: UNREADABLE
+    (garbled) or NOT_STARTED (see the module docstring).
+    """
 
     supervisor_pid: int | None = None
     pid: int | None = None
@@ -42,6 +77,7 @@ class SupervisorRecords:
     exit_code: int | None = None
     signal: int | None = None
     group: int | None = None
+    exit_reason: str | None = None
 
     @property
     def process_group(self) -> int | None:
@@ -50,13 +86,15 @@ class SupervisorRecords:
 
     @property
     def has_exited(self) -> bool:
-        return self.exit_code is not None
+        return self.exit_code is not None or self.exit_reason is not None
 
     @property
     def exit_status(self) -> ExitStatus | None:
-        """The attempt's ExitStatus once the `exit` record exists, else None."""
+        """The attempt's ExitStatus once its `exit` record is complete, else None."""
         if self.exit_code is None:
-            return None
+            if self.exit_reason is None:
+                return None
+            return ExitStatus(exit_code=None, reason=self.exit_reason)
         return ExitStatus(exit_code=self.exit_code, signal=self.signal)
 
 
@@ -87,15 +125,31 @@ def _as_float(text: str | None) -> float | None:
         return None
 
 
+def exit_status(exit_text: str | None, signal_text: str | None = None) -> ExitStatus | None:
+    """The ExitStatus an `exit` record (and `signal` record) say; None while not ended."""
+    value = _complete(exit_text)
+    if not value:
+        return None
+    if value == NOT_STARTED:
+        return ExitStatus(exit_code=None, reason=NOT_STARTED)
+    try:
+        code = int(value)
+    except ValueError:
+        return ExitStatus(exit_code=None, reason=UNREADABLE)
+    return ExitStatus(exit_code=code, signal=_as_int(signal_text))
+
+
 def parse_records(texts: Mapping[str, str]) -> SupervisorRecords:
     """Build records from file name -> content; missing, partial or garbled records are None."""
+    ended = exit_status(texts.get(Record.EXIT), texts.get(Record.SIGNAL))
     return SupervisorRecords(
         supervisor_pid=_as_int(texts.get(Record.SUPERVISOR)),
         pid=_as_int(texts.get(Record.PID)),
         started=_as_float(texts.get(Record.STARTED)),
-        exit_code=_as_int(texts.get(Record.EXIT)),
+        exit_code=None if ended is None else ended.exit_code,
         signal=_as_int(texts.get(Record.SIGNAL)),
         group=_as_int(texts.get(Record.GROUP)),
+        exit_reason=None if ended is None or ended.exit_code is not None else ended.reason,
     )
 
 
@@ -117,47 +171,11 @@ def read_records(directory: Path) -> SupervisorRecords:
 
 
 def read_exit_status(directory: Path) -> ExitStatus | None:
-    """The ExitStatus if the `exit` record exists; cheaper than read_records on the hot path."""
-    code = _as_int(_read(directory / Record.EXIT))
-    if code is None:
+    """The ExitStatus once the `exit` record is complete; cheaper than read_records."""
+    exit_text = _read(directory / Record.EXIT)
+    if exit_status(exit_text) is None:
         return None
-    return ExitStatus(exit_code=code, signal=_as_int(_read(directory / Record.SIGNAL)))
-
-
-def launch_argv(
-    directory: str,
-    *,
-    shell: str = "/bin/sh",
-    wrapper: str = str(WRAPPER_PATH),
-    in_session: bool,
-    started: float | None = None,
-) -> list[str]:
-    """Argv that starts the supervisor for `directory`.
-
-    `in_session` says the caller already gives the supervisor its own session (so it skips
-    re-running itself under `setsid`). `started` (epoch seconds) saves the supervisor a `date`.
-    """
-    flags = ["-s"] if in_session else []
-    when = [] if started is None else [f"{started:.6f}"]
-    return [shell, wrapper, *flags, directory, *when]
-
-
-def launch_line(directory: str, *, wrapper: str, env: Mapping[str, str]) -> str:
-    """A shell command line that starts the supervisor with `env` applied (for remote nodes).
-
-    Raises NodeError for an environment variable name a shell cannot assign.
-    """
-    for name in env:
-        if not _ENV_NAME.match(name):
-            raise NodeError(f"invalid environment variable name: {name!r}")
-    assignments = [f"{name}={shlex.quote(value)}" for name, value in env.items()]
-    words = [*assignments, "exec", "/bin/sh", shlex.quote(wrapper), shlex.quote(directory)]
-    return " ".join(words)
-
-
-def write_file_line(path: str, text: str) -> str:
-    """A shell command line that writes `text` verbatim to `path` (for remote nodes)."""
-    return f"printf %s {shlex.quote(text)} >{shlex.quote(path)}"
+    return exit_status(exit_text, _read(directory / Record.SIGNAL))
 
 
 def parse_launch_output(output: bytes) -> int:
@@ -167,8 +185,3 @@ def parse_launch_output(output: bytes) -> int:
         return int(text)
     except ValueError:
         raise NodeError(f"supervisor did not start the command (said {text[:200]!r})") from None
-
-
-def wrapper_text() -> str:
-    """The supervisor script itself, to install on nodes."""
-    return WRAPPER_PATH.read_text(encoding="utf-8")

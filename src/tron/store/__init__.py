@@ -25,7 +25,6 @@ __all__ = [
 BACKENDS: dict[str, str] = {
     "memory": "tron.store.memory:MemoryStore",
     "sqlite": "tron.store.sqlite:SqliteStore",
-    "postgres": "tron.store.postgres:PostgresStore",
     # Tron's store types: their state moves into SQLite, see _location.
     "shelve": "tron.store.sqlite:SqliteStore",
     "yaml": "tron.store.sqlite:SqliteStore",
@@ -34,6 +33,8 @@ BACKENDS: dict[str, str] = {
 logger = logging.getLogger(__name__)
 
 _TRON_KINDS = frozenset({"shelve", "yaml"})
+# Store types the config accepts that this build cannot open yet.
+_PLANNED = frozenset({"postgres"})
 _SQLITE_SUFFIXES = frozenset({".sqlite", ".sqlite3", ".db"})
 
 
@@ -67,18 +68,20 @@ def create_store(kind: str, location: str | Path | None = None) -> Store:
 def open_store(persistence: StatePersistence, working_dir: str | Path) -> Store:
     """The store MASTER's `state_persistence` names, not yet opened (the caller awaits open()).
 
-    A relative `name` is taken from the working directory; postgres uses
-    `connection_details` (a DSN) when given.
+    A relative `name` is taken from the working directory. A store type the config knows but
+    this build does not have (postgres) is a StoreError that says so.
     """
     kind = persistence.store_type
+    if kind in _PLANNED:
+        raise StoreError(
+            f"store_type {kind} is not available yet; use sqlite (state in one SQLite file)"
+        )
     if kind in _TRON_KINDS:
         logger.info(
             "state_persistence store_type %r is Tron's; tron keeps its state in SQLite at %s",
             kind,
             _location(kind, Path(working_dir) / persistence.name),
         )
-    if kind == "postgres" and persistence.connection_details:
-        return create_store(kind, persistence.connection_details)
     return create_store(kind, Path(working_dir) / persistence.name)
 
 

@@ -4,6 +4,9 @@ Durability: WAL with `synchronous=FULL`, so the WAL is fsynced at every commit a
 committed transaction survives power loss, not only a crash of the daemon. (`NORMAL` would
 only lose the last transactions on power loss, but the engine acts as soon as a save
 returns, so it must not be lost.) Group commit (see sqlite_worker) keeps that affordable.
+
+Ownership: an open store holds an exclusive lock on its database file (see ownership), so a
+second store on the same file, in this process or another, is refused with StoreError.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from tron.store import sqlite_queries as q
 from tron.store.base import ConfigVersion, JobState, Transition
 from tron.store.common import Now, system_now
 from tron.store.migrations import apply_migrations
+from tron.store.ownership import StateLock
 from tron.store.sqlite_worker import RetrySettings, SqliteWorker
 
 __all__ = ["RetrySettings", "SqliteStore"]
@@ -41,18 +45,27 @@ class SqliteStore:
         self._retry = retry or RetrySettings()
         self._now = now
         self._worker: SqliteWorker | None = None
+        self._lock: StateLock | None = None
 
     async def open(self) -> None:
         if self._worker is not None:
             return
+        lock = StateLock.acquire(self.path)
         worker = SqliteWorker(self._connect, retry=self._retry)
-        await worker.start()
-        self._worker = worker
+        try:
+            await worker.start()
+        except BaseException:
+            lock.release()  # the worker closed its connection before failing
+            raise
+        self._worker, self._lock = worker, lock
 
     async def close(self) -> None:
         if self._worker is not None:
             await self._worker.stop()
             self._worker = None
+        if self._lock is not None:
+            self._lock.release()  # after the connection closed: see ownership
+            self._lock = None
 
     async def run(self, operation: Callable[[sqlite3.Connection], T]) -> T:
         """Run `operation` on the store's connection in its next transaction.

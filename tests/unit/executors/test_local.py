@@ -14,9 +14,9 @@ import pytest
 
 from tron.errors import NodeError
 from tron.executors import load_executor_class
-from tron.executors.base import ActionSpec, ExitStatus, Handle
+from tron.executors.base import ActionSpec, AttemptNotStarted, ExitStatus, Handle
 from tron.executors.local import LocalExecutor
-from tron.executors.supervisor import VANISHED, read_records
+from tron.executors.supervisor import EXIT_PLACEHOLDER, NOT_STARTED, VANISHED, read_records
 
 
 @pytest.fixture(params=[True, False], ids=["pidfd", "polling"])
@@ -79,14 +79,30 @@ async def test_wait_reports_vanished_when_supervisor_and_command_die(
     assert status == ExitStatus(exit_code=None, reason=VANISHED)
 
 
-async def test_reattach_without_records_reports_vanished(
+async def test_reattach_without_records_claims_the_attempt_as_never_started(
     executor: LocalExecutor, tmp_path: Path
 ) -> None:
     handle = Handle(action_run_id="ns.job.1.act", attempt=0, node=None, output_dir=str(tmp_path))
+    for _ in range(2):  # and says so again to the next daemon
+        with pytest.raises(AttemptNotStarted, match="never started"):
+            await executor.reattach(handle)
+    assert await executor.wait(handle) == ExitStatus(exit_code=None, reason=NOT_STARTED)
+    await executor.signal(handle, signal.SIGTERM)  # nothing to signal, no error
+    missing = Handle(
+        action_run_id="ns.job.1.act", attempt=0, node=None, output_dir=str(tmp_path / "none")
+    )
+    with pytest.raises(AttemptNotStarted):
+        await executor.reattach(missing)
+
+
+async def test_reattach_to_a_reserved_attempt_is_not_a_claim(
+    executor: LocalExecutor, tmp_path: Path
+) -> None:
+    # A supervisor that reserved its exit record and died before any other record.
+    (tmp_path / "exit").write_text(EXIT_PLACEHOLDER)
+    handle = Handle(action_run_id="ns.job.1.act", attempt=0, node=None, output_dir=str(tmp_path))
     reattached = await executor.reattach(handle)
-    assert reattached.pid is None
     assert await executor.wait(reattached) == ExitStatus(exit_code=None, reason=VANISHED)
-    await executor.signal(reattached, signal.SIGTERM)  # nothing to signal, no error
 
 
 async def test_close_cancels_pending_waits_and_leaves_action_running(
@@ -198,10 +214,10 @@ async def test_supervisor_is_reaped_once_waited(executor: LocalExecutor, tmp_pat
         await asyncio.sleep(0.01)
 
 
-async def test_reattach_to_wrapper_records_signals_the_command_group(
+async def test_reattach_without_group_record_signals_the_command_group(
     executor: LocalExecutor, tmp_path: Path
 ) -> None:
-    # An attempt started by wrapper.sh has no `group` record: its command leads its own group.
+    # Records without `group` (as ssh_agent.sh leaves them): the command leads its own group.
     (tmp_path / "pid").write_text("4242\n")
     handle = Handle(action_run_id="ns.job.1.act", attempt=0, node=None, output_dir=str(tmp_path))
     assert (await executor.reattach(handle)).pid == 4242

@@ -1,10 +1,7 @@
-"""The supervisor's pure helpers: record parsing, launch lines, and wrapper.sh run by hand."""
+"""The supervisor records: their formats and how they are read."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -12,25 +9,16 @@ import pytest
 from tron.errors import NodeError
 from tron.executors.base import ExitStatus
 from tron.executors.supervisor import (
-    WRAPPER_PATH,
+    EXIT_PLACEHOLDER,
+    NOT_STARTED,
+    UNREADABLE,
     SupervisorRecords,
-    launch_argv,
-    launch_line,
+    exit_status,
     parse_launch_output,
     parse_records,
     read_exit_status,
     read_records,
-    wrapper_text,
-    write_file_line,
 )
-
-
-def wait_for_file(path: Path, within: float = 5.0) -> str:
-    deadline = time.monotonic() + within
-    while not (path.exists() and path.read_text().endswith("\n")):
-        assert time.monotonic() < deadline, f"{path} never appeared"
-        time.sleep(0.01)
-    return path.read_text()
 
 
 def test_parse_records_reads_complete_records() -> None:
@@ -69,17 +57,6 @@ def test_read_exit_status_includes_signal(tmp_path: Path) -> None:
     assert read_records(tmp_path).exit_code == 143
 
 
-def test_launch_argv_shapes() -> None:
-    assert launch_argv("/d", wrapper="/w.sh", in_session=False) == ["/bin/sh", "/w.sh", "/d"]
-    assert launch_argv("/d", shell="sh", wrapper="/w.sh", in_session=True, started=1.5) == [
-        "sh",
-        "/w.sh",
-        "-s",
-        "/d",
-        "1.500000",
-    ]
-
-
 def test_parse_launch_output_reads_pid() -> None:
     assert parse_launch_output(b"1234\n") == 1234
 
@@ -89,70 +66,55 @@ def test_parse_launch_output_without_pid_raises() -> None:
         parse_launch_output(b"sh: cannot open\n")
 
 
-def test_wrapper_text_is_a_posix_script() -> None:
-    assert wrapper_text().startswith("#!/bin/sh\n")
-
-
-def test_launch_line_rejects_unassignable_names() -> None:
-    with pytest.raises(NodeError, match="invalid environment variable name"):
-        launch_line("/d", wrapper="/w.sh", env={"NOT-A-NAME": "x"})
-
-
-TRICKY = "echo \"it's\" 'ü' \\\\ $HOME\nprintf '%s\\n' done"
-
-
-def test_write_file_line_writes_text_verbatim(tmp_path: Path) -> None:
-    target = tmp_path / "command"
-    subprocess.run(["sh", "-c", write_file_line(str(target), TRICKY)], check=True)
-    assert target.read_text() == TRICKY
-
-
-def test_launch_line_detaches_supervisor_and_applies_env(tmp_path: Path) -> None:
-    (tmp_path / "command").write_text('printf "%s" "$GREETING"; exit 3')
-    line = launch_line(str(tmp_path), wrapper=str(WRAPPER_PATH), env={"GREETING": "hi 'there' ü"})
-    done = subprocess.run(["sh", "-c", line], capture_output=True, check=True, timeout=10)
-    pid = parse_launch_output(done.stdout)
-    assert wait_for_file(tmp_path / "exit") == "3\n"
-    records = read_records(tmp_path)
-    assert records.pid == pid
-    assert records.started is not None
-    assert abs(records.started - time.time()) < 5
-    assert (tmp_path / "stdout").read_text() == "hi 'there' ü"
-
-
-def test_wrapper_records_signal_of_killed_command(tmp_path: Path) -> None:
-    (tmp_path / "command").write_text("kill -9 $$")
-    subprocess.run(["sh", str(WRAPPER_PATH), str(tmp_path)], check=True, timeout=10)
-    assert wait_for_file(tmp_path / "exit") == "137\n"
-    assert read_exit_status(tmp_path) == ExitStatus(exit_code=137, signal=9)
-
-
-def test_wrapper_puts_command_in_own_session(tmp_path: Path) -> None:
-    (tmp_path / "command").write_text("sleep 0.3")
-    done = subprocess.run(
-        ["sh", str(WRAPPER_PATH), str(tmp_path)], capture_output=True, check=True, timeout=10
-    )
-    pid = parse_launch_output(done.stdout)
-    supervisor = int(wait_for_file(tmp_path / "supervisor"))
-    deadline = time.monotonic() + 5
-    while os.getsid(pid) != pid:
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    assert os.getsid(supervisor) not in (pid, os.getsid(0))
-    assert wait_for_file(tmp_path / "exit") == "0\n"
-
-
-def test_wrapper_without_command_file_prints_nothing(tmp_path: Path) -> None:
-    done = subprocess.run(
-        ["sh", str(WRAPPER_PATH), "-s", str(tmp_path)], capture_output=True, timeout=10
-    )
-    assert done.returncode != 0
-    assert done.stdout == b""
-
-
 def test_process_group_prefers_the_local_runner_group_record() -> None:
     local = parse_records({"pid": "11\n", "group": "10\n", "supervisor": "10\n"})
     assert local.group == 10
     assert local.process_group == 10
     assert parse_records({"pid": "11\n"}).process_group == 11
     assert parse_records({}).process_group is None
+
+
+def test_reserved_exit_record_means_not_ended(tmp_path: Path) -> None:
+    (tmp_path / "exit").write_text(EXIT_PLACEHOLDER)
+    (tmp_path / "pid").write_text("11\n")
+    assert read_exit_status(tmp_path) is None
+    records = read_records(tmp_path)
+    assert not records.has_exited
+    assert records.exit_status is None
+    assert records.pid == 11
+
+
+def test_overwritten_exit_record_gives_the_status(tmp_path: Path) -> None:
+    (tmp_path / "exit").write_text(EXIT_PLACEHOLDER)
+    with (tmp_path / "exit").open("r+") as record:  # as `1<>` does: in place, no truncation
+        record.write(f"{143:<16}\n")
+    (tmp_path / "signal").write_text("15\n")
+    assert (tmp_path / "exit").stat().st_size == len(EXIT_PLACEHOLDER)
+    assert read_exit_status(tmp_path) == ExitStatus(exit_code=143, signal=15)
+    assert read_records(tmp_path).exit_status == ExitStatus(exit_code=143, signal=15)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (None, None),  # no record
+        ("", None),  # created, nothing written (a full disk before this format)
+        (EXIT_PLACEHOLDER, None),  # reserved
+        ("\n", None),  # blank
+        (" " * 16 + "\n", None),  # a blank reservation with a newline
+        ("14" + EXIT_PLACEHOLDER[2:], None),  # an overwrite seen half done: no newline yet
+        ("0\n", ExitStatus(exit_code=0)),  # an older supervisor's record
+        (f"{3:<16}\n", ExitStatus(exit_code=3)),
+        (f"{-1:<16}\n", ExitStatus(exit_code=-1)),
+        ("1x" + " " * 14 + "\n", ExitStatus(exit_code=None, reason=UNREADABLE)),
+        ("\ufffd\ufffd\n", ExitStatus(exit_code=None, reason=UNREADABLE)),
+        (f"{NOT_STARTED}\n", ExitStatus(exit_code=None, reason=NOT_STARTED)),  # trond's claim
+    ],
+)
+def test_exit_record_reading_is_decided_by_its_text(
+    text: str | None, expected: ExitStatus | None
+) -> None:
+    assert exit_status(text) == expected
+    records = parse_records({} if text is None else {"exit": text})
+    assert records.exit_status == expected
+    assert records.has_exited is (expected is not None)

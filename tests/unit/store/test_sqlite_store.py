@@ -158,6 +158,7 @@ async def test_write_waits_for_another_connections_lock(
     store: SqliteStore, db_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     await store.create_job_run(job_run(0))
+    await store.close()  # one store per file: the patient one takes its place
     patient_retry = RetrySettings(attempts=20, first_delay=0.02, max_delay=0.05, busy_timeout=0.02)
     patient = SqliteStore(db_path, retry=patient_retry)
     await patient.open()

@@ -72,3 +72,11 @@ def test_open_store_keeps_an_absolute_name(tmp_path: Path) -> None:
 
 def test_open_store_builds_memory_store() -> None:
     assert isinstance(open_store(StatePersistence(store_type="memory"), "."), MemoryStore)
+
+
+def test_postgres_is_refused_clearly_until_it_exists(tmp_path: Path) -> None:
+    persistence = StatePersistence(store_type="postgres", connection_details="dbname=tron")
+    with pytest.raises(StoreError, match=r"^store_type postgres is not available yet"):
+        open_store(persistence, tmp_path)
+    with pytest.raises(StoreError, match="unknown store type 'postgres'"):
+        store_class("postgres")
