@@ -71,7 +71,7 @@ def test_kill_9_with_50_actions_in_flight_loses_and_duplicates_nothing(
     assert trond.post("/api/jobs/MASTER.many", command="start") == {
         "result": "Created JobRun:MASTER.many.1"
     }
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 120  # generous: the machine may be busy
     while time.monotonic() < deadline:
         run = trond.get("/api/jobs/MASTER.many/1", include_action_runs=1)
         running = [a for a in run["runs"] if a["state"] == "running"]
@@ -84,7 +84,7 @@ def test_kill_9_with_50_actions_in_flight_loses_and_duplicates_nothing(
     time.sleep(2.0)  # the short actions end while nobody watches
     trond.start()
 
-    run = _wait(trond, "MASTER.many.1", {"failed", "succeeded"}, timeout=40)
+    run = _wait(trond, "MASTER.many.1", {"failed", "succeeded"}, timeout=120)
     actions = {a["action_name"]: a for a in run["runs"]}
     for i in range(SHORT):
         action = trond.get(f"/api/jobs/MASTER.many/1/short_{i}", include_stdout=1)

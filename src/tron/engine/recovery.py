@@ -21,7 +21,7 @@ from tron.engine.nodes import NodeExecutors
 from tron.engine.registry import JobRuntime
 from tron.engine.scheduling import Scheduler
 from tron.errors import NodeError, TronError
-from tron.executors.base import ExitStatus, Handle
+from tron.executors.base import AttemptNotStarted, ExitStatus, Handle
 from tron.store.base import JobState, Store
 
 logger = logging.getLogger(__name__)
@@ -106,10 +106,20 @@ class Recovery:
     async def _recover_action(
         self, run: JobRun, action_run: ActionRun, record: dict[str, Any] | None
     ) -> None:
-        handle = self._handle(action_run, record)
-        trace = await self._trace(handle) if needs_trace(action_run) else Trace.UNKNOWN
-        decision = action_recovery(action_run, trace)
         name = action_run.action_name
+        handle = self._handle(action_run, record)
+        trace, problem = Trace.UNKNOWN, ""
+        if needs_trace(action_run):
+            # Reattaching is how an executor tells: it refuses an attempt that provably never
+            # started (and makes sure a late supervisor of it runs nothing).
+            try:
+                handle = await self._nodes.executor(handle.node).reattach(handle)
+                trace = Trace.SOME
+            except AttemptNotStarted:
+                trace = Trace.NONE
+            except (NodeError, TronError, OSError) as exc:
+                problem = str(exc)
+        decision = action_recovery(action_run, trace)
         if decision is ActionRecovery.REARM_RETRY:
             assert action_run.retry_at is not None
             self._dispatcher.arm_retry(run, name, action_run.retry_at)
@@ -119,34 +129,21 @@ class Recovery:
         elif decision is ActionRecovery.LOST:
             status = ExitStatus(exit_code=None, reason="no trace of the attempt on its node")
             await self._dispatcher.record_exit(run, name, status)
+        elif decision is ActionRecovery.REATTACH and trace is not Trace.SOME:
+            logger.warning("cannot reattach %s: %s", action_run.id, problem)
+            status = ExitStatus(exit_code=None, reason=f"lost while trond was down: {problem}")
+            await self._dispatcher.record_exit(run, name, status)
         elif decision is ActionRecovery.REATTACH:
-            await self._reattach(run, action_run, handle)
+            logger.info("reattached %s", action_run.id)
+            await self._watch_again(run, action_run, handle)
 
-    async def _trace(self, handle: Handle) -> Trace:
-        try:
-            launched = await self._nodes.executor(handle.node).launched(handle)
-        except (NodeError, TronError, OSError) as exc:
-            logger.warning("cannot tell whether %s started: %s", handle.action_run_id, exc)
-            return Trace.UNKNOWN
-        if launched is None:
-            return Trace.UNKNOWN
-        return Trace.SOME if launched else Trace.NONE
-
-    async def _reattach(self, run: JobRun, action_run: ActionRun, handle: Handle) -> None:
-        try:
-            handle = await self._nodes.executor(handle.node).reattach(handle)
-        except (NodeError, TronError, OSError) as exc:
-            logger.warning("cannot reattach %s: %s", action_run.id, exc)
-            status = ExitStatus(exit_code=None, reason=f"lost while trond was down: {exc}")
-            await self._dispatcher.record_exit(run, action_run.action_name, status)
-            return
-        logger.info("reattached %s", action_run.id)
+    async def _watch_again(self, run: JobRun, action_run: ActionRun, handle: Handle) -> None:
         if action_run.state is ActionRunState.STARTING:
             await self._dispatcher.started(run, action_run.action_name, handle)
-        else:
-            self._dispatcher.watch(run, action_run.action_name, handle)
-            if action_run.state.is_active:
-                self._dispatcher.arm_late(run, action_run.action_name)
+            return
+        self._dispatcher.watch(run, action_run.action_name, handle)
+        if action_run.state.is_active:
+            self._dispatcher.arm_late(run, action_run.action_name)
 
     def _handle(self, action_run: ActionRun, record: dict[str, Any] | None) -> Handle:
         """The stored handle of the current attempt or, without one (trond died between the

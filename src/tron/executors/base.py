@@ -113,12 +113,6 @@ class Executor(Protocol):
         """Send `signum` to the attempt's whole process group; no error if it has ended."""
         ...
 
-    async def launched(self, handle: Handle) -> bool | None:
-        """Whether the attempt's supervisor left any record: False when provably none (the
-        attempt never started, so it may be launched again), None when it cannot be told
-        now (an unreachable node)."""
-        ...
-
     async def reattach(self, handle: Handle) -> Handle:
         """Pick up an attempt started by an earlier daemon; `wait` then works on it.
 

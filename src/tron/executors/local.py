@@ -162,10 +162,6 @@ class LocalExecutor:
         except PermissionError as exc:
             raise NodeError(f"cannot signal process group {handle.pid}: {exc}") from exc
 
-    async def launched(self, handle: Handle) -> bool | None:
-        directory = Path(handle.output_dir)
-        return any((directory / record).exists() for record in Record)
-
     async def reattach(self, handle: Handle) -> Handle:
         directory = Path(handle.output_dir)
         records = read_records(directory)

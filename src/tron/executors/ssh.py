@@ -236,14 +236,6 @@ class SshExecutor:
         with self._named(handle.node).busy() as pool:
             await pool.run(signal_line(self._prefix(handle), signum))
 
-    async def launched(self, handle: Handle) -> bool | None:
-        # Only positive evidence counts: a node that does not answer, or answers before the
-        # supervisor wrote its pid, must not get the attempt a second time.
-        if read_exit_status(Path(handle.output_dir)) is not None:
-            return True
-        pid = await self._try_read_pid(handle, self._prefix(handle))
-        return True if pid is not None else None
-
     async def reattach(self, handle: Handle) -> Handle:
         prefix = self._prefix(handle)
         extra = {**handle.extra, "remote_prefix": prefix}

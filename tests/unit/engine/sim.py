@@ -17,12 +17,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tests.fake_executor import ScriptedExecutor
+
 from tron.core import job_run as jr
 from tron.core.records import ActionRun, JobRun
 from tron.engine.clock import ManualClock
 from tron.engine.daemon import Daemon, DaemonSettings
-from tron.errors import ConflictError, NodeError
-from tron.executors.base import ActionSpec, ExitStatus, Handle
+from tron.errors import ConflictError
+from tron.executors.base import ActionSpec
 from tron.store.memory import MemoryStore
 
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -54,6 +56,7 @@ class CrashingStore(MemoryStore):
         self.crash_at = crash_at
         self.writes = 0
         self.crashed = False
+        self.on_crash: Callable[[], None] = lambda: None
         for name in self.WRITES:
             setattr(self, name, self._counted(getattr(self, name)))
 
@@ -65,6 +68,7 @@ class CrashingStore(MemoryStore):
             self.writes += 1
             if self.writes == self.crash_at:
                 self.crashed = True
+                self.on_crash()
                 raise SimulatedCrash
             return result
 
@@ -82,82 +86,35 @@ class CrashingStore(MemoryStore):
 _COMMAND = re.compile(r"run (\d+) (exit (\d+)|flaky (\d+))")
 
 
-@dataclass
-class _Attempt:
-    ends_at: datetime
-    exit_code: int
-    ended: bool = False
-    waiters: list[asyncio.Future[ExitStatus]] = field(default_factory=list)
+class SimNode:
+    """Plays commands on a ScriptedExecutor by the manual clock: `run D exit E` runs D
+    seconds then exits E; `run D flaky N` exits 1 for the first N attempts, then 0. The
+    executor's records outlive the engine; while the engine is dead it launches nothing."""
 
-
-class SimExecutor:
-    """Runs `run D exit E` (D seconds, then exit E) and `run D flaky N` (exit 1 for the
-    first N attempts, then 0) on the manual clock. Its records survive the engine; `frozen`
-    (set while the engine is dead) refuses launches, as a dead trond launches nothing."""
-
-    def __init__(self, clock: ManualClock, store: CrashingStore) -> None:
+    def __init__(self, clock: ManualClock) -> None:
         self._clock = clock
-        self._store = store
-        self.attempts: dict[tuple[str, int], _Attempt] = {}
-        self.launches: list[tuple[str, int]] = []
+        self.executor = ScriptedExecutor(exit_codes=self._plan)
+        self._ends: dict[tuple[str, int], tuple[datetime, int]] = {}
 
-    async def start(self, spec: ActionSpec) -> Handle:
-        if self._store.crashed:
-            raise SimulatedCrash
-        key = (spec.action_run_id, spec.attempt)
-        self.launches.append(key)
+    def _plan(self, spec: ActionSpec) -> int | None:
         match = _COMMAND.fullmatch(spec.command.strip())
         assert match, spec.command
-        seconds = int(match[1])
-        if match[3] is not None:
-            code = int(match[3])
-        else:
-            code = 1 if spec.attempt <= int(match[4]) else 0
-        self.attempts[key] = _Attempt(self._clock.now() + timedelta(seconds=seconds), code)
-        return Handle(
-            action_run_id=spec.action_run_id,
-            attempt=spec.attempt,
-            node=None,
-            output_dir=str(spec.output_dir),
-        )
-
-    async def wait(self, handle: Handle) -> ExitStatus:
-        attempt = self.attempts[(handle.action_run_id, handle.attempt)]
-        if attempt.ended:
-            return ExitStatus(exit_code=attempt.exit_code)
-        future: asyncio.Future[ExitStatus] = asyncio.get_running_loop().create_future()
-        attempt.waiters.append(future)
-        return await future
+        flaky = match[4] is not None and spec.attempt <= int(match[4])
+        code = int(match[3]) if match[3] is not None else int(flaky)
+        ends_at = self._clock.now() + timedelta(seconds=int(match[1]))
+        self._ends[(spec.action_run_id, spec.attempt)] = (ends_at, code)
+        return None
 
     def tick(self) -> None:
         """End every attempt whose time has come."""
-        for attempt in self.attempts.values():
-            if not attempt.ended and attempt.ends_at <= self._clock.now():
-                self._end(attempt)
+        for (action_run_id, attempt), (ends_at, code) in self._ends.items():
+            record = self.executor.records[(action_run_id, attempt)]
+            if record.status is None and ends_at <= self._clock.now():
+                self.executor.finish(action_run_id, code, attempt)
 
-    def _end(self, attempt: _Attempt) -> None:
-        attempt.ended = True
-        for future in attempt.waiters:
-            if not future.done():
-                future.set_result(ExitStatus(exit_code=attempt.exit_code))
-        attempt.waiters.clear()
-
-    async def signal(self, handle: Handle, signum: int) -> None:
-        attempt = self.attempts.get((handle.action_run_id, handle.attempt))
-        if attempt is not None and not attempt.ended:
-            attempt.exit_code = 128 + signum
-            self._end(attempt)
-
-    async def launched(self, handle: Handle) -> bool | None:
-        return (handle.action_run_id, handle.attempt) in self.attempts
-
-    async def reattach(self, handle: Handle) -> Handle:
-        if (handle.action_run_id, handle.attempt) not in self.attempts:
-            raise NodeError("no supervisor record")
-        return handle
-
-    async def close(self) -> None:
-        return None
+    @property
+    def launches(self) -> list[tuple[str, int]]:
+        return [launch.key for launch in self.executor.launches]
 
 
 Step = Callable[[Daemon], Awaitable[object]]
@@ -203,7 +160,8 @@ class World:
         self.scenario = scenario
         self.clock = ManualClock(START)
         self.store = CrashingStore(crash_at)
-        self.executor = SimExecutor(self.clock, self.store)
+        self.node = SimNode(self.clock)
+        self.store.on_crash = self._dead
         self.settings = DaemonSettings(
             working_dir=root / "work", config_path=root / "config", default_time_zone="UTC"
         )
@@ -211,16 +169,20 @@ class World:
         (self.settings.config_path / "MASTER.yaml").write_text(textwrap.dedent(scenario.config))
         self.crashes = 0
 
+    def _dead(self) -> None:
+        # A dead trond launches nothing more.
+        self.node.executor.start_error = "the engine is dead"
+
     async def _open(self) -> Daemon:
-        daemon = Daemon(
-            self.settings, clock=self.clock, store=self.store, executors={"local": self.executor}
-        )
+        self.node.executor.start_error = None
+        executors = {"local": self.node.executor}
+        daemon = Daemon(self.settings, clock=self.clock, store=self.store, executors=executors)
         await daemon.__aenter__()
         return daemon
 
     async def _settle(self) -> None:
         for _ in range(60):
-            self.executor.tick()
+            self.node.tick()
             await asyncio.sleep(0)
 
     async def play(self) -> Outcome:
@@ -267,7 +229,7 @@ class World:
         # Memory never runs ahead of disk, nor lags behind it once everything settled.
         assert {str(r.id): r for r in stored if r.job_name in daemon.registry.jobs} == in_memory
         runs = {str(run.id): describe(run) for run in stored}
-        return Outcome(runs, sorted(self.executor.launches))
+        return Outcome(runs, sorted(self.node.launches))
 
 
 def describe(run: JobRun) -> tuple[Any, ...]:

@@ -15,7 +15,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from tests.unit.engine.sim import Scenario, World, start_job, upload
 
 DAG = Scenario(
@@ -163,4 +162,4 @@ async def test_crash_after_every_durable_write_changes_nothing(
         assert outcome.launches == clean.launches, f"crash after write {k}: launches differ"
         assert outcome.runs == clean.runs, f"crash after write {k}: outcome differs"
     with capsys.disabled():
-        print(f"\n  {scenario.name}: {writes} crash points covered")
+        print(f"\n  {scenario.name}: {writes} crash points covered")  # noqa: T201
