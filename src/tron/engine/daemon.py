@@ -36,7 +36,7 @@ from tron.engine.recovery import load_jobs, recover
 from tron.engine.registry import JobRuntime, Registry
 from tron.engine.scheduling import Scheduler
 from tron.engine.timers import Timers
-from tron.errors import StaleConfigError, TronError
+from tron.errors import ConfigError, Problem, StaleConfigError, TronError
 from tron.store import open_store
 from tron.store.base import Store
 
@@ -54,6 +54,9 @@ class DaemonSettings:
     config_path: Path
     lock_file: Path | None = None
     default_time_zone: str | None = None
+    # Seconds an uploaded config may take to check before it is refused (the check runs in a
+    # thread, so the API keeps answering meanwhile).
+    config_check_budget: float = 60.0
 
 
 class Daemon:
@@ -74,6 +77,7 @@ class Daemon:
         self._timer_task: asyncio.Task[None] | None = None
         self._versions_task: asyncio.Task[None] | None = None
         self._config_lock = asyncio.Lock()
+        self._config_check: asyncio.Future[tuple[Config, str]] | None = None
         zone = settings.default_time_zone or machine_time_zone()
         self.config_dir = ConfigDir(settings.config_path, default_time_zone=zone)
 
@@ -248,13 +252,40 @@ class Daemon:
                 sources[name] = (file, text)
             else:
                 sources.pop(name, None)
-            new = self.config_dir.validate(sources)
+            new, digest = await self._check_config(sources, name)
             if check:
                 return new
             self.config_dir.write(name, text if text.strip() else None)
-            await self.store.save_config_version(name, text, namespace_view(new, name)[1])
+            await self.store.save_config_version(name, text, digest)
             old, self.config = self.config, new
             await reconfigure(self.scheduler, old, new)
             self._count_config()
             self.events.publish("config", namespace=name)
             return new
+
+    async def _check_config(
+        self, sources: dict[str, tuple[str, str]], name: str
+    ) -> tuple[Config, str]:
+        """The validated config and the new hash of `name`, computed off the event loop.
+
+        Raises ConfigError when invalid or when the check outlasts its budget. A check past
+        its budget cannot be stopped (it is a thread); the next one waits for it, so at most
+        one runs at a time.
+        """
+        if self._config_check is not None:
+            await asyncio.wait({self._config_check})
+
+        def check() -> tuple[Config, str]:
+            new = self.config_dir.validate(sources)
+            return new, namespace_view(new, name)[1]
+
+        self._config_check = asyncio.ensure_future(asyncio.to_thread(check))
+        budget = self.settings.config_check_budget
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._config_check), budget)
+        except TimeoutError:
+            # Its outcome no longer matters; taking it keeps asyncio from logging it.
+            self._config_check.add_done_callback(lambda done: done.exception())
+            file = sources.get(name, ("", ""))[0]
+            message = f"checking the config took longer than {budget:g} s; nothing was changed"
+            raise ConfigError([Problem(file, 0, "", message)]) from None
