@@ -62,3 +62,15 @@ async def test_a_check_past_its_budget_is_refused_and_changes_nothing(tmp_path: 
         # The next check waits for the abandoned one, then is judged on its own.
         with pytest.raises(ConfigError):
             await daemon.update_namespace("team", "jobs: {}\n", None, check=True)
+
+
+async def test_a_namespace_named_manifest_is_refused_and_trond_restarts(harness: Harness) -> None:
+    write_config(harness.config_dir, MASTER)
+    async with harness.running() as h:
+        body = await h.post("/api/config", expect=400, name="_manifest", config="jobs: {}\n")
+        assert body["problems"][0]["message"] == (
+            "Namespace name '_manifest' is reserved for trond's own files"
+        )
+        assert not (h.config_dir / "_manifest.yaml").exists()
+    async with harness.running() as h:
+        assert (await h.get("/api"))["namespaces"] == ["MASTER"]

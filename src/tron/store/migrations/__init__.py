@@ -59,7 +59,7 @@ def apply_migrations(
     every migration known here (written by a newer trond).
     """
     current = schema_version(conn)
-    known = migrations or available_migrations()
+    known = available_migrations() if migrations is None else migrations
     latest = max((m.version for m in known), default=0)
     if current > latest:
         raise StoreError(
