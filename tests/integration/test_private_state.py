@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.integration.conftest import START, wait_until, write_config
+from tron.__main__ import api_token, parse_args, settings_from
 from tron.api.app import create_app
 from tron.engine.clock import ManualClock
 from tron.engine.daemon import Daemon, DaemonSettings
@@ -135,3 +136,18 @@ async def test_a_shared_output_dir_is_left_alone_but_runs_in_it_are_private(
     assert mode(namespace_dir) == 0o750  # never more than group read
     made = list(namespace_dir.rglob("*"))
     assert all(mode(p) & 0o007 == 0 for p in made if p.is_dir() or p.name in ("stdout", "stderr"))
+
+
+def test_group_readable_is_a_trond_flag() -> None:
+    assert settings_from(parse_args(["--group-readable"])).group_readable is True
+    assert settings_from(parse_args([])).group_readable is False
+
+
+def test_a_loose_api_token_is_tightened(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    token = tmp_path / "api_token"
+    token.write_text("t0ken\n")
+    token.chmod(0o644)
+    args = parse_args(["--host", "0.0.0.0", "--group-readable"])
+    assert api_token(args, tmp_path) == "t0ken"
+    assert mode(token) == 0o600  # a credential: owner-only even when the group may read
+    assert f"made the API token private: {token} 0644 -> 0600" in caplog.text

@@ -117,7 +117,7 @@ def _check(
 
 def _bounded(problem: Problem) -> Problem:
     """The last guard on what a config can make us print: no message or key path is huge."""
-    if len(problem.message) <= _MESSAGE_CHARS and len(problem.key_path) <= _MESSAGE_CHARS:
+    if len(problem.message) <= _MESSAGE_CHARS and len(problem.key_path) <= _PATH_CHARS:
         return problem
     message, key_path = cut(problem.message, _MESSAGE_CHARS), cut(problem.key_path, _PATH_CHARS)
     return Problem(problem.file, problem.line, key_path, message)

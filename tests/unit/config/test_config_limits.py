@@ -229,8 +229,9 @@ def test_a_long_string_excerpt_is_cut() -> None:
 def test_huge_keys_do_not_make_huge_problems() -> None:
     key = "k" * 100_000
     with pytest.raises(ConfigError) as caught:
-        load_namespaces({"MASTER": ("MASTER.yaml", f"{key}: 1\n")})
+        load_namespaces({"MASTER": ("MASTER.yaml", f"? {key}\n: 1\n")})
     (problem,) = caught.value.problems
+    assert problem.message.startswith("Unknown keys in MASTER: kkk")
     assert len(problem.message) <= 1000
     assert len(problem.key_path) <= 200
 
