@@ -23,6 +23,7 @@ from tron import __version__
 from tron.api.app import create_app
 from tron.engine.daemon import Daemon, DaemonLockedError, DaemonSettings
 from tron.errors import ConfigError, StoreError
+from tron.private import tighten
 
 logger = logging.getLogger("tron.trond")
 
@@ -44,6 +45,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("--web-path", default=None, help="accepted; the UI ships inside tron")
     parser.add_argument("--token", default=None, help="API bearer token (off-loopback binds)")
+    parser.add_argument(
+        "--group-readable",
+        action="store_true",
+        help="let the group read the state and action output (0750/0640; default owner only)",
+    )
     return parser.parse_args(argv)
 
 
@@ -69,6 +75,7 @@ def settings_from(args: argparse.Namespace) -> DaemonSettings:
         working_dir=working_dir,
         config_path=config_path,
         lock_file=Path(lock) if lock else None,
+        group_readable=args.group_readable,
     )
 
 
@@ -89,6 +96,10 @@ def api_token(args: argparse.Namespace, working_dir: Path) -> str | None:
     if given:
         return given
     path = working_dir / "api_token"
+    # A credential: owner-only even with --group-readable.
+    changed = tighten(path, 0o600)
+    if changed:
+        logger.warning("made the API token private: %s", changed)
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:

@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 from tron.config import values as v
+from tron.config.excerpt import excerpt
 from tron.config.model import CLEANUP_ACTION_NAME, ActionConfig, RetryBackoff
 from tron.config.named import Named, valid_name
 from tron.config.parse import YNode
@@ -186,7 +187,7 @@ def _trigger_downstreams(report: Report, node: YNode, path: str) -> Any:
     if node.value is None or isinstance(node.value, bool):
         return node.value
     if not node.is_mapping:
-        raise BadValueError(f"Value at {path} must be None, bool or dict: {node.value}")
+        raise BadValueError(f"Value at {path} must be None, bool or dict: {excerpt(node)}")
     return MappingProxyType(dict(v.string_mapping(report, node, path)))
 
 

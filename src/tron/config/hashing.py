@@ -8,8 +8,9 @@ from functools import lru_cache
 
 import yaml
 
+from tron.config.limits import load_bounded
+
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @lru_cache(maxsize=64)
@@ -17,8 +18,8 @@ def config_hash(text: str) -> str:
     """SHA-1 hex of the parsed YAML re-dumped with sorted keys, as Tron computes it.
 
     Comments and layout therefore do not change the hash. An empty (or missing) namespace hashes
-    as the empty string; text that is not YAML hashes as itself. Cached: the daemon asks for
-    the hash of the same namespace texts on every config read.
+    as the empty string; text that is not YAML, or is past the YAML limits, hashes as itself.
+    Cached: the daemon asks for the hash of the same namespace texts on every config read.
     """
     # The parsed tree of a big namespace is many small objects that all live until we are
     # done: collecting garbage meanwhile only re-walks them (seconds at 10,000 jobs).
@@ -33,7 +34,8 @@ def config_hash(text: str) -> str:
 
 def _hash(text: str) -> str:
     try:
-        data = yaml.load(text, Loader=_Loader)
+        # Bounded: a namespace text is hashed before it is checked (on every config read).
+        data = load_bounded(text)
     except (yaml.YAMLError, ValueError, OverflowError, RecursionError):
         return _sha1(text)
     if data is None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from tron.config.limits import YAML_LIMITS, YamlLimitError, load_bounded, size_message
 from tron.config.model import MASTER, Config
 from tron.config.namespaces import check_namespaces
 from tron.errors import ConfigError, Problem
@@ -105,7 +106,9 @@ def _read_manifest(manifest: Path) -> tuple[dict[str, Path], list[Problem]]:
     if problem is not None:
         return {}, [problem]
     try:
-        mapping = yaml.safe_load(text)
+        mapping = load_bounded(text)
+    except YamlLimitError as exc:
+        return {}, [Problem(str(manifest), exc.line, exc.path, str(exc))]
     except yaml.YAMLError as exc:
         message = " ".join(f"Invalid manifest format: {exc}".split())
         return {}, [Problem(str(manifest), 1, "", message)]
@@ -137,8 +140,14 @@ def _read_files(files: Mapping[str, Path]) -> tuple[Sources, list[Problem]]:
 
 
 def _read_text(file: Path) -> tuple[str, Problem | None]:
+    limit = YAML_LIMITS.max_bytes
     try:
-        return file.read_bytes().decode("utf-8"), None
+        with file.open("rb") as handle:
+            # One byte more than allowed tells a file past the limit without reading all of it.
+            data = handle.read(limit + 1)
+        if len(data) > limit:
+            return "", Problem(str(file), 1, "", size_message(YAML_LIMITS))
+        return data.decode("utf-8"), None
     except OSError as exc:
         return "", Problem(str(file), 0, "", f"Cannot read the file: {exc.strerror or exc}")
     except UnicodeDecodeError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tron.config.excerpt import excerpt
 from tron.config.parse import YNode, join_path
 from tron.config.values import BadValueError, Report, check_identifier
 
@@ -30,7 +31,7 @@ def named_items(report: Report, node: YNode, path: str) -> list[Named]:
     elif node.is_sequence:
         items = [_listed(child, path, index) for index, child in enumerate(node.value)]
     else:
-        report.add(node.line, path, f"Value at {path} is not a list or dictionary: {node.value}")
+        report.add(node.line, path, f"Value at {path} is not a list or dictionary: {excerpt(node)}")
         return []
     _report_repeated_names(report, items)
     return items

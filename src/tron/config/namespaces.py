@@ -12,11 +12,16 @@ from typing import Any
 from tron.config import master as m
 from tron.config import values as v
 from tron.config.actions import References
+from tron.config.excerpt import cut
 from tron.config.jobs import JobRules, read_jobs
 from tron.config.model import MASTER, Config, NamespaceConfig
+from tron.config.naming import namespace_name_problem
 from tron.config.parse import YNode, parse_yaml
 from tron.config.values import BadValueError, Report
 from tron.errors import Problem
+
+_MESSAGE_CHARS = 1000
+_PATH_CHARS = 200
 
 
 def _later(_: Report, node: YNode, path: str) -> YNode:
@@ -106,8 +111,16 @@ def _check(
     if master is None and not partial:
         problems.append(Problem("", 0, "", "A config mapping requires a MASTER namespace"))
     if problems:
-        return None, _in_file_order(problems, parsed)
+        return None, [_bounded(problem) for problem in _in_file_order(problems, parsed)]
     return _build(namespaces, settings), []
+
+
+def _bounded(problem: Problem) -> Problem:
+    """The last guard on what a config can make us print: no message or key path is huge."""
+    if len(problem.message) <= _MESSAGE_CHARS and len(problem.key_path) <= _PATH_CHARS:
+        return problem
+    message, key_path = cut(problem.message, _MESSAGE_CHARS), cut(problem.key_path, _PATH_CHARS)
+    return Problem(problem.file, problem.line, key_path, message)
 
 
 def _master_first(sources: Mapping[str, tuple[str, str]]) -> list[tuple[str, tuple[str, str]]]:
@@ -153,10 +166,9 @@ def _read_namespace(source: _Source, time_zone: str | None, refs: References) ->
 
 
 def _check_namespace_name(source: _Source) -> None:
-    # Run ids are split on dots (ns.job.N.action), so a dot in a namespace would break them.
-    if not source.name or "." in source.name or "/" in source.name:
-        message = f"Namespace name {source.name!r} must be non-empty, without '.' or '/'"
-        source.report.add(1, "", message)
+    problem = namespace_name_problem(source.name)
+    if problem is not None:
+        source.report.add(1, "", problem)
 
 
 def _jobs_node(source: _Source) -> YNode | None:

@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+from tron.config.limits import YAML_LIMITS, YamlLimitError, YamlLimits, check_yaml_limits
 from tron.errors import Problem
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -50,20 +51,26 @@ def join_path(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else str(key)
 
 
-def parse_yaml(text: str, file: str) -> tuple[YNode | None, list[Problem]]:
+def parse_yaml(
+    text: str, file: str, *, limits: YamlLimits = YAML_LIMITS
+) -> tuple[YNode | None, list[Problem]]:
     """Parse `text`; return its tree (None when empty) and the problems found.
 
-    A syntax error gives a single problem and no tree. A key repeated in one mapping gives a
-    problem per repetition and the last value wins, as in PyYAML. Never raises.
+    A syntax error, or a document past one of `limits`, gives a single problem and no tree. A
+    key repeated in one mapping gives a problem per repetition and the last value wins, as in
+    PyYAML. Never raises.
     """
     loader = _Loader(text)
     try:
+        check_yaml_limits(text, limits)
         root = loader.get_single_node()
         if root is None:
             return None, []
         builder = _Builder(loader, file)
         tree = builder.build(root, root.start_mark.line + 1, "")
         return tree, builder.problems
+    except YamlLimitError as exc:
+        return None, [Problem(file, exc.line, exc.path, str(exc))]
     except _InvalidYamlError as exc:
         return None, [Problem(file, exc.line, "", f"Invalid config format: {exc}")]
     except yaml.MarkedYAMLError as exc:

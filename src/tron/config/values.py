@@ -10,6 +10,7 @@ from datetime import timedelta
 from types import MappingProxyType
 from typing import Any
 
+from tron.config.excerpt import cut, excerpt
 from tron.config.parse import YNode, join_path, to_python
 from tron.errors import Problem
 
@@ -80,7 +81,7 @@ def read_fields(
 
 
 def _shown(node: YNode) -> str:
-    return str(to_python(node))
+    return excerpt(node)
 
 
 def boolean(_: Report, node: YNode, path: str) -> bool:
@@ -159,7 +160,7 @@ def identifier(report: Report, node: YNode, path: str) -> str:
 def check_identifier(value: str, path: str) -> None:
     """Tron's name rule: a letter or `_`, then letters, digits, `_` or `-`; 255 at most."""
     if not _IDENTIFIER.fullmatch(value):
-        raise BadValueError(f"Identifier at {path} is not a valid identifier: {value}")
+        raise BadValueError(f"Identifier at {path} is not a valid identifier: {cut(value)}")
 
 
 def time_delta(report: Report, node: YNode, path: str) -> timedelta:
@@ -193,7 +194,7 @@ def time_zone(report: Report, node: YNode, path: str) -> str | None:
         return None
     name = string(report, node, path)
     if not is_time_zone(name):
-        raise BadValueError(f"{name} is not a valid time zone")
+        raise BadValueError(f"{cut(name)} is not a valid time zone")
     return name
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from tron.config import config_hash, load_config, load_namespaces
+from tron.config.limits import load_bounded
 from tron.config.model import MASTER, Config
 
 _MANIFEST = "_manifest.yaml"
@@ -83,7 +84,7 @@ class ConfigDir:
         path = self.path / _MANIFEST
         if not path.is_file():
             return {}
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_bounded(path.read_text(encoding="utf-8")) or {}
         return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
     def _update_manifest(self, namespace: str, target: Path | None) -> None:

@@ -37,9 +37,10 @@ from tron.engine.registry import JobRuntime, Registry
 from tron.engine.scheduling import Scheduler
 from tron.engine.timers import TimerKey, Timers
 from tron.engine.writer import RunWriter
-from tron.errors import StaleConfigError, TronError
+from tron.errors import ConfigError, Problem, StaleConfigError, TronError
 from tron.executors.base import Executor
-from tron.store import open_store
+from tron.private import ensure_dir, modes_for, tighten
+from tron.store import open_store, state_files
 from tron.store.base import Store
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,11 @@ class DaemonSettings:
     config_path: Path
     lock_file: Path | None = None
     default_time_zone: str | None = None
+    # Seconds an uploaded config may take to check before it is refused (the check runs in a
+    # thread, so the API keeps answering meanwhile).
+    config_check_budget: float = 60.0
+    # Let the group read the state and output (0750/0640) instead of the owner only.
+    group_readable: bool = False
 
 
 class Daemon:
@@ -88,12 +94,15 @@ class Daemon:
         self._tasks: list[asyncio.Task[None]] = []
         self._versions_task: asyncio.Task[None] | None = None
         self._config_lock = asyncio.Lock()
+        self._config_check: asyncio.Future[tuple[Config, str]] | None = None
+        self.modes = modes_for(group_readable=settings.group_readable)
+        self._tightened: list[str | None] = []
         zone = settings.default_time_zone or machine_time_zone()
         self.config_dir = ConfigDir(settings.config_path, default_time_zone=zone)
 
     async def __aenter__(self) -> Daemon:
         started = time.perf_counter()
-        self.settings.working_dir.mkdir(parents=True, exist_ok=True)
+        self._tightened.append(ensure_dir(self.settings.working_dir, self.modes.dir))
         self._acquire_lock()
         try:
             await self._start()
@@ -176,8 +185,9 @@ class Daemon:
         self.config: Config = self.config_dir.load()
         logger.info("loaded %d jobs in %.2fs", len(self.config.jobs), time.perf_counter() - began)
         self.store = self._store_override or open_store(
-            self.config.state_persistence, self.settings.working_dir
+            self.config.state_persistence, self.settings.working_dir, file_mode=self.modes.file
         )
+        self._make_private()
         await self.store.open()
         self._build()
         for name, job in self.config.jobs.items():
@@ -217,6 +227,14 @@ class Daemon:
                 # Tron's hash re-parses the YAML: seconds for a big namespace, so off the loop.
                 digest = await asyncio.to_thread(config_hash, namespace.text)
                 await self.store.save_config_version(name, namespace.text, digest)
+
+    def _make_private(self) -> None:
+        """Create or tighten what trond keeps (issue 11), and say in one line what changed."""
+        self._tightened.append(ensure_dir(self.output_root, self.modes.dir))
+        self._tightened += [tighten(path, self.modes.file) for path in state_files(self.store)]
+        changed = [change for change in self._tightened if change]
+        if changed:
+            logger.warning("made trond's files private: %s", ", ".join(changed))
 
     @property
     def output_root(self) -> Path:
@@ -274,7 +292,12 @@ class Daemon:
 
     def _acquire_lock(self) -> None:
         path = self.settings.lock_file or self.settings.working_dir / "tron.lock"
-        handle = path.open("a+")
+        is_new = not path.exists()
+        handle = open(os.open(path, os.O_RDWR | os.O_CREAT, self.modes.file), "a+")  # noqa: SIM115
+        if is_new:
+            os.fchmod(handle.fileno(), self.modes.file)
+        else:
+            self._tightened.append(tighten(path, self.modes.file))
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -352,13 +375,40 @@ class Daemon:
                 sources[name] = (file, text)
             else:
                 sources.pop(name, None)
-            new = self.config_dir.validate(sources)
+            new, digest = await self._check_config(sources, name)
             if check:
                 return new
             self.config_dir.write(name, text if text.strip() else None)
-            await self.store.save_config_version(name, text, namespace_view(new, name)[1])
+            await self.store.save_config_version(name, text, digest)
             old, self.config = self.config, new
             await self.reconfigurer.apply(old, new)
             self._count_config()
             self.events.publish("config", namespace=name)
             return new
+
+    async def _check_config(
+        self, sources: dict[str, tuple[str, str]], name: str
+    ) -> tuple[Config, str]:
+        """The validated config and the new hash of `name`, computed off the event loop.
+
+        Raises ConfigError when invalid or when the check outlasts its budget. A check past
+        its budget cannot be stopped (it is a thread); the next one waits for it, so at most
+        one runs at a time.
+        """
+        if self._config_check is not None:
+            await asyncio.wait({self._config_check})
+
+        def check() -> tuple[Config, str]:
+            new = self.config_dir.validate(sources)
+            return new, namespace_view(new, name)[1]
+
+        self._config_check = asyncio.ensure_future(asyncio.to_thread(check))
+        budget = self.settings.config_check_budget
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._config_check), budget)
+        except TimeoutError:
+            # Its outcome no longer matters; taking it keeps asyncio from logging it.
+            self._config_check.add_done_callback(lambda done: done.exception())
+            file = sources.get(name, ("", ""))[0]
+            message = f"checking the config took longer than {budget:g} s; nothing was changed"
+            raise ConfigError([Problem(file, 0, "", message)]) from None

@@ -18,12 +18,15 @@ from tron.executors.local_process import first_line, is_alive, kill_group, open_
 from tron.executors.supervisor import (
     COMMAND_FILE,
     NOT_STARTED,
+    STDERR_FILE,
+    STDOUT_FILE,
     VANISHED,
     Record,
     parse_launch_output,
     read_exit_status,
     read_records,
 )
+from tron.private import create_file, dir_mode, file_mode_of, make_dir_like_parent
 
 logger = logging.getLogger(__name__)
 
@@ -342,9 +345,11 @@ def _prepare(directory: Path, command: str) -> bool:
 def _make_fresh(directory: Path) -> None:
     # The usual case is a new directory whose parent exists: one mkdir and nothing to clean.
     try:
-        directory.mkdir()
-    except FileNotFoundError:
-        directory.mkdir(parents=True, exist_ok=True)
+        mode = make_dir_like_parent(directory)
     except FileExistsError:
+        mode = dir_mode(directory)
         for name in (*_STALE, COMMAND_FILE):
             (directory / name).unlink(missing_ok=True)
+    # Made here with the directory's reads: the supervisor opens them as they are.
+    for stream in (STDOUT_FILE, STDERR_FILE):
+        create_file(directory / stream, file_mode_of(mode))

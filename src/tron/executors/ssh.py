@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import random
 import time
 from collections.abc import Callable, Coroutine
@@ -45,6 +44,7 @@ from tron.executors.ssh_remote import (
     tron_root,
 )
 from tron.executors.supervisor import STDERR_FILE, STDOUT_FILE, Record, read_exit_status
+from tron.private import create_file, dir_mode, file_mode_of, make_dir_like_parent
 
 __all__ = ["Polling", "SshExecutor", "jitter_delay"]
 
@@ -287,15 +287,13 @@ def _prepare_local(directory: Path) -> None:
     """A fresh local copy for this launch, with empty stdout and stderr files."""
     try:
         try:
-            directory.mkdir()
-        except FileNotFoundError:
-            directory.parent.mkdir(parents=True, exist_ok=True)
-            directory.mkdir(exist_ok=True)
+            mode = make_dir_like_parent(directory)
         except FileExistsError:
+            mode = dir_mode(directory)
             for record in (Record.EXIT, Record.SIGNAL):
                 (directory / record).unlink(missing_ok=True)
         # The tail appends to what is there: an earlier launch's output must go.
         for stream in (STDOUT_FILE, STDERR_FILE):
-            os.close(os.open(directory / stream, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
+            create_file(directory / stream, file_mode_of(mode))
     except OSError as exc:
         raise NodeError(f"cannot prepare {directory}: {exc}") from exc

@@ -19,6 +19,7 @@ __all__ = [
     "Transition",
     "create_store",
     "open_store",
+    "state_files",
     "store_class",
 ]
 
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 _TRON_KINDS = frozenset({"shelve", "yaml"})
 # Store types the config accepts that this build cannot open yet.
 _PLANNED = frozenset({"postgres"})
+_SQLITE_KINDS = frozenset({"sqlite", *_TRON_KINDS})
 _SQLITE_SUFFIXES = frozenset({".sqlite", ".sqlite3", ".db"})
 
 
@@ -53,23 +55,41 @@ def store_class(name: str) -> type[Any]:
     return cls
 
 
-def create_store(kind: str, location: str | Path | None = None) -> Store:
-    """A store of `kind` at `location` (a path, a DSN; ignored by memory), not yet opened."""
+def create_store(kind: str, location: str | Path | None = None, *, file_mode: int = 0o600) -> Store:
+    """A store of `kind` at `location` (a path, a DSN; ignored by memory), not yet opened.
+
+    `file_mode` is the mode of the files a store creates on this machine (SQLite's).
+    """
     cls = store_class(kind)
     if kind == "memory":
         store: Store = cls()
     elif location is None:
         raise StoreError(f"store type {kind!r} needs a location")
+    elif kind in _SQLITE_KINDS:
+        store = cls(_location(kind, location), file_mode=file_mode)
     else:
         store = cls(_location(kind, location))
     return store
 
 
-def open_store(persistence: StatePersistence, working_dir: str | Path) -> Store:
+def state_files(store: Store) -> list[Path]:
+    """The files `store` keeps on this machine: SQLite's database, WAL and shared memory."""
+    # Imported here: the backends load lazily, by name.
+    from tron.store.sqlite import SqliteStore
+
+    if not isinstance(store, SqliteStore):
+        return []
+    return [store.path, *(store.path.with_name(store.path.name + s) for s in ("-wal", "-shm"))]
+
+
+def open_store(
+    persistence: StatePersistence, working_dir: str | Path, *, file_mode: int = 0o600
+) -> Store:
     """The store MASTER's `state_persistence` names, not yet opened (the caller awaits open()).
 
     A relative `name` is taken from the working directory. A store type the config knows but
-    this build does not have (postgres) is a StoreError that says so.
+    this build does not have (postgres) is a StoreError that says so. `file_mode` is as for
+    `create_store`.
     """
     kind = persistence.store_type
     if kind in _PLANNED:
@@ -82,7 +102,7 @@ def open_store(persistence: StatePersistence, working_dir: str | Path) -> Store:
             kind,
             _location(kind, Path(working_dir) / persistence.name),
         )
-    return create_store(kind, Path(working_dir) / persistence.name)
+    return create_store(kind, Path(working_dir) / persistence.name, file_mode=file_mode)
 
 
 def _location(kind: str, location: str | Path) -> str | Path:

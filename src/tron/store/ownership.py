@@ -35,13 +35,13 @@ class StateLock:
         self._key = key
 
     @classmethod
-    def acquire(cls, path: Path) -> StateLock:
-        """Lock `path` (created if missing); StoreError if another store holds it."""
+    def acquire(cls, path: Path, *, mode: int = 0o600) -> StateLock:
+        """Lock `path` (created with `mode` if missing); StoreError if another store holds it."""
         key = _key_of(path)
         if key is not None and key in _HELD:
             raise StoreError(_refusal(path, os.getpid()))
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, mode)
         except OSError as exc:
             raise StoreError(f"cannot open {path}: {exc}") from exc
         stat = os.fstat(fd)

@@ -12,6 +12,7 @@ second store on the same file, in this process or another, is refused with Store
 from __future__ import annotations
 
 import functools
+import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,7 +22,7 @@ from tron.core.records import ActionRun, JobRun
 from tron.errors import StoreError
 from tron.store import sqlite_queries as q
 from tron.store.base import ConfigVersion, JobState, Transition
-from tron.store.common import Now, system_now
+from tron.store.common import DamagedRecordError, Now, system_now
 from tron.store.migrations import apply_migrations
 from tron.store.ownership import StateLock
 from tron.store.sqlite_worker import RetrySettings, SqliteWorker
@@ -40,17 +41,22 @@ class SqliteStore:
         *,
         retry: RetrySettings | None = None,
         now: Now = system_now,
+        file_mode: int = 0o600,
     ) -> None:
         self.path = Path(path)
+        self.file_mode = file_mode
         self._retry = retry or RetrySettings()
         self._now = now
         self._worker: SqliteWorker | None = None
         self._lock: StateLock | None = None
+        self._is_new = False
 
     async def open(self) -> None:
         if self._worker is not None:
             return
-        lock = StateLock.acquire(self.path)
+        # Before the lock, which creates a missing file: an empty file found here is not ours.
+        self._is_new = _check_file(self.path)
+        lock = StateLock.acquire(self.path, mode=self.file_mode)
         worker = SqliteWorker(self._connect, retry=self._retry)
         try:
             await worker.start()
@@ -74,10 +80,14 @@ class SqliteStore:
         """
         if self._worker is None:
             raise StoreError("the store is not open")
-        return await self._worker.call(operation)
+        try:
+            return await self._worker.call(operation)
+        except DamagedRecordError as exc:
+            raise exc.in_file(str(self.path)) from exc
 
     def _connect(self) -> sqlite3.Connection:
         # Runs on the worker thread, which then owns the connection.
+        is_new = self._is_new
         try:
             conn = sqlite3.connect(
                 self.path, timeout=self._retry.busy_timeout, isolation_level=None
@@ -85,7 +95,13 @@ class SqliteStore:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open {self.path}: {exc}") from exc
         try:
+            if is_new:
+                # Before WAL is on: SQLite gives -wal and -shm the mode of the database.
+                os.chmod(self.path, self.file_mode)
             _prepare(conn)
+        except StoreError as exc:
+            conn.close()
+            raise StoreError(f"{self.path}: {exc}") from exc
         except BaseException:
             conn.close()
             raise
@@ -157,6 +173,23 @@ class SqliteStore:
 
     async def events(self) -> list[str]:
         return await self.run(q.events)
+
+
+def _check_file(path: Path) -> bool:
+    """Whether the database is new; StoreError when the file is there but holds nothing.
+
+    SQLite takes an empty file for a new database, and trond would start with no history
+    and no word about it. Our databases are never empty: WAL mode writes their header.
+    """
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return True
+    except OSError as exc:
+        raise StoreError(f"cannot open {path}: {exc.strerror or exc}") from exc
+    if size == 0:
+        raise StoreError(f"{path} is empty: not a tron state database; move it away to start fresh")
+    return False
 
 
 def _prepare(conn: sqlite3.Connection) -> None:

@@ -22,7 +22,7 @@ from tron.store.codec import (
     encode_record,
     loads,
 )
-from tron.store.common import make_transition, transition_key
+from tron.store.common import decoded, make_transition, transition_key
 
 _NO_ACTION_RUNS = frozenset({"action_runs"})
 
@@ -56,7 +56,13 @@ def config_versions(conn: sqlite3.Connection, namespace: str | None) -> list[Con
         (namespace,),
     )
     return [
-        ConfigVersion(version=v, namespace=ns, text=t, hash=h, saved_at=decode_datetime(at))
+        ConfigVersion(
+            version=v,
+            namespace=ns,
+            text=t,
+            hash=h,
+            saved_at=decoded("config_versions", f"{ns} version {v}", decode_datetime, at),
+        )
         for v, ns, t, h, at in rows
     ]
 
@@ -256,21 +262,39 @@ def transitions(conn: sqlite3.Connection, action_run_id: str) -> list[Transition
 
 def load_job_runs(conn: sqlite3.Connection, job_name: str | None) -> list[JobRun]:
     action_runs: dict[tuple[str, int], list[ActionRun]] = {}
-    for name, num, record in conn.execute(
-        "SELECT job_name, run_num, record FROM action_runs"
+    for name, num, action, record in conn.execute(
+        "SELECT job_name, run_num, action_name, record FROM action_runs"
         " WHERE ?1 IS NULL OR job_name = ?1 ORDER BY job_name, run_num, position",
         (job_name,),
     ):
-        action_runs.setdefault((name, num), []).append(decode_record(ActionRun, loads(record)))
+        key = f"{name}.{num}.{action}"
+        run = decoded("action_runs", key, _action_run, record)
+        action_runs.setdefault((name, num), []).append(run)
     rows = conn.execute(
         "SELECT job_name, run_num, record FROM job_runs"
         " WHERE ?1 IS NULL OR job_name = ?1 ORDER BY job_name, run_num",
         (job_name,),
     )
     return [
-        decode_record(JobRun, loads(record), action_runs=tuple(action_runs.get((name, num), ())))
+        decoded("job_runs", f"{name}.{num}", _job_run, record, action_runs.get((name, num), []))
         for name, num, record in rows
     ]
+
+
+def _action_run(text: str) -> ActionRun:
+    return decode_record(ActionRun, _object(text))
+
+
+def _job_run(text: str, action_runs: list[ActionRun]) -> JobRun:
+    return decode_record(JobRun, _object(text), action_runs=tuple(action_runs))
+
+
+def _object(text: str) -> dict[str, Any]:
+    """A stored record: a JSON object (anything else is a damaged row)."""
+    data = loads(text)
+    if not isinstance(data, dict):
+        raise TypeError(f"a JSON {type(data).__name__} where an object belongs")
+    return data
 
 
 def delete_job_run(conn: sqlite3.Connection, job_name: str, run_num: int) -> None:
@@ -298,7 +322,10 @@ def save_handle(
 
 def load_handles(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
     rows = conn.execute("SELECT action_run_id, handle FROM handles ORDER BY action_run_id")
-    return {action_run_id: loads(handle) for action_run_id, handle in rows}
+    return {
+        action_run_id: decoded("handles", action_run_id, _object, handle)
+        for action_run_id, handle in rows
+    }
 
 
 def add_event(conn: sqlite3.Connection, event_id: str) -> bool:

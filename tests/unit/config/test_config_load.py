@@ -87,7 +87,7 @@ def test_manifest_maps_namespaces_to_files(tmp_path: Path) -> None:
     problems = _problems(lambda: load_config(tmp_path))
     # The manifest is honoured (ignored.yaml is not read), and a moved file is found by name.
     assert [p.message for p in problems] == [
-        "Namespace name 'team.a' must be non-empty, without '.' or '/'"
+        "Namespace name 'team.a' must not contain '.' (run ids are split on dots)"
     ]
 
 

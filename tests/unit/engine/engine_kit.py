@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.fake_executor import ScriptedExecutor
+
 from tron.core import job_run as jr
 from tron.core.records import ActionRun, JobRun
 from tron.engine.clock import ManualClock

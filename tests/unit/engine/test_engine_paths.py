@@ -7,9 +7,9 @@ import asyncio
 from pathlib import Path
 
 import pytest
-
 from tests.fakes import FlakyStore
 from tests.unit.engine.engine_kit import EngineKit, settle
+
 from tron.core import job_run as jr
 from tron.core.states import ActionRunState
 from tron.engine.timers import TimerKey, TimerKind
@@ -206,7 +206,7 @@ async def test_a_job_removed_and_added_back_is_scheduled_enabled_and_numbers_con
     await daemon.update_namespace("MASTER", ONE, None)
     job = daemon.registry.get_job("MASTER.solo")
     assert job.enabled
-    assert "Created JobRun:MASTER.solo.3" == await daemon.commands.job("MASTER.solo", "start")
+    assert await daemon.commands.job("MASTER.solo", "start") == "Created JobRun:MASTER.solo.3"
     pending = [r for r in job.runs.values() if jr.is_pending(r)]
     assert len(pending) == 1
     await kit.restart()

@@ -55,10 +55,18 @@ def apply_migrations(
 
     Returns the versions applied (empty when the schema was current). `conn` must be in
     autocommit mode (isolation_level=None). Raises StoreError, leaving the database at the
-    last migration that completed.
+    last migration that completed, and before any change when the database is newer than
+    every migration known here (written by a newer trond).
     """
     current = schema_version(conn)
-    pending = [m for m in migrations or available_migrations() if m.version > current]
+    known = available_migrations() if migrations is None else migrations
+    latest = max((m.version for m in known), default=0)
+    if current > latest:
+        raise StoreError(
+            f"the state was written by a newer trond (schema version {current}; this trond"
+            f" knows up to {latest}): upgrade trond to use it, or move it away to start fresh"
+        )
+    pending = [m for m in known if m.version > current]
     for migration in pending:
         _apply(conn, migration)
     return [m.version for m in pending]
