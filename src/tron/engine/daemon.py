@@ -166,6 +166,9 @@ class Daemon:
         """Stop scheduling and watching; running actions keep running, detached."""
         if self._lock is None:
             return
+        # An upload in flight writes files and the store: it finishes first, and none starts
+        # after (the lock is never released).
+        await self._config_lock.acquire()
         self.scheduler.paused = True
         if self._timer_task is not None:
             self._timer_task.cancel()
@@ -251,8 +254,13 @@ class Daemon:
             new = self.config_dir.validate(sources)
             if check:
                 return new
-            self.config_dir.write(name, text if text.strip() else None)
-            await self.store.save_config_version(name, text, namespace_view(new, name)[1])
+            staged = self.config_dir.stage(name, text if text.strip() else None)
+            try:
+                await self.store.save_config_version(name, text, namespace_view(new, name)[1])
+            except BaseException:
+                staged.discard()  # the old config stays in effect, on disk as in memory
+                raise
+            staged.commit()
             old, self.config = self.config, new
             await reconfigure(self.scheduler, old, new)
             self._count_config()
