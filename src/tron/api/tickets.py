@@ -35,6 +35,9 @@ class TicketBook:
         expiry = self._expiry.pop(ticket, None)
         return expiry is not None and self.clock() < expiry
 
+    def __len__(self) -> int:
+        return len(self._expiry)
+
     def _forget_expired(self) -> None:
         now = self.clock()
         for ticket in [t for t, expiry in self._expiry.items() if expiry <= now]:
