@@ -1,21 +1,29 @@
 """A config upload on a full disk answers 507 and keeps the old config, in memory and on disk;
-a store that fails answers 503."""
+a store that fails answers 503; an upload in flight when SIGTERM arrives completes (200)."""
 
 from __future__ import annotations
 
 import errno
 import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
+import httpx
 import pytest
 
 from tests.fakes import FlakyStore
 from tests.integration.conftest import Harness, write_config
+from tests.integration.trond_process import TrondProcess
 from tron.engine.configstore import ConfigDir
 from tron.store.sqlite import SqliteStore
 from tron.store.sqlite_worker import RetrySettings
 
 MASTER = "time_zone: UTC\njobs: {}\n"
+FORM = "application/x-www-form-urlencoded"
 OLD = """
 jobs:
   old_jöb:
@@ -121,3 +129,52 @@ def test_staged_write_discarded_leaves_the_old_file(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["MASTER.yaml", "team.yaml"]
     config_dir.stage("fresh", NEW).commit()
     assert (tmp_path / "fresh.yaml").read_text(encoding="utf-8") == NEW
+
+
+@pytest.mark.slow
+def test_upload_in_flight_when_sigterm_arrives_completes_and_answers_200(tmp_path: Path) -> None:
+    trond = TrondProcess(tmp_path / "work", write_config(tmp_path / "config", MASTER))
+    trond.start()
+    try:
+        body = urlencode({"name": "team", "config": NEW}).encode()
+        first_sent, signalled = threading.Event(), threading.Event()
+
+        def chunks() -> Iterator[bytes]:
+            yield body[:10]
+            first_sent.set()
+            signalled.wait(30)
+            # Longer than the 2 s grace trond used to give requests in flight.
+            time.sleep(3)
+            yield body[10:]
+
+        outcome: dict[str, httpx.Response] = {}
+
+        def send() -> None:
+            headers = {"Content-Type": FORM, "Content-Length": str(len(body))}
+            outcome["response"] = httpx.post(
+                f"{trond.url}/api/config", content=chunks(), headers=headers, timeout=60
+            )
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        assert first_sent.wait(30)
+        assert trond.proc is not None
+        trond.proc.send_signal(signal.SIGTERM)
+        wait_for(lambda: "stopping" in trond.log.read_text())
+        signalled.set()
+        sender.join(60)
+        assert trond.proc.wait(60) == 0
+    finally:
+        signalled.set()
+        trond.stop()
+    response = outcome["response"]
+    assert response.status_code == 200, response.text
+    assert response.json() == {"status": "Active"}
+    assert (tmp_path / "config" / "team.yaml").read_text(encoding="utf-8") == NEW
+
+
+def wait_for(condition: Callable[[], bool], limit: float = 30.0) -> None:
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
