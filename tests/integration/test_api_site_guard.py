@@ -86,7 +86,8 @@ async def test_foreign_host_is_refused_with_403_even_for_reads(
 ) -> None:
     async with client(daemon, LOOPBACK) as http:
         for method, path in (("GET", "/api/jobs"), ("POST", "/api/config"), ("GET", "/web/")):
-            response = await http.request(method, path, headers={"Host": host})
+            headers = {b"Host": host if isinstance(host, bytes) else host.encode()}
+            response = await http.request(method, path, headers=headers)
             assert response.status_code == 403, (method, path, host)
             assert "--allowed-host" in response.json()["error"]
 

@@ -19,6 +19,7 @@ from tests.fakes import FlakyStore
 from tests.integration.conftest import Harness, write_config
 from tests.integration.trond_process import TrondProcess
 from tron.engine.configstore import ConfigDir
+from tron.store.base import ConfigVersion
 from tron.store.sqlite import SqliteStore
 from tron.store.sqlite_worker import RetrySettings
 
@@ -106,7 +107,7 @@ async def test_store_error_during_upload_is_503_and_keeps_the_old_config(
     harness: Harness,
 ) -> None:
     class BrokenConfigStore(FlakyStore):
-        async def save_config_version(self, namespace: str, text: str, hash: str) -> object:
+        async def save_config_version(self, namespace: str, text: str, hash: str) -> ConfigVersion:
             self._maybe_fail()
             return await super().save_config_version(namespace, text, hash)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Response, expect
 
 from tests.integration.trond_process import TrondProcess, free_port
 from tests.web.conftest import NEVER, screenshot
@@ -105,7 +105,12 @@ def test_a_page_of_another_origin_cannot_upload_or_start(
 ) -> None:
     target = re.compile(re.escape(victim.url) + "/api/")
     answers: list[tuple[str, int]] = []
-    page.on("response", lambda r: answers.append((r.url, r.status)) if target.match(r.url) else 0)
+
+    def note(response: Response) -> None:
+        if target.match(response.url):
+            answers.append((response.url, response.status))
+
+    page.on("response", note)
     page.goto(f"{evil_site}/index.html")
     assert page.evaluate("window.attack()") == "sent"
     deadline = time.monotonic() + 30
