@@ -180,7 +180,7 @@ async def _idle_and_api(daemon: Daemon, args: argparse.Namespace) -> None:
     cpu = usage.ru_utime + usage.ru_stime - cpu0
     print(f"  idle CPU over {args.idle:.0f} s: {cpu / (time.perf_counter() - wall0) * 100:.2f} %")
     transport = httpx.ASGITransport(app=create_app(daemon))
-    async with httpx.AsyncClient(transport=transport, base_url="http://tron") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
         began = time.perf_counter()
         await client.get("/api/jobs")
         # trond renders this once in the background at start; here nothing did yet.

@@ -21,6 +21,7 @@ from starlette.applications import Starlette
 
 from tron import __version__
 from tron.api.app import create_app
+from tron.api.site import SitePolicy
 from tron.engine.daemon import Daemon, DaemonLockedError, DaemonSettings
 from tron.errors import ConfigError, StoreError
 from tron.private import tighten
@@ -28,6 +29,7 @@ from tron.private import tighten
 logger = logging.getLogger("tron.trond")
 
 _LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+GRACE_SECONDS = 30
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -50,7 +52,36 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="let the group read the state and action output (0750/0640; default owner only)",
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME[:PORT]",
+        help="another Host name the API answers to (DNS-rebinding guard); repeatable",
+    )
+    parser.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a web origin (https://host[:port]) allowed to use the API from its pages; repeatable",
+    )
+    args = parser.parse_args(argv)
+    try:
+        args.site = site_policy(args)
+    except ValueError as exc:
+        parser.error(str(exc))
+    return args
+
+
+def site_policy(args: argparse.Namespace) -> SitePolicy:
+    """The names trond answers to and the origins it trusts (raises ValueError if malformed)."""
+    return SitePolicy.serving(
+        args.host,
+        args.port,
+        allowed_hosts=tuple(args.allowed_host),
+        cors_origins=tuple(args.cors_origin),
+    )
 
 
 def setup_logging(args: argparse.Namespace) -> None:
@@ -133,13 +164,13 @@ def _install_signals(daemon: Daemon, server: _Server) -> None:
         loop.add_signal_handler(sig, on_signal, sig)
 
 
-async def _warm_job_list(app: Starlette, token: str | None) -> None:
+async def _warm_job_list(app: Starlette, token: str | None, port: int) -> None:
     """Render the job list once in the background, so the first `tronview` is not the one
     that pays for rendering every job (seconds at 10,000 jobs)."""
     transport = httpx.ASGITransport(app=app)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with httpx.AsyncClient(
-        transport=transport, base_url="http://trond", headers=headers
+        transport=transport, base_url=f"http://localhost:{port}", headers=headers
     ) as client:
         await client.get("/api/jobs")
 
@@ -148,20 +179,22 @@ async def serve(args: argparse.Namespace) -> None:
     settings = settings_from(args)
     async with Daemon(settings) as daemon:
         token = api_token(args, settings.working_dir)
-        app = create_app(daemon, token=token)
+        app = create_app(daemon, token=token, site=args.site)
         config = uvicorn.Config(
             app,
             host=args.host,
             port=args.port,
             log_level="warning",
             lifespan="off",
-            timeout_graceful_shutdown=2,
+            # Requests in flight (an upload) finish: streams end when trond stops, so only
+            # a stuck request holds the exit, until this or a second signal.
+            timeout_graceful_shutdown=GRACE_SECONDS,
         )
         server = _Server(config)
         _install_signals(daemon, server)
         logger.info("serving the API on http://%s:%d/", args.host, args.port)
         serving = asyncio.create_task(server.serve())
-        warming = asyncio.create_task(_warm_job_list(app, token))
+        warming = asyncio.create_task(_warm_job_list(app, token, args.port))
         stopping = asyncio.create_task(daemon.run_until_stopped())
         done, _ = await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
         server.should_exit = True

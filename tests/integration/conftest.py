@@ -65,7 +65,9 @@ class Harness:
         async with Daemon(settings, clock=self.clock, store=store) as daemon:
             self.daemon = daemon
             transport = httpx.ASGITransport(app=create_app(daemon))
-            async with httpx.AsyncClient(transport=transport, base_url="http://tron") as client:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://localhost"
+            ) as client:
                 self.client = client
                 yield self
         self.daemon = None

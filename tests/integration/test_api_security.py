@@ -1,4 +1,5 @@
-"""Off loopback, trond requires a bearer token (a 0600 file it creates); the CLIs send it."""
+"""Off loopback, trond requires a bearer token (a 0600 file it creates); the CLIs send it;
+the event stream takes a one-use ticket instead; foreign Host names are refused."""
 
 from __future__ import annotations
 
@@ -167,3 +168,38 @@ def test_token_file_is_kept_across_starts(tmp_path: Path, monkeypatch: pytest.Mo
     first = api_token(args, tmp_path)
     assert first
     assert api_token(args, tmp_path) == first
+
+
+def _bearer(exposed: ExposedTrond) -> dict[str, str]:
+    return {"Authorization": f"Bearer {exposed.token_file.read_text().strip()}"}
+
+
+def test_event_stream_opens_with_a_one_use_ticket_not_the_token(exposed: ExposedTrond) -> None:
+    token = exposed.token_file.read_text().strip()
+    assert httpx.get(f"{exposed.url}/api/stream", params={"token": token}).status_code == 401
+    ticket = httpx.post(f"{exposed.url}/api/stream/ticket", headers=_bearer(exposed)).json()
+    url = f"{exposed.url}/api/stream?ticket={ticket['ticket']}"
+    with httpx.stream("GET", url, timeout=20) as stream:
+        assert stream.status_code == 200
+        assert next(stream.iter_lines()) == ": connected"
+    assert httpx.get(url).status_code == 401
+
+
+def test_foreign_host_header_is_refused_by_a_running_trond(exposed: ExposedTrond) -> None:
+    """DNS rebinding: the page's own name arrives in Host, on trond's port."""
+    headers = {**_bearer(exposed), "Host": f"evil.example:{exposed.port}"}
+    response = httpx.post(
+        f"{exposed.url}/api/jobs/MASTER.hello", data={"command": "start"}, headers=headers
+    )
+    assert response.status_code == 403
+    assert "evil.example" in response.json()["error"]
+    jobs = httpx.get(f"{exposed.url}/api/jobs/MASTER.hello", headers=_bearer(exposed)).json()
+    assert not [run for run in jobs["runs"] if run["manual"]]
+
+
+def test_site_flags_are_validated() -> None:
+    args = parse_args(["--allowed-host", "tron.example.com", "--cors-origin", "https://ui.x"])
+    assert args.site.trusts_origin("https://ui.x:443")
+    for bad in (["--cors-origin", "*"], ["--allowed-host", "a:b"], ["--cors-origin", "ui.x"]):
+        with pytest.raises(SystemExit):
+            parse_args(bad)

@@ -51,7 +51,7 @@ async def running(root: Path, *, group_readable: bool = False) -> AsyncIterator[
     )
     async with Daemon(settings, clock=ManualClock(START)) as daemon:
         transport = httpx.ASGITransport(app=create_app(daemon))
-        async with httpx.AsyncClient(transport=transport, base_url="http://tron") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             yield client
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import httpx
 import pytest
@@ -131,3 +132,25 @@ def test_ui_asks_for_the_token_once_when_the_api_answers_401(
     page.goto(f"{token_trond.url}/web/#/job/web.pipeline")
     expect(page.locator("svg.dag")).to_be_visible()
     expect(page.get_by_role("dialog")).to_have_count(0)
+
+
+def test_ui_opens_the_event_stream_with_a_ticket_never_the_token(
+    page: Page, token_trond: TokenTrond
+) -> None:
+    urls: list[str] = []
+    streams: list[int] = []
+    page.on("request", lambda request: urls.append(request.url))
+    page.on(
+        "response",
+        lambda r: streams.append(r.status) if "/api/stream?ticket=" in r.url else None,
+    )
+    page.goto(f"{token_trond.url}/web/#/jobs")
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("API token").fill(token_trond.token)
+    dialog.get_by_role("button", name="Use token").click()
+    expect(page.locator(".vrow")).to_have_count(JOB_COUNT)
+    deadline = time.monotonic() + 30
+    while not streams and time.monotonic() < deadline:
+        page.wait_for_timeout(50)  # lets the page's network events be delivered
+    assert streams == [200]
+    assert not [url for url in urls if token_trond.token in url or "token=" in url]

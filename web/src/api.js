@@ -1,4 +1,5 @@
-// The HTTP API and its event stream: token on 401, form-encoded commands, one shared EventSource.
+// The HTTP API and its event stream: token on 401, form-encoded commands, one shared EventSource
+// (opened with a one-use ticket when a token is in use).
 import { askToken } from "./dialogs.js";
 
 const TOKEN_KEY = "tron.token";
@@ -75,21 +76,64 @@ export function splitRunId(id) {
 
 const listeners = new Set();
 let source = null;
+let opening = null;
+let retry = null;
 let ticker = null;
 let degradedUntil = 0;
 const POLL_MS = 3000;
 
-function startStream() {
-  const url = token() ? `/api/stream?token=${enc(token())}` : "/api/stream";
-  source = new EventSource(url);
-  for (const type of ["job_run", "action_run", "trigger", "config"]) {
-    source.addEventListener(type, (event) => dispatch(type, event.data));
+// With a token, the stream opens with a one-use ticket: EventSource cannot send headers,
+// and the token must not sit in a URL (logs, history).
+async function streamUrl() {
+  if (!token()) return "/api/stream";
+  const { ticket } = await post("/api/stream/ticket", {});
+  return `/api/stream?ticket=${enc(ticket)}`;
+}
+
+function degrade() {
+  document.body.classList.add("offline");
+  degradedUntil = Date.now() + 5 * POLL_MS;
+}
+
+function retryLater() {
+  clearTimeout(retry);
+  retry = setTimeout(() => {
+    retry = null;
+    if (listeners.size && !opening) restartStream();
+  }, POLL_MS);
+}
+
+async function openStream() {
+  let url;
+  try {
+    url = await streamUrl();
+  } catch {
+    degrade();
+    retryLater();
+    return;
   }
-  source.onopen = () => document.body.classList.remove("offline");
-  source.onerror = () => {
-    document.body.classList.add("offline");
-    degradedUntil = Date.now() + 5 * POLL_MS;
+  if (!listeners.size || source) return;
+  const opened = new EventSource(url);
+  source = opened;
+  for (const type of ["job_run", "action_run", "trigger", "config"]) {
+    opened.addEventListener(type, (event) => dispatch(type, event.data));
+  }
+  opened.onopen = () => document.body.classList.remove("offline");
+  opened.onerror = () => {
+    degrade();
+    // EventSource retries by itself, except after a refusal (a used ticket, a restart of
+    // trond with another token): then it is closed, and a new one is opened later.
+    if (opened.readyState === EventSource.CLOSED && source === opened) {
+      source = null;
+      retryLater();
+    }
   };
+}
+
+function startStream() {
+  opening ||= openStream().finally(() => {
+    opening = null;
+  });
   // While the stream keeps failing, pages get a "poll" event instead and refetch.
   ticker ||= setInterval(() => {
     if (Date.now() < degradedUntil) for (const listener of listeners) listener("poll", {});
@@ -117,6 +161,6 @@ function dispatch(type, data) {
 // Returns the function that unsubscribes.
 export function subscribe(listener) {
   listeners.add(listener);
-  if (!source) startStream();
+  if (!source && !opening) startStream();
   return () => listeners.delete(listener);
 }

@@ -2,49 +2,35 @@
 
 from __future__ import annotations
 
-import hmac
 from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from tron.api.auth import TokenAuth
 from tron.api.cache import JobJsonCache
+from tron.api.guard import SiteGuard
 from tron.api.meters import MeterMiddleware, SiteMeters
 from tron.api.openapi import openapi
-from tron.api.problems import handle_http_error, handle_tron_error, handle_unexpected
+from tron.api.problems import (
+    handle_http_error,
+    handle_os_error,
+    handle_tron_error,
+    handle_unexpected,
+)
 from tron.api.routes import config, events, jobs, metrics
+from tron.api.site import LOOPBACK_NAMES, HostRule, SitePolicy
+from tron.api.tickets import TicketBook
 from tron.engine.daemon import Daemon
 from tron.errors import TronError
 
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web" / "static"
-
-
-class TokenAuth(BaseHTTPMiddleware):
-    """Bearer-token check, on when trond listens beyond loopback."""
-
-    def __init__(self, app: object, token: str) -> None:
-        super().__init__(app)  # type: ignore[arg-type]
-        self.token = token
-
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        header = request.headers.get("authorization", "")
-        given = header[7:] if header.lower().startswith("bearer ") else ""
-        given = given or request.query_params.get("token", "")
-        if request.url.path.startswith("/web") or request.url.path == "/":
-            return await call_next(request)
-        if not hmac.compare_digest(given.encode(), self.token.encode()):
-            return JSONResponse(
-                {"error": "Authentication required: send Authorization: Bearer <token>"},
-                status_code=401,
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        return await call_next(request)
 
 
 async def root(request: Request) -> Response:
@@ -59,7 +45,30 @@ async def method_not_allowed(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": f"Method {request.method} not allowed"}, status_code=405)
 
 
-def create_app(daemon: Daemon, *, token: str | None = None) -> Starlette:
+# In-process use (tests, benchmarks) knows no port: loopback names on any port.
+LOCAL_SITE = SitePolicy(hosts=tuple(HostRule(name) for name in LOOPBACK_NAMES))
+
+
+def _middleware(site: SitePolicy, token: str | None, tickets: TicketBook) -> list[Middleware]:
+    """Outermost first: count every request, refuse foreign ones, answer CORS, then auth."""
+    stack = [Middleware(SiteGuard, policy=site)]
+    if site.cors_origins:
+        stack.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(site.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
+            )
+        )
+    if token:
+        stack.append(Middleware(TokenAuth, token=token, tickets=tickets))
+    return stack
+
+
+def create_app(
+    daemon: Daemon, *, token: str | None = None, site: SitePolicy = LOCAL_SITE
+) -> Starlette:
     routes: list[BaseRoute] = [
         Route("/", root),
         Route("/openapi.json", openapi),
@@ -71,21 +80,22 @@ def create_app(daemon: Daemon, *, token: str | None = None) -> Starlette:
     if WEB_ROOT.is_dir():
         routes.append(Mount("/web", StaticFiles(directory=WEB_ROOT, html=True), name="web"))
     meters = SiteMeters()
-    middleware = [Middleware(MeterMiddleware, meters=meters)]
-    if token:
-        middleware.append(Middleware(TokenAuth, token=token))
+    tickets = TicketBook()
     app = Starlette(
         routes=routes,
-        middleware=middleware,
+        middleware=[Middleware(MeterMiddleware, meters=meters), *_middleware(site, token, tickets)],
         exception_handlers={
             TronError: handle_tron_error,
             HTTPException: handle_http_error,
             404: not_found,
             405: method_not_allowed,
+            OSError: handle_os_error,
             Exception: handle_unexpected,
         },
     )
     app.state.daemon = daemon
     app.state.job_cache = JobJsonCache()
     app.state.meters = meters
+    app.state.tickets = tickets
+    app.state.changes = set()  # uploads running to their end (uninterrupted.py)
     return app

@@ -12,8 +12,6 @@ from tron.api.shapes import View
 from tron.engine.daemon import Daemon
 from tron.engine.registry import JobRuntime
 
-_HEADERS = {"Access-Control-Allow-Origin": "*"}
-
 
 def daemon_of(request: Request) -> Daemon:
     daemon: Daemon = request.app.state.daemon
@@ -21,7 +19,7 @@ def daemon_of(request: Request) -> Daemon:
 
 
 def json_response(body: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(body, status_code=status, headers=_HEADERS)
+    return JSONResponse(body, status_code=status)
 
 
 def _zone(name: str | None) -> ZoneInfo | None:

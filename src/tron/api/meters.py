@@ -14,6 +14,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 JsonObject = dict[str, Any]
 # Tron's timers keep a sample reservoir; the last 1028 durations play that part here.
 RESERVOIR = 1028
+# Label values come from closed sets, so made-up methods cannot grow the metrics: a client
+# chooses the method name, and every new name would otherwise be a new timer for ever.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER = "other"
+
+
+def method_label(method: str) -> str:
+    return method if method in METHODS else OTHER
 
 
 @dataclass(slots=True)
@@ -67,10 +75,12 @@ class SiteMeters:
 
     def record(self, route: str | None, method: str, status: int, seconds: float) -> None:
         now = self.clock()
-        name = f"tron.site.{status // 100}xx"
+        # Statuses come from trond itself; the class keeps the label set small anyway.
+        name = f"tron.site.{min(max(status // 100, 1), 5)}xx"
         self.meters.setdefault(name, Meter(started=now)).count += 1
         if route is not None:
-            timer = self.timers.setdefault((route, method), Timer(Meter(started=now)))
+            key = (route, method_label(method))
+            timer = self.timers.setdefault(key, Timer(Meter(started=now)))
             timer.meter.count += 1
             timer.samples.append(seconds * 1000)
 
@@ -107,6 +117,7 @@ class MeterMiddleware:
         try:
             await self.app(scope, receive, send_and_note)
         finally:
+            # The endpoint's name, never the raw path: one timer per route, not per URL.
             endpoint = scope.get("endpoint")
             route = getattr(endpoint, "__name__", None)
             took = time.perf_counter() - started

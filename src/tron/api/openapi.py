@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from tron import __version__
+from tron.api import params as p
 from tron.api.openapi_schemas import SCHEMAS, STRING, Schema, ref
 
 # Paths also served with a trailing slash, as Tron's Twisted resources are.
@@ -37,12 +38,15 @@ def _text(media_type: str, description: str) -> dict[str, Any]:
 _ERROR_TEXT = {
     400: "bad parameters or body",
     401: "a bearer token is required (trond bound beyond loopback)",
+    403: "a Host trond does not serve, or a state change from another web origin",
     404: "no such job, run, action or path",
     405: "method not allowed",
     409: "not possible in the object's current state, or a stale config hash",
     413: "body too large",
     415: "body is not form-encoded (nor multipart or a JSON object)",
     501: "unknown command for this object (Tron's status for it)",
+    503: "the state store failed; the old config stays in effect",
+    507: "the disk (or the store) is full; the old config stays in effect",
 }
 
 
@@ -55,6 +59,12 @@ def _query(name: str, description: str = "") -> dict[str, Any]:
     return {**param, "description": description} if description else param
 
 
+def _integer(name: str, bounds: p.Bounds, description: str = "") -> dict[str, Any]:
+    """An integer parameter and its range: a value outside it gets 400 naming both."""
+    schema = {"type": "integer", "minimum": bounds.low, "maximum": bounds.high}
+    return {**_query(name, description), "schema": schema}
+
+
 def _flags(*names: str) -> list[dict[str, Any]]:
     return [_query(n, "1 or 0; anything else means the default") for n in names]
 
@@ -64,7 +74,7 @@ def _path(name: str) -> dict[str, Any]:
 
 
 def _get(schema: Schema, *params: dict[str, Any], errors: tuple[int, ...] = ()) -> dict[str, Any]:
-    responses = {"200": _json(schema), **_errors(401, *errors)}
+    responses = {"200": _json(schema), **_errors(401, 403, *errors)}
     return {"parameters": list(params), "responses": responses}
 
 
@@ -76,7 +86,7 @@ def _form(properties: dict[str, Schema], required: tuple[str, ...] = ()) -> dict
 def _post(
     result: Schema, body: dict[str, Any], *errors: int, description: str = ""
 ) -> dict[str, Any]:
-    responses = {"200": _json(result), **_errors(400, 401, 413, 415, *errors)}
+    responses = {"200": _json(result), **_errors(400, 401, 403, 413, 415, *errors)}
     return {"description": description, "requestBody": body, "responses": responses}
 
 
@@ -120,8 +130,8 @@ def _jobs_paths() -> dict[str, Any]:
             "get": _get(
                 ref("Job"),
                 *_flags("include_action_runs", "include_action_graph"),
-                _query("num_runs"),
-                errors=(404,),
+                _integer("num_runs", p.NUM_RUNS, "newest runs to show; 0 or absent: all"),
+                errors=(400, 404),
             ),
             "post": _command(JOB_COMMANDS, run_time=STRING, request_id=STRING),
         },
@@ -138,9 +148,9 @@ def _jobs_paths() -> dict[str, Any]:
             "parameters": [job, run, action],
             "get": _get(
                 ref("ActionRun"),
-                _query("num_lines"),
+                _integer("num_lines", p.NUM_LINES, "last lines of output; 0 or absent: 100"),
                 *_flags("include_stdout", "include_stderr", "include_meta"),
-                errors=(404,),
+                errors=(400, 404),
             ),
             "post": _command(ACTION_COMMANDS, use_latest_command=STRING),
         },
@@ -149,8 +159,8 @@ def _jobs_paths() -> dict[str, Any]:
             "get": _get(
                 ref("Output"),
                 {**_query("stream"), "schema": {"type": "string", "enum": ["stdout", "stderr"]}},
-                _query("offset"),
-                _query("attempt"),
+                _integer("offset", p.OFFSET, "byte offset to read from"),
+                _integer("attempt", p.ATTEMPT, "attempt number; absent: the current one"),
                 errors=(400, 404),
             ),
         },
@@ -159,7 +169,7 @@ def _jobs_paths() -> dict[str, Any]:
 
 def _other_paths() -> dict[str, Any]:
     prometheus = {
-        "get": {"responses": {"200": _text("text/plain", "Prometheus text"), **_errors(401)}}
+        "get": {"responses": {"200": _text("text/plain", "Prometheus text"), **_errors(401, 403)}}
     }
     config_one = {"oneOf": [ref("NamespaceText"), ref("AllNamespaces")]}
     return {
@@ -176,6 +186,8 @@ def _other_paths() -> dict[str, Any]:
                     ("name",),
                 ),
                 409,
+                503,
+                507,
                 description="an empty config deletes the namespace; 400 lists every problem",
             ),
         },
@@ -199,10 +211,29 @@ def _other_paths() -> dict[str, Any]:
         "/api/stream": {
             "get": {
                 "description": "server-sent events: `job_run`, `action_run`, `trigger`, `config`",
+                "parameters": [
+                    {
+                        "name": "Last-Event-ID",
+                        "in": "header",
+                        "required": False,
+                        "schema": {
+                            "type": "integer",
+                            "minimum": p.EVENT_ID.low,
+                            "maximum": p.EVENT_ID.high,
+                        },
+                    },
+                    _query("ticket", "one-use ticket from /api/stream/ticket, instead of a token"),
+                ],
                 "responses": {
                     "200": _text("text/event-stream", "one event per state change"),
-                    **_errors(401),
+                    **_errors(400, 401, 403),
                 },
+            }
+        },
+        "/api/stream/ticket": {
+            "post": {
+                "description": "a one-use ticket opening /api/stream within `expires_in` s",
+                "responses": {"200": _json(ref("StreamTicket")), **_errors(401, 403)},
             }
         },
         "/api/metrics": {"get": _get(ref("TronMetrics"))},

@@ -202,4 +202,5 @@ SCHEMAS: dict[str, Schema] = {
     ),
     "Output": record({"data": STRING, "offset": INTEGER, "done": BOOLEAN, "state": STRING}),
     "TronMetrics": METRICS_JSON,
+    "StreamTicket": record({"ticket": STRING, "expires_in": INTEGER}),
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
@@ -28,20 +29,56 @@ class UnsupportedMediaTypeError(BadRequestError):
         super().__init__(f"send parameters as {_FORM}, not {content_type}")
 
 
+# Integers are refused by length before int() sees them: int() of a 4,301-digit string
+# raises, and no count, offset or id trond takes needs more digits than 2**63 has.
+MAX_DIGITS = 19
+INT64_MAX = 2**63 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """The closed range an integer parameter must lie in."""
+
+    low: int
+    high: int
+
+
+# Every integer parameter trond reads, and its range (documented in openapi.py too).
+NUM_RUNS = Bounds(0, 1_000_000)
+NUM_LINES = Bounds(0, 1_000_000)
+OFFSET = Bounds(0, INT64_MAX)  # a file position: seek() overflows past 2**63 - 1
+ATTEMPT = Bounds(0, 1_000_000)
+EVENT_ID = Bounds(0, INT64_MAX)
+
+
+class OutOfRangeError(BadRequestError):
+    def __init__(self, name: str, bounds: Bounds) -> None:
+        super().__init__(f"'{name}' must be an integer from {bounds.low} to {bounds.high}")
+
+
 def _is_digits(value: str) -> bool:
     # str.isdigit() also accepts '²' and other digits int() refuses.
     return value.isascii() and value.isdigit()
 
 
 def flag(params: Mapping[str, str], name: str, default: bool) -> bool:
+    """Tron's rule: digits mean 0 or not 0; anything else means the default."""
     value = params.get(name, "")
-    return bool(int(value)) if _is_digits(value) else default
+    return value.strip("0") != "" if _is_digits(value) else default
 
 
-def integer(params: Mapping[str, str], name: str) -> int | None:
-    """Tron's rule: all digits, or absent (so negative numbers count as absent)."""
+def integer(params: Mapping[str, str], name: str, bounds: Bounds) -> int | None:
+    """None when absent or empty; else an integer within `bounds`, or OutOfRangeError."""
     value = params.get(name, "")
-    return int(value) if _is_digits(value) else None
+    if not value:
+        return None
+    digits = value[1:] if value[:1] in "+-" else value
+    if not _is_digits(digits) or len(digits) > MAX_DIGITS:
+        raise OutOfRangeError(name, bounds)
+    number = int(value)
+    if not bounds.low <= number <= bounds.high:
+        raise OutOfRangeError(name, bounds)
+    return number
 
 
 def required(params: Mapping[str, str], name: str) -> str:
@@ -86,7 +123,7 @@ async def form(request: Request) -> dict[str, str]:
 
 async def _body(request: Request) -> bytes:
     declared = request.headers.get("content-length", "")
-    if _is_digits(declared) and int(declared) > MAX_BODY_BYTES:
+    if _is_digits(declared) and (len(declared) > MAX_DIGITS or int(declared) > MAX_BODY_BYTES):
         raise PayloadTooLargeError()
     chunks: list[bytes] = []
     size = 0

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import sqlite3
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -35,11 +37,29 @@ _STATUS: tuple[tuple[type[TronError], int], ...] = (
     (StoreError, 503),
 )
 
-JSON_HEADERS = {"Access-Control-Allow-Origin": "*"}
+# A full disk or quota: the request may work later, after space is freed (RFC 4918's 507).
+INSUFFICIENT_STORAGE = 507
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether `exc`, or what it was raised from, says the disk (or a quota) is full."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in _FULL_ERRNOS:
+            return True
+        if getattr(current, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def error_response(exc: TronError) -> JSONResponse:
     status = next((code for family, code in _STATUS if isinstance(exc, family)), 400)
+    if isinstance(exc, StoreError) and is_disk_full(exc):
+        status = INSUFFICIENT_STORAGE
     body: dict[str, object] = {"error": str(exc)}
     if isinstance(exc, ConfigError | StaleConfigError):
         body = {"status": "Active", **body}
@@ -48,7 +68,7 @@ def error_response(exc: TronError) -> JSONResponse:
             {"file": p.file, "line": p.line, "key_path": p.key_path, "message": p.message}
             for p in exc.problems
         ]
-    return JSONResponse(body, status_code=status, headers=JSON_HEADERS)
+    return JSONResponse(body, status_code=status)
 
 
 async def handle_tron_error(request: Request, exc: Exception) -> Response:
@@ -59,9 +79,17 @@ async def handle_tron_error(request: Request, exc: Exception) -> Response:
 async def handle_http_error(request: Request, exc: Exception) -> Response:
     """Starlette's own refusals (bad multipart, 404, 405...) in our JSON shape."""
     assert isinstance(exc, HTTPException)
-    return JSONResponse(
-        {"error": exc.detail}, status_code=exc.status_code, headers=exc.headers or JSON_HEADERS
-    )
+    return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def handle_os_error(request: Request, exc: Exception) -> Response:
+    """A full disk is the truth to tell (507, the OS's words); other OS errors are bugs."""
+    if is_disk_full(exc):
+        assert isinstance(exc, OSError)
+        logger.error("%s %s: disk full: %s", request.method, request.url.path, exc)
+        message = f"not enough space on disk: {exc.strerror or exc}"
+        return JSONResponse({"error": message}, status_code=INSUFFICIENT_STORAGE)
+    return await handle_unexpected(request, exc)
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
@@ -69,5 +97,4 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
     return JSONResponse(
         {"error": f"internal error: {type(exc).__name__}: {exc}"},
         status_code=500,
-        headers=JSON_HEADERS,
     )

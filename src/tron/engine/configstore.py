@@ -59,16 +59,16 @@ class ConfigDir:
 
     def write(self, namespace: str, text: str | None) -> None:
         """Write (or with None, delete) one namespace's file, atomically."""
+        self.stage(namespace, text).commit()
+
+    def stage(self, namespace: str, text: str | None) -> StagedWrite:
+        """Write the new file beside the old one (the slow part, where a full disk shows);
+        `commit` swaps it in, `discard` leaves the old config untouched on disk."""
         target = self._file_for(namespace)
-        if text is None:
-            target.unlink(missing_ok=True)
-        else:
-            tmp = target.with_name(f".{target.name}.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            with tmp.open("rb") as handle:
-                os.fsync(handle.fileno())
-            tmp.replace(target)
-        self._update_manifest(namespace, None if text is None else target)
+        staged = StagedWrite(self, namespace, target, None)
+        if text is not None:
+            staged.tmp = _write_synced(target.with_name(f".{target.name}.tmp"), text)
+        return staged
 
     def _file_for(self, namespace: str) -> Path:
         if self.path.is_file():
@@ -96,7 +96,43 @@ class ConfigDir:
             manifest.pop(namespace, None)
         else:
             manifest[namespace] = str(target)
-        path.write_text(yaml.safe_dump(manifest, allow_unicode=True), encoding="utf-8")
+        text = yaml.safe_dump(manifest, allow_unicode=True)
+        _write_synced(path.with_name(f".{path.name}.tmp"), text).replace(path)
+
+
+class StagedWrite:
+    """A namespace file written to a temporary name, not yet in effect."""
+
+    def __init__(self, owner: ConfigDir, namespace: str, target: Path, tmp: Path | None) -> None:
+        self.owner = owner
+        self.namespace = namespace
+        self.target = target
+        self.tmp = tmp
+
+    def commit(self) -> None:
+        """Put the new file in place (a rename), or delete the namespace's file."""
+        if self.tmp is None:
+            self.target.unlink(missing_ok=True)
+        else:
+            self.tmp.replace(self.target)
+        self.owner._update_manifest(self.namespace, None if self.tmp is None else self.target)
+
+    def discard(self) -> None:
+        if self.tmp is not None:
+            self.tmp.unlink(missing_ok=True)
+
+
+def _write_synced(path: Path, text: str) -> Path:
+    """Write and fsync `path`; on failure (a full disk) remove what was partly written."""
+    try:
+        with path.open("w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
 
 
 def namespace_view(config: Config, namespace: str) -> tuple[str, str]:

@@ -258,6 +258,9 @@ class Daemon:
         """Stop scheduling and watching; running actions keep running, detached."""
         if self._lock is None:
             return
+        # An upload in flight writes files and the store: it finishes first, and none starts
+        # after (the lock is never released).
+        await self._config_lock.acquire()
         self.scheduler.paused = True
         await self._stop_tasks()
         if self._versions_task is not None:
@@ -378,8 +381,13 @@ class Daemon:
             new, digest = await self._check_config(sources, name)
             if check:
                 return new
-            self.config_dir.write(name, text if text.strip() else None)
-            await self.store.save_config_version(name, text, digest)
+            staged = self.config_dir.stage(name, text if text.strip() else None)
+            try:
+                await self.store.save_config_version(name, text, digest)
+            except BaseException:
+                staged.discard()  # the old config stays in effect, on disk as in memory
+                raise
+            staged.commit()
             old, self.config = self.config, new
             await self.reconfigurer.apply(old, new)
             self._count_config()

@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from tron.api import params as p
 from tron.api.context import daemon_of, json_response
+from tron.api.uninterrupted import uninterrupted
 from tron.errors import BadRequestError
 
 
@@ -25,12 +26,13 @@ async def config(request: Request) -> Response:
         return json_response(body)
     form = await p.form(request)
     name = _namespace_name(form.get("name", ""))
-    await daemon.update_namespace(
+    update = daemon.update_namespace(
         name,
         form.get("config", ""),
         form.get("hash") or None,
         check=p.flag(form, "check", False),
     )
+    await uninterrupted(update, request.app.state.changes)
     return json_response({"status": "Active"})
 
 

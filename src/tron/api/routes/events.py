@@ -11,6 +11,8 @@ from starlette.routing import Route
 
 from tron.api import params as p
 from tron.api.context import daemon_of, json_response
+from tron.api.streams import until_stopped
+from tron.api.tickets import TICKET_SECONDS, TicketBook
 from tron.errors import BadRequestError, NotFoundError
 
 
@@ -34,24 +36,32 @@ async def events(request: Request) -> Response:
 
 
 async def stream(request: Request) -> Response:
-    """Server-sent events: one `data:` JSON per state change; resumes after Last-Event-ID."""
+    """Server-sent events: one `data:` JSON per state change; resumes after Last-Event-ID.
+    The stream ends when trond stops, so a graceful shutdown need not wait for it."""
     daemon = daemon_of(request)
-    after = p.integer(request.headers, "last-event-id") or 0
+    after = p.integer(request.headers, "last-event-id", p.EVENT_ID) or 0
 
     async def body() -> AsyncIterator[str]:
         yield ": connected\n\n"
-        async for event in daemon.events.subscribe(after):
+        events = daemon.events.subscribe(after)
+        async for event in until_stopped(events, daemon.run_until_stopped()):
             yield f"id: {event['seq']}\nevent: {event['type']}\ndata: {json.dumps(event)}\n\n"
 
     return StreamingResponse(
-        body(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*"},
+        body(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
     )
+
+
+async def stream_ticket(request: Request) -> Response:
+    """Ours: a one-use ticket that opens `/api/stream?ticket=` within a minute, for browsers
+    (EventSource cannot send the token header)."""
+    tickets: TicketBook = request.app.state.tickets
+    return json_response({"ticket": tickets.issue(), "expires_in": int(TICKET_SECONDS)})
 
 
 ROUTES = [
     Route("/api/events", events, methods=["GET", "POST"]),
     Route("/api/events/", events, methods=["GET", "POST"]),
     Route("/api/stream", stream),
+    Route("/api/stream/ticket", stream_ticket, methods=["POST"]),
 ]

@@ -81,7 +81,6 @@ async def jobs(request: Request) -> Response:
     return Response(
         b'{"jobs":[' + b",".join(parts) + b"]}",
         media_type="application/json",
-        headers={"Access-Control-Allow-Origin": "*"},
     )
 
 
@@ -125,7 +124,7 @@ async def job(request: Request) -> Response:
         return json_response({"result": result})
     q = request.query_params
     include = shapes.JobIncludes(
-        runs=p.integer(q, "num_runs") or len(runtime.runs) or 0,
+        runs=p.integer(q, "num_runs", p.NUM_RUNS) or len(runtime.runs) or 0,
         action_runs=p.flag(q, "include_action_runs", False),
         action_graph=p.flag(q, "include_action_graph", False),
     )
@@ -192,7 +191,7 @@ async def action_run(request: Request) -> Response:
     action = daemon.registry.get_action_run(run, action_name)
     q = request.query_params
     body = shapes.action_run_json(action, view_for(daemon, runtime))
-    lines = p.integer(q, "num_lines") or DEFAULT_NUM_LINES
+    lines = p.integer(q, "num_lines", p.NUM_LINES) or DEFAULT_NUM_LINES
     if p.flag(q, "include_stdout", False):
         body["stdout"] = daemon.output_lines(action, "stdout", lines)
     if p.flag(q, "include_stderr", False):
@@ -211,8 +210,8 @@ async def action_output(request: Request) -> Response:
     stream = request.query_params.get("stream", "stdout")
     if stream not in ("stdout", "stderr"):
         raise BadRequestError("stream must be stdout or stderr")
-    offset = p.integer(request.query_params, "offset") or 0
-    attempt = p.integer(request.query_params, "attempt")
+    offset = p.integer(request.query_params, "offset", p.OFFSET) or 0
+    attempt = p.integer(request.query_params, "attempt", p.ATTEMPT)
     data, next_offset = daemon.output_from(action, stream, offset, attempt=attempt)
     current = daemon.registry.get_action_run(daemon.registry.current(run), action.action_name)
     return JSONResponse(
@@ -222,7 +221,6 @@ async def action_output(request: Request) -> Response:
             "done": current.state.is_done,
             "state": current.state.value,
         },
-        headers={"Access-Control-Allow-Origin": "*"},
     )
 
 
