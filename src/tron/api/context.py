@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse
 
 from tron.api.shapes import View
 from tron.engine.daemon import Daemon
-from tron.engine.registry import JobRuntime
+from tron.engine.facade import JobView
 
 
 def daemon_of(request: Request) -> Daemon:
@@ -31,11 +31,11 @@ def _zone(name: str | None) -> ZoneInfo | None:
         return None
 
 
-def view_for(daemon: Daemon, job: JobRuntime | None = None) -> View:
+def view_for(daemon: Daemon, job: JobView | None = None) -> View:
     zone_name = job.config.schedule.time_zone if job else daemon.config.time_zone
     return View(
-        now=daemon.clock.now(),
-        zone=_zone(zone_name) or _zone(daemon.config_dir.default_time_zone) or ZoneInfo("UTC"),
+        now=daemon.now(),
+        zone=_zone(zone_name) or _zone(daemon.default_time_zone) or ZoneInfo("UTC"),
         nodes=dict(daemon.config.nodes),
-        published=daemon.published,
+        published=daemon.published_set(),
     )

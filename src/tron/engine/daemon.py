@@ -11,13 +11,14 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import IO
 
 from tron.config import config_hash
 from tron.config.model import Config
-from tron.core.records import ActionRun, JobRun
+from tron.core.records import JobRun
 from tron.engine.clock import Clock, SystemClock
 from tron.engine.commands import Commands
 from tron.engine.configstore import (
@@ -26,11 +27,11 @@ from tron.engine.configstore import (
     namespace_file_name,
     namespace_view,
 )
-from tron.engine.dispatch import Dispatcher, output_dir
+from tron.engine.dispatch import Dispatcher
 from tron.engine.events import EventHub
+from tron.engine.facade import EngineFacade
 from tron.engine.metrics import Metrics
 from tron.engine.nodes import NodeExecutors
-from tron.engine.output import read_from, tail_lines
 from tron.engine.reconfigure import Reconfigurer
 from tron.engine.recovery import Recovery, restore_job
 from tron.engine.registry import JobRuntime, Registry
@@ -64,12 +65,13 @@ class DaemonSettings:
     group_readable: bool = False
 
 
-class Daemon:
+class Daemon(EngineFacade):
     """`async with Daemon(settings) as daemon: await daemon.run_until_stopped()`.
 
     It builds the engine's parts and passes each to the parts that need it; nothing reaches
-    one part through another. `store` and `executors` (by kind: `local`, `ssh`) replace the
-    ones the config names: tests pass the memory store and a scripted executor.
+    one part through another. The API sees it through `EngineFacade` only. `store` and
+    `executors` (by kind: `local`, `ssh`) replace the ones the config names: tests pass the
+    memory store and a scripted executor.
     """
 
     def __init__(
@@ -98,6 +100,7 @@ class Daemon:
         self.modes = modes_for(group_readable=settings.group_readable)
         self._tightened: list[str | None] = []
         zone = settings.default_time_zone or machine_time_zone()
+        self.default_time_zone = zone
         self.config_dir = ConfigDir(settings.config_path, default_time_zone=zone)
 
     async def __aenter__(self) -> Daemon:
@@ -236,6 +239,9 @@ class Daemon:
         if changed:
             logger.warning("made trond's files private: %s", ", ".join(changed))
 
+    def now(self) -> datetime:
+        return self.clock.now()
+
     @property
     def output_root(self) -> Path:
         if self.config.output_stream_dir:
@@ -318,27 +324,7 @@ class Daemon:
             self._lock.close()
             self._lock = None
 
-    # -- output --------------------------------------------------------------------------
-
-    def output_lines(self, action_run: ActionRun, stream: str, count: int) -> list[str]:
-        """The last `count` lines of a stream, across attempts (oldest attempt first)."""
-        lines: list[str] = []
-        for attempt in action_run.attempts:
-            path = output_dir(self.output_root, action_run, attempt.number) / stream
-            lines.extend(tail_lines(path, count))
-        return lines[-count:] if count > 0 else lines
-
-    def output_from(
-        self, action_run: ActionRun, stream: str, offset: int, *, attempt: int | None = None
-    ) -> tuple[str, int]:
-        current = action_run.current_attempt
-        number = attempt if attempt is not None else (current.number if current else 0)
-        return read_from(output_dir(self.output_root, action_run, number) / stream, offset)
-
     # -- trigger events ------------------------------------------------------------------
-
-    def published_events(self) -> list[str]:
-        return sorted(self.published)
 
     async def publish_event(self, event_id: str) -> bool:
         """Publish a trigger event by hand; False if it already was."""

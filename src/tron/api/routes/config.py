@@ -49,7 +49,7 @@ async def config_versions(request: Request) -> Response:
     """Ours: every saved version of a namespace (or all), oldest first, for diffs in the UI."""
     daemon = daemon_of(request)
     name = request.query_params.get("name") or None
-    versions = await daemon.store.config_versions(name)
+    versions = await daemon.config_versions(name)
     return json_response(
         [
             {

@@ -43,7 +43,7 @@ async def stream(request: Request) -> Response:
 
     async def body() -> AsyncIterator[str]:
         yield ": connected\n\n"
-        events = daemon.events.subscribe(after)
+        events = daemon.subscribe(after)
         async for event in until_stopped(events, daemon.run_until_stopped()):
             yield f"id: {event['seq']}\nevent: {event['type']}\ndata: {json.dumps(event)}\n\n"
 

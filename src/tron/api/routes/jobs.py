@@ -15,7 +15,7 @@ from tron.api import shapes
 from tron.api.cache import JobJsonCache
 from tron.api.context import daemon_of, json_response, view_for
 from tron.engine.daemon import Daemon
-from tron.engine.registry import JobRuntime
+from tron.engine.facade import JobView
 from tron.errors import (
     BadRequestError,
     ConflictError,
@@ -31,12 +31,12 @@ def _job_name(request: Request) -> str:
     return unquote(request.path_params["job"])
 
 
-def _job_json(daemon: Daemon, job: JobRuntime, include: shapes.JobIncludes) -> shapes.JsonObject:
+def _job_json(daemon: Daemon, job: JobView, include: shapes.JobIncludes) -> shapes.JsonObject:
     return shapes.job_json(
         job.config,
         job.enabled,
         job.runs_newest_first(),
-        daemon.nodes.pool(job.config.node),
+        daemon.node_pool(job.config.node),
         view_for(daemon, job),
         include,
     )
@@ -45,7 +45,7 @@ def _job_json(daemon: Daemon, job: JobRuntime, include: shapes.JobIncludes) -> s
 async def index(request: Request) -> Response:
     daemon = daemon_of(request)
     jobs = {}
-    for name, job in sorted(daemon.registry.jobs.items()):
+    for name, job in sorted(daemon.jobs().items()):
         newest = job.runs_newest_first()
         source = newest[0].action_runs if newest else ()
         jobs[name] = [{"name": a.action_name, "command": a.raw_command} for a in source]
@@ -73,10 +73,10 @@ async def jobs(request: Request) -> Response:
         node_pool=p.flag(q, "include_node_pool", True),
     )
     cache: JobJsonCache = request.app.state.job_cache
-    cache.follow_config(daemon.config, set(daemon.registry.jobs))
+    cache.follow_config(daemon.config, set(daemon.jobs()))
     parts = [
         cache.get(name, include, job.version, partial(_job_json, daemon, job, include))
-        for name, job in sorted(daemon.registry.jobs.items())
+        for name, job in sorted(daemon.jobs().items())
     ]
     return Response(
         b'{"jobs":[' + b",".join(parts) + b"]}",
@@ -98,7 +98,7 @@ async def _collection_command(daemon: Daemon, form: dict[str, str]) -> Response:
     if command != "move":
         raise UnknownCommandError(command, "JobCollection")
     old, new = p.required(form, "old_name"), p.required(form, "new_name")
-    jobs = daemon.registry.jobs
+    jobs = daemon.jobs()
     if old not in jobs:
         raise NotFoundError(f"{old} doesn't exist")
     if new in jobs:
@@ -111,11 +111,11 @@ async def _collection_command(daemon: Daemon, form: dict[str, str]) -> Response:
 async def job(request: Request) -> Response:
     daemon = daemon_of(request)
     name = _job_name(request)
-    runtime = daemon.registry.get_job(name)
+    runtime = daemon.job(name)
     if request.method == "POST":
         form = await p.form(request)
         zone = view_for(daemon, runtime).zone or ZoneInfo("UTC")
-        result = await daemon.commands.job(
+        result = await daemon.job_command(
             name,
             p.required(form, "command"),
             run_time=p.run_time(form.get("run_time"), zone),
@@ -134,14 +134,14 @@ async def job(request: Request) -> Response:
 async def job_run(request: Request) -> Response:
     daemon = daemon_of(request)
     name, ref = _job_name(request), unquote(request.path_params["run"])
-    runtime = daemon.registry.get_job(name)
+    runtime = daemon.job(name)
     if request.method == "GET" and _is_action_name(runtime, ref):
         return _action_history(daemon, runtime, ref)
     if request.method == "POST":
         form = await p.form(request)
-        result = await daemon.commands.job_run(name, ref, p.required(form, "command"))
+        result = await daemon.job_run_command(name, ref, p.required(form, "command"))
         return json_response({"result": result})
-    run = daemon.registry.get_run(name, ref)
+    run = daemon.run(name, ref)
     q = request.query_params
     return json_response(
         shapes.job_run_json(
@@ -153,7 +153,7 @@ async def job_run(request: Request) -> Response:
     )
 
 
-def _is_action_name(job: JobRuntime, ref: str) -> bool:
+def _is_action_name(job: JobView, ref: str) -> bool:
     return (
         not ref.lstrip("-").isdigit()
         and ref.upper() != "HEAD"
@@ -161,7 +161,7 @@ def _is_action_name(job: JobRuntime, ref: str) -> bool:
     )
 
 
-def _action_history(daemon: Daemon, job: JobRuntime, action_name: str) -> Response:
+def _action_history(daemon: Daemon, job: JobView, action_name: str) -> Response:
     view = view_for(daemon, job)
     body = [
         shapes.action_run_json(a, view, requirements=False)
@@ -176,10 +176,10 @@ async def action_run(request: Request) -> Response:
     daemon = daemon_of(request)
     name, ref = _job_name(request), unquote(request.path_params["run"])
     action_name = unquote(request.path_params["action"])
-    runtime = daemon.registry.get_job(name)
+    runtime = daemon.job(name)
     if request.method == "POST":
         form = await p.form(request)
-        result = await daemon.commands.action_run(
+        result = await daemon.action_run_command(
             name,
             ref,
             action_name,
@@ -187,8 +187,8 @@ async def action_run(request: Request) -> Response:
             use_latest_command=p.flag(form, "use_latest_command", False),
         )
         return json_response({"result": result})
-    run = daemon.registry.get_run(name, ref)
-    action = daemon.registry.get_action_run(run, action_name)
+    run = daemon.run(name, ref)
+    action = daemon.action_run(run, action_name)
     q = request.query_params
     body = shapes.action_run_json(action, view_for(daemon, runtime))
     lines = p.integer(q, "num_lines", p.NUM_LINES) or DEFAULT_NUM_LINES
@@ -205,15 +205,15 @@ async def action_output(request: Request) -> Response:
     """Ours: output bytes after `offset`, so clients can follow an action live."""
     daemon = daemon_of(request)
     name, ref = _job_name(request), unquote(request.path_params["run"])
-    run = daemon.registry.get_run(name, ref)
-    action = daemon.registry.get_action_run(run, unquote(request.path_params["action"]))
+    run = daemon.run(name, ref)
+    action = daemon.action_run(run, unquote(request.path_params["action"]))
     stream = request.query_params.get("stream", "stdout")
     if stream not in ("stdout", "stderr"):
         raise BadRequestError("stream must be stdout or stderr")
     offset = p.integer(request.query_params, "offset", p.OFFSET) or 0
     attempt = p.integer(request.query_params, "attempt", p.ATTEMPT)
     data, next_offset = daemon.output_from(action, stream, offset, attempt=attempt)
-    current = daemon.registry.get_action_run(daemon.registry.current(run), action.action_name)
+    current = daemon.action_run(run, action.action_name)
     return JSONResponse(
         {
             "data": data,

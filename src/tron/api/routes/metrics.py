@@ -12,13 +12,13 @@ from tron.api.context import daemon_of, json_response
 
 async def prometheus(request: Request) -> Response:
     daemon = daemon_of(request)
-    return Response(generate_latest(daemon.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(daemon.metrics_registry()), media_type=CONTENT_TYPE_LATEST)
 
 
 async def tron_metrics(request: Request) -> Response:
     daemon = daemon_of(request)
     counters = []
-    for family in daemon.metrics.registry.collect():
+    for family in daemon.metrics_registry().collect():
         if family.type != "counter":
             continue
         for sample in family.samples:

@@ -1,0 +1,135 @@
+"""What the API may ask of the engine: read views of jobs and runs, operator commands, trigger
+events, output, metrics and the event stream. The API sees the engine through this surface
+only (an import-linter contract keeps it so): it never holds the registry, the store or the
+dispatcher, and never changes engine state but through a command here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from collections.abc import Set as AbstractSet
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, Protocol
+
+from prometheus_client import CollectorRegistry
+
+from tron.config.model import Config, JobConfig
+from tron.core.records import ActionRun, JobRun
+from tron.engine.commands import Commands
+from tron.engine.dispatch import output_dir
+from tron.engine.events import EventHub
+from tron.engine.metrics import Metrics
+from tron.engine.nodes import NodeExecutors
+from tron.engine.output import read_from, tail_lines
+from tron.engine.registry import Registry
+from tron.store.base import ConfigVersion, Store
+
+
+class JobView(Protocol):
+    """A job as the API shows it (read only)."""
+
+    @property
+    def config(self) -> JobConfig: ...
+
+    @property
+    def enabled(self) -> bool: ...
+
+    @property
+    def runs(self) -> Mapping[int, JobRun]: ...
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+    def runs_newest_first(self) -> list[JobRun]: ...
+
+
+class EngineFacade:
+    """The Daemon's face to the API; the Daemon builds the parts named here."""
+
+    config: Config
+    registry: Registry
+    commands: Commands
+    store: Store
+    nodes: NodeExecutors
+    events: EventHub
+    metrics: Metrics
+    published: set[str]
+    default_time_zone: str | None
+
+    @property
+    def output_root(self) -> Any:
+        raise NotImplementedError
+
+    def now(self) -> datetime:
+        raise NotImplementedError
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def jobs(self) -> Mapping[str, JobView]:
+        return MappingProxyType(self.registry.jobs)
+
+    def job(self, name: str) -> JobView:
+        """Raises NotFoundError (Tron's words) for an unknown job."""
+        return self.registry.get_job(name)
+
+    def run(self, job_name: str, ref: str | int) -> JobRun:
+        """A run by number, `HEAD` or a negative index; NotFoundError otherwise."""
+        return self.registry.get_run(job_name, ref)
+
+    def action_run(self, run: JobRun, action_name: str) -> ActionRun:
+        """The newest version of an action run of `run`; NotFoundError for an unknown one."""
+        return self.registry.get_action_run(self.registry.current(run), action_name)
+
+    def node_pool(self, node_or_pool: str) -> tuple[str, ...]:
+        return self.nodes.pool(node_or_pool)
+
+    def published_events(self) -> list[str]:
+        return sorted(self.published)
+
+    def published_set(self) -> AbstractSet[str]:
+        """The published events, read only (no copy: the job list asks once per job)."""
+        return self.published
+
+    async def config_versions(self, namespace: str | None) -> list[ConfigVersion]:
+        return await self.store.config_versions(namespace)
+
+    def metrics_registry(self) -> CollectorRegistry:
+        return self.metrics.registry
+
+    def subscribe(self, after: int) -> AsyncIterator[dict[str, Any]]:
+        """State changes with a sequence number above `after`, then live ones."""
+        return self.events.subscribe(after)
+
+    # -- output ----------------------------------------------------------------------------
+
+    def output_lines(self, action_run: ActionRun, stream: str, count: int) -> list[str]:
+        """The last `count` lines of a stream, across attempts (oldest attempt first)."""
+        lines: list[str] = []
+        for attempt in action_run.attempts:
+            path = output_dir(self.output_root, action_run, attempt.number) / stream
+            lines.extend(tail_lines(path, count))
+        return lines[-count:] if count > 0 else lines
+
+    def output_from(
+        self, action_run: ActionRun, stream: str, offset: int, *, attempt: int | None = None
+    ) -> tuple[str, int]:
+        current = action_run.current_attempt
+        number = attempt if attempt is not None else (current.number if current else 0)
+        return read_from(output_dir(self.output_root, action_run, number) / stream, offset)
+
+    # -- commands (each returns once its decision is durable) --------------------------------
+
+    async def job_command(self, name: str, command: str, **options: Any) -> str:
+        return await self.commands.job(name, command, **options)
+
+    async def job_run_command(self, job_name: str, ref: str, command: str) -> str:
+        return await self.commands.job_run(job_name, ref, command)
+
+    async def action_run_command(
+        self, job_name: str, ref: str, action_name: str, command: str, **options: Any
+    ) -> str:
+        return await self.commands.action_run(job_name, ref, action_name, command, **options)
