@@ -240,3 +240,26 @@ async def test_a_failing_timer_is_retried_with_backoff_and_counted(kit: EngineKi
     assert sample == 2
     daemon.timers.cancel_all("MASTER.solo", 9)
     assert daemon.timers.when(key) is None
+
+
+async def test_max_runtime_is_rearmed_after_a_restart(tmp_path: Path) -> None:
+    kit = EngineKit(
+        tmp_path,
+        """
+        jobs:
+          capped:
+            node: localhost
+            schedule: "cron 0 4 * * *"
+            max_runtime: 60s
+            actions:
+              long: {command: "long"}
+        """,
+    )
+    daemon = await kit.start()
+    await daemon.commands.job("MASTER.capped", "start")
+    await settle()
+    await kit.restart()
+    await kit.advance(61)
+    await kit.until(lambda: kit.state("MASTER.capped.1") == "failed")
+    assert kit.action("MASTER.capped.1.long").reason == "max_runtime of 0:01:00 exceeded"
+    assert [s.signum for s in kit.executor.signals] == [15]
