@@ -140,18 +140,31 @@ def _new_action_run(run: JobRun, action: ActionConfig, *, is_cleanup: bool) -> A
 
 
 def built_from(run: JobRun, job: JobConfig) -> bool:
-    """Whether a run not yet started is what `job` would build now: False once the config
-    changed under it (a pending run must then be built again, spec 5.11)."""
-    fresh = create_job_run(
-        job,
-        run_num=run.run_num,
-        run_time=run.run_time,
-        manual=run.manual,
-        node=run.node,
-        context=run.context,
-        last_success=run.last_success,
+    """Whether a run not yet started still matches `job`: False once the config changed
+    under it (a pending run must then be built again, spec 5.11).
+
+    Compares what an action run takes from its action's config, without rendering anything:
+    recovery asks this of every pending run at start-up, 10,000 of them with 10,000 jobs.
+    """
+    actions = [*job.actions.values(), *([job.cleanup_action] if job.cleanup_action else [])]
+    if len(actions) != len(run.action_runs):
+        return False
+    return all(
+        _same_action(action_run, action)
+        for action_run, action in zip(run.action_runs, actions, strict=True)
     )
-    return fresh.action_runs == run.action_runs
+
+
+def _same_action(action_run: ActionRun, action: ActionConfig) -> bool:
+    return (
+        action_run.action_name == action.name
+        and action_run.original_command == action.command
+        and (action_run.is_cleanup or action_run.requires == action.requires)
+        and action_run.retries_remaining == action.retries
+        and action_run.retries_delay == action.retries_delay
+        and dict(action_run.env) == dict(action.env)
+        and (action.node is None or action_run.node == action.node)
+    )
 
 
 def update_commands(run: JobRun, job: JobConfig) -> JobRun:

@@ -7,9 +7,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from tests.unit.core.core_builders import dag_job, new_run
 
 from tron.config.model import CatchUpConfig
 from tron.core.catch_up import catch_up_slot, is_dropped, next_slot
+from tron.core.job_run import built_from
 from tron.core.records import ActionRun, Attempt
 from tron.core.recovery import ActionRecovery, Trace, action_recovery, needs_trace
 from tron.core.states import ActionRunState
@@ -105,3 +107,29 @@ def test_scheduling_and_recovery_keep_the_same_missed_slots(
 def test_a_slot_not_yet_due_is_never_moved() -> None:
     later = NOW + timedelta(minutes=1)
     assert catch_up_slot(Minutely(), CatchUpConfig(policy="none"), later, NOW) == later
+
+
+@pytest.mark.parametrize(
+    ("changes", "cleanup", "same"),
+    [
+        ({}, "echo clean {cleanup_job_status}", True),
+        ({"retries": 2}, "echo clean {cleanup_job_status}", False),
+        ({"node": "node2"}, "echo clean {cleanup_job_status}", False),
+        ({}, None, False),  # the cleanup action went away
+        ({}, "echo another cleanup", False),
+    ],
+)
+def test_a_pending_run_is_rebuilt_only_when_its_job_changed(
+    changes: dict[str, object], cleanup: str | None, same: bool
+) -> None:
+    run = new_run(dag_job())
+    assert built_from(run, dag_job(cleanup=cleanup, **changes)) is same
+
+
+def test_a_changed_command_or_requirement_is_a_changed_job() -> None:
+    run = new_run(dag_job())
+    job = dag_job()
+    renamed = replace(job, actions={**job.actions, "c": replace(job.actions["c"], command="x")})
+    assert not built_from(run, renamed)
+    rewired = replace(job, actions={**job.actions, "c": replace(job.actions["c"], requires=())})
+    assert not built_from(run, rewired)
