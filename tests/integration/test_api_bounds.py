@@ -113,7 +113,7 @@ async def test_made_up_methods_do_not_grow_the_metrics(api: Harness) -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
         await http.request("BREW", "/api/status")
         before = len((await http.get("/api/metrics")).content)
-        for number in range(20_000):
+        for number in range(5_000):  # any unknown method would add a label
             response = await http.request(f"M{number}", "/api/status")
             assert response.status_code == 405
         after = await http.get("/api/metrics")

@@ -84,11 +84,11 @@ class TrondProcess:
                 self.proc.wait(5)
 
     def get(self, path: str, **params: Any) -> Any:
-        response = httpx.get(f"{self.url}{path}", params=params, timeout=10)
+        response = httpx.get(f"{self.url}{path}", params=params, timeout=60)
         response.raise_for_status()
         return response.json()
 
     def post(self, path: str, **form: str) -> Any:
-        response = httpx.post(f"{self.url}{path}", data=form, timeout=10)
+        response = httpx.post(f"{self.url}{path}", data=form, timeout=60)
         response.raise_for_status()
         return response.json()
