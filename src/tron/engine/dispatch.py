@@ -228,8 +228,12 @@ class Dispatcher:
                 node=self._nodes.remote_node(node_name),
             )
             handle = await self._nodes.executor(node_name).start(spec)
-        except (NodeError, ValueError) as exc:
-            # ValueError: a command the OS refuses to carry (an embedded NUL byte).
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # NodeError, or ValueError for a command the OS refuses to carry (an embedded NUL
+            # byte), or anything unforeseen: the attempt did not start, and must not stay
+            # `starting` until the next restart.
             logger.warning("could not start %s on %s: %s", action_run.id, node_name, exc)
             self._metrics.executor_errors.labels(node=str(node_name)).inc()
             status = ExitStatus(exit_code=EXIT_NODE_ERROR, reason=str(exc))

@@ -233,10 +233,16 @@ class Scheduler:
         """Act on every run that finished, in order, until cancelled."""
         while True:
             run = await finished.get()
-            try:
-                await self.on_run_done(run)
-            except Exception:
-                logger.exception("after the end of %s", run.id)
+            delay = 1.0
+            while True:
+                try:
+                    await self.on_run_done(run)
+                    break
+                except Exception:
+                    # The store failed (a full disk): the job's next run must not be forgotten.
+                    logger.exception("after the end of %s; trying again in %.0fs", run.id, delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 60.0)
 
     async def on_run_done(self, run: JobRun) -> None:
         """A run finished: start the oldest queued run, then keep the schedule going."""
