@@ -11,6 +11,7 @@ import logging.config
 import os
 import secrets
 import signal
+import socket
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -46,6 +47,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--web-path", default=None, help="accepted; the UI ships inside tron")
     parser.add_argument("--token", default=None, help="API bearer token (off-loopback binds)")
     parser.add_argument(
+        "--advertise-url",
+        default=None,
+        help="the URL of this trond's API as others reach it (standbys name the leader's)",
+    )
+    parser.add_argument(
         "--group-readable",
         action="store_true",
         help="let the group read the state and action output (0750/0640; default owner only)",
@@ -76,7 +82,17 @@ def settings_from(args: argparse.Namespace) -> DaemonSettings:
         config_path=config_path,
         lock_file=Path(lock) if lock else None,
         group_readable=args.group_readable,
+        advertise_address=args.advertise_url or advertised(args.host, args.port),
     )
+
+
+def advertised(host: str, port: int) -> str:
+    """The URL other hosts reach this trond's API at (standbys tell it to clients)."""
+    if host in ("0.0.0.0", "::", ""):
+        host = socket.getfqdn()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def is_loopback(host: str) -> bool:

@@ -19,6 +19,7 @@ from tron.api.meters import MeterMiddleware, SiteMeters
 from tron.api.openapi import openapi
 from tron.api.problems import handle_http_error, handle_tron_error, handle_unexpected
 from tron.api.routes import config, events, jobs, metrics
+from tron.api.standby import StandbyRefusal
 from tron.engine.daemon import Daemon
 from tron.errors import TronError
 
@@ -74,6 +75,8 @@ def create_app(daemon: Daemon, *, token: str | None = None) -> Starlette:
     middleware = [Middleware(MeterMiddleware, meters=meters)]
     if token:
         middleware.append(Middleware(TokenAuth, token=token))
+    # After the token check: a stranger learns nothing, not even who leads.
+    middleware.append(Middleware(StandbyRefusal, daemon=daemon))
     app = Starlette(
         routes=routes,
         middleware=middleware,
