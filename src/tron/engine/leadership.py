@@ -181,12 +181,17 @@ class Leadership:
         epoch, self.epoch = self.epoch, None
         self._store.fence(None)
         self._launchable.clear()
+        self.last_seen = None  # ours: stale; the lease is read again below
         try:
             if self._elect_task is not None and not self._elect_task.done():
                 self._elect_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await self._elect_task
             await self._on_deposed()
+            with contextlib.suppress(StoreError, TimeoutError):
+                sent = self._monotonic()
+                self.last_seen = await self._bounded(self._store.read_lease())
+                self.last_seen_at = sent
         finally:
             self._stepping_down = False
         logger.info("now a standby (was leader at epoch %d)", epoch)
