@@ -4,10 +4,13 @@ Each operation is one transaction on a pooled connection (psycopg 3, async). Dur
 the server's: a commit returns once its WAL is flushed (the server's defaults).
 
 Fencing: once `fence(epoch)` was called (by the leader loop), every write transaction first
-reads the lease row `FOR SHARE` and goes on only if its epoch is still ours. A takeover
-updates that row, which waits for every write holding the share lock and makes every later
-one see the new epoch: a deposed leader cannot write after the new one took over, whatever
-its clock or its pauses. A store never fenced (tests, `trond migrate-state`) writes freely.
+takes a shared advisory lock, then reads the lease's epoch and goes on only if it is still
+ours. A takeover takes the same lock exclusively while it raises the epoch, so it waits for
+every write in flight, and every later write (its statement snapshot taken after the lock)
+sees the new epoch: a deposed leader cannot write after the new one took over, whatever its
+clock or its pauses. (A shared advisory lock costs far less than `FOR SHARE` on the lease
+row, which turns every concurrent write into a multixact.) A store never fenced (tests,
+`trond migrate-state`) writes freely.
 
 Lost connections (the server restarting, a network blip) are retried with a back-off for a
 while: an operation whose commit may have landed before the break is written so that doing
@@ -43,6 +46,8 @@ __all__ = ["FencedError", "PostgresStore"]
 T = TypeVar("T")
 Operation = Callable[[q.Cursor, bool], Awaitable[T]]
 
+# The advisory lock that orders leaders' writes against takeovers (see the module doc).
+FENCE_LOCK = 0x7472_6F6E_0002  # "tron" 2
 _UNFENCED = object()  # fence() never called: every write goes through
 
 
@@ -54,7 +59,7 @@ class PostgresStore:
         dsn: str,
         *,
         now: Now = system_now,
-        pool_size: int = 8,
+        pool_size: int = 16,
         retry_for: float = 30.0,
         connect_timeout: float = 5.0,
     ) -> None:
@@ -114,7 +119,9 @@ class PostgresStore:
     async def _check_fence(self, cur: q.Cursor) -> None:
         if self._epoch is _UNFENCED:
             return
-        await cur.execute("SELECT epoch FROM lease WHERE id = 1 FOR SHARE")
+        # Two statements: the epoch must be read by a snapshot taken after the lock.
+        await cur.execute("SELECT pg_advisory_xact_lock_shared(%s)", (FENCE_LOCK,))
+        await cur.execute("SELECT epoch FROM lease WHERE id = 1")
         row = await cur.fetchone()
         current = int(row[0]) if row else -1
         mine = self._epoch
@@ -234,6 +241,7 @@ class PostgresStore:
 
     async def acquire_lease(self, holder: str, address: str, seconds: float) -> Lease | None:
         async def take(cur: q.Cursor, _: bool) -> Lease | None:
+            await cur.execute("SELECT pg_advisory_xact_lock(%s)", (FENCE_LOCK,))
             await cur.execute(
                 "UPDATE lease SET holder = %(holder)s, address = %(address)s,"
                 " epoch = epoch + 1, acquired_at = clock_timestamp(),"
