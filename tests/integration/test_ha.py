@@ -84,10 +84,11 @@ def test_a_paused_leader_writes_and_launches_nothing_after_a_takeover(cluster: C
     # every chance to act on what it believes, then look at what it did.
     runs_before, launches_before = summary(cluster.runs()), cluster.launch_counts()
     cluster.resume(old)
-    status = wait_for(
-        lambda: (s := cluster.status(old)) and s["role"] == "standby" and s, 60, "it steps down"
+    wait_for(
+        lambda: (s := cluster.status(old)) and (s["role"], s["leader"]) == ("standby", new.url),
+        60,
+        "it steps down and names the new leader",
     )
-    assert status["leader"] == new.url
     assert summary(cluster.runs()) == runs_before
     assert cluster.launch_counts() == launches_before
     log = old.log.read_text()
