@@ -1,4 +1,5 @@
-"""Suite-wide fixtures: real sshd servers on loopback (session-scoped, started on first use)."""
+"""Suite-wide fixtures: real sshd servers and a real PostgreSQL server on loopback
+(session-scoped, started on first use)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests import pg
+from tests.pg import PgServer
 from tests.sshd import SSHD, SshKit, start_kit
 
 
@@ -17,3 +20,19 @@ def ssh_kit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshKit]:
     kit = start_kit(tmp_path_factory.mktemp("ssh"))
     yield kit
     kit.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A private PostgreSQL server for the session (each xdist worker starts its own)."""
+    if not pg.available():
+        pytest.skip("postgresql is not installed (./scripts/test installs it)")
+    server = PgServer.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> str:
+    """The URL of a fresh database on the session's server."""
+    return pg_server.new_database()

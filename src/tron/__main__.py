@@ -11,6 +11,7 @@ import logging.config
 import os
 import secrets
 import signal
+import socket
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -47,6 +48,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("--web-path", default=None, help="accepted; the UI ships inside tron")
     parser.add_argument("--token", default=None, help="API bearer token (off-loopback binds)")
+    parser.add_argument(
+        "--advertise-url",
+        default=None,
+        help="the URL of this trond's API as others reach it (standbys name the leader's)",
+    )
     parser.add_argument(
         "--group-readable",
         action="store_true",
@@ -107,7 +113,17 @@ def settings_from(args: argparse.Namespace) -> DaemonSettings:
         config_path=config_path,
         lock_file=Path(lock) if lock else None,
         group_readable=args.group_readable,
+        advertise_address=args.advertise_url or advertised(args.host, args.port),
     )
+
+
+def advertised(host: str, port: int) -> str:
+    """The URL other hosts reach this trond's API at (standbys tell it to clients)."""
+    if host in ("0.0.0.0", "::", ""):
+        host = socket.getfqdn()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def is_loopback(host: str) -> bool:
@@ -205,7 +221,11 @@ async def serve(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    # A subcommand ahead of Tron's flags, which stay as they are.
+    if given[:1] == ["migrate-state"]:
+        return migrate_state(given[1:])
+    args = parse_args(given)
     setup_logging(args)
     try:
         asyncio.run(serve(args))
@@ -219,6 +239,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger.error("the state store cannot be used: %s", exc)
         return 1
     return 0
+
+
+def migrate_state(argv: Sequence[str]) -> int:
+    """`trond migrate-state --from sqlite:PATH --to postgresql://...` (or the other way)."""
+    parser = argparse.ArgumentParser(
+        prog="trond migrate-state",
+        description="Copy a whole tron state between stores (trond must not be running on "
+        "either), then check the counts of every table.",
+    )
+    parser.add_argument("--from", dest="source", required=True, help="sqlite:PATH or a URL")
+    parser.add_argument("--to", dest="target", required=True, help="postgresql://... or sqlite:")
+    parser.add_argument("--force", action="store_true", help="replace what the target holds")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format=_LOG_FORMAT, stream=sys.stderr)
+    try:
+        copied = asyncio.run(_copy(args.source, args.target, force=args.force))
+    except StoreError as exc:
+        sys.stderr.write(f"trond migrate-state: {exc}\n")
+        return 1
+    sys.stdout.write("".join(f"{name}: {count}\n" for name, count in copied.items()))
+    return 0
+
+
+async def _copy(source: str, target: str, *, force: bool) -> dict[str, int]:
+    # Here, not at the top: the database driver loads only when a database is used.
+    from tron.store import transfer
+
+    src, dst = transfer.open_location(source), transfer.open_location(target)
+    await src.open()
+    try:
+        await dst.open()
+        try:
+            copied = await transfer.copy_state(src, dst, force=force)
+        finally:
+            await dst.close()
+    finally:
+        await src.close()
+    sys.stdout.write(f"copied {transfer.describe(src)} to {transfer.describe(dst)}\n")
+    return copied
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The Store contract, run unchanged against every backend (memory, sqlite; postgres later)."""
+"""The Store contract, run unchanged against every backend (memory, sqlite, postgres)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from tron.core.states import ActionRunState
 from tron.errors import ConflictError, NotFoundError
 from tron.store import Store
 from tron.store.memory import MemoryStore
+from tron.store.postgres import PostgresStore
 from tron.store.sqlite import SqliteStore
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -35,15 +36,18 @@ class TickingClock:
         return datetime(2024, 1, 1, tzinfo=UTC) + timedelta(seconds=next(self._ticks))
 
 
-def make_store(kind: str, path: Path, now: Callable[[], datetime]) -> Store:
+def make_store(kind: str, where: Path | str, now: Callable[[], datetime]) -> Store:
     if kind == "memory":
         return MemoryStore(now=now)
-    return SqliteStore(path / "state.sqlite", now=now)
+    if kind == "postgres":
+        return PostgresStore(str(where), now=now)
+    return SqliteStore(Path(where) / "state.sqlite", now=now)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    store = make_store(request.param, tmp_path, TickingClock())
+    where = request.getfixturevalue("pg_url") if request.param == "postgres" else tmp_path
+    store = make_store(request.param, where, TickingClock())
     await store.open()
     yield store
     await store.close()

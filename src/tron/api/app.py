@@ -26,6 +26,7 @@ from tron.api.problems import (
 )
 from tron.api.routes import config, events, jobs, metrics
 from tron.api.site import LOOPBACK_NAMES, HostRule, SitePolicy
+from tron.api.standby import StandbyRefusal
 from tron.api.tickets import TicketBook
 from tron.engine.daemon import Daemon
 from tron.errors import TronError
@@ -49,8 +50,11 @@ async def method_not_allowed(request: Request, exc: Exception) -> Response:
 LOCAL_SITE = SitePolicy(hosts=tuple(HostRule(name) for name in LOOPBACK_NAMES))
 
 
-def _middleware(site: SitePolicy, token: str | None, tickets: TicketBook) -> list[Middleware]:
-    """Outermost first: count every request, refuse foreign ones, answer CORS, then auth."""
+def _middleware(
+    daemon: Daemon, site: SitePolicy, token: str | None, tickets: TicketBook
+) -> list[Middleware]:
+    """Outermost first: refuse foreign requests, answer CORS, auth, then a standby's refusal
+    of commands (after the token check: a stranger learns nothing, not even who leads)."""
     stack = [Middleware(SiteGuard, policy=site)]
     if site.cors_origins:
         stack.append(
@@ -63,6 +67,7 @@ def _middleware(site: SitePolicy, token: str | None, tickets: TicketBook) -> lis
         )
     if token:
         stack.append(Middleware(TokenAuth, token=token, tickets=tickets))
+    stack.append(Middleware(StandbyRefusal, daemon=daemon))
     return stack
 
 
@@ -83,7 +88,10 @@ def create_app(
     tickets = TicketBook()
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(MeterMiddleware, meters=meters), *_middleware(site, token, tickets)],
+        middleware=[
+            Middleware(MeterMiddleware, meters=meters),
+            *_middleware(daemon, site, token, tickets),
+        ],
         exception_handlers={
             TronError: handle_tron_error,
             HTTPException: handle_http_error,

@@ -183,7 +183,21 @@ SCHEMAS: dict[str, Schema] = {
             "namespaces": STRINGS,
         }
     ),
-    "Status": record({"status": STRING, "version": STRING, "boot_time": INTEGER}),
+    "Status": record(
+        {
+            "status": STRING,
+            "version": STRING,
+            "boot_time": INTEGER,
+            # Ours: who leads when several trond share one database (postgres).
+            "role": {"type": "string", "enum": ["leader", "standby"]},
+            "leader": nullable(STRING),
+            "epoch": nullable(INTEGER),
+            "lease_age": nullable({"type": "number"}),
+            "holder": nullable(STRING),
+            "stale_seconds": {"type": "number"},
+        },
+        optional=("leader", "epoch", "lease_age", "holder", "stale_seconds"),
+    ),
     "Jobs": record({"jobs": {"type": "array", "items": ref("Job")}}),
     "Result": record({"result": STRING}),
     "ConfigAccepted": record({"status": STRING}),

@@ -44,7 +44,10 @@ _STATE_FIELDS: Mapping[str, v.Reader] = {
     "name": v.string,
     "store_type": v.string,
     "buffer_size": v.integer(1),
+    "connection": v.optional_string,
     "connection_details": v.optional_string,
+    "lease_seconds": v.number(1.0),
+    "renew_seconds": v.number(0.1),
     # Yelp's DynamoDB store settings: accepted so their files load, never used.
     "dynamodb_region": v.anything,
     "table_name": v.anything,
@@ -137,10 +140,13 @@ def read_ssh_options(report: Report, node: YNode, path: str) -> SshOptions:
 def read_state_persistence(report: Report, node: YNode, path: str) -> StatePersistence:
     if node.value is None:
         return StatePersistence()
-    required = ("name", "store_type")
     title = "StatePersistence"
-    fields = v.read_fields(report, node, path, _STATE_FIELDS, title=title, required=required)
+    fields = v.read_fields(report, node, path, _STATE_FIELDS, title=title, required=("store_type",))
     store_type = fields.get("store_type")
+    # A database server needs no file name; every other store does.
+    if store_type != "postgres" and "name" not in fields and isinstance(node.value, dict):
+        report.add(node.line, path, f"{title} is missing options: name")
+    _check_lease(report, node, path, fields)
     if store_type == "dynamodb":
         report.add(node.line, join_path(path, "store_type"), f"dynamodb {v.K8S_ONLY}")
         fields.pop("store_type")
@@ -151,6 +157,17 @@ def read_state_persistence(report: Report, node: YNode, path: str) -> StatePersi
         fields.pop("store_type")
     known = StatePersistence.__dataclass_fields__
     return StatePersistence(**{key: val for key, val in fields.items() if key in known})
+
+
+def _check_lease(report: Report, node: YNode, path: str, fields: dict[str, Any]) -> None:
+    """The leader renews well before its lease could lapse, or a standby would take over."""
+    defaults = StatePersistence()
+    lease = fields.get("lease_seconds", defaults.lease_seconds)
+    renew = fields.get("renew_seconds", defaults.renew_seconds)
+    if renew * 2 > lease:
+        message = f"{path}.renew_seconds ({renew:g}) must be at most half of lease_seconds"
+        message += f" ({lease:g})"
+        report.add(node.line, join_path(path, "renew_seconds"), message)
 
 
 def read_action_runner(report: Report, node: YNode, path: str) -> ActionRunnerConfig:

@@ -58,7 +58,13 @@ class StatePersistence:
     name: str = "tron_state"
     store_type: str = "shelve"
     buffer_size: int = 1
+    # postgres: the server's URL or libpq string (`connection`; Tron's `connection_details`
+    # is the same), else $TRON_DATABASE_URL. Several trond may share it: one leads.
+    connection: str | None = None
     connection_details: str | None = None
+    # postgres: how long the leader's lease lasts, and how often the leader renews it.
+    lease_seconds: float = 10.0
+    renew_seconds: float = 3.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

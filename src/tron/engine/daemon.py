@@ -30,6 +30,7 @@ from tron.engine.configstore import (
 from tron.engine.dispatch import Dispatcher
 from tron.engine.events import EventHub
 from tron.engine.facade import EngineFacade
+from tron.engine.leadership import Leadership, LeaseSettings
 from tron.engine.metrics import Metrics
 from tron.engine.nodes import NodeExecutors
 from tron.engine.reconfigure import Reconfigurer
@@ -43,6 +44,7 @@ from tron.executors.base import Executor
 from tron.private import ensure_dir, modes_for, tighten
 from tron.store import open_store, state_files
 from tron.store.base import Store
+from tron.store.lease import LeaseStore
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +65,10 @@ class DaemonSettings:
     config_check_budget: float = 60.0
     # Let the group read the state and output (0750/0640) instead of the owner only.
     group_readable: bool = False
+    # Where this trond's API answers, as standbys tell clients the leader's address.
+    advertise_address: str = "http://127.0.0.1:8089"
+    # How often a standby reloads the state from the database (its reads are this stale).
+    standby_refresh_seconds: float = 2.0
 
 
 class Daemon(EngineFacade):
@@ -102,6 +108,13 @@ class Daemon(EngineFacade):
         zone = settings.default_time_zone or machine_time_zone()
         self.default_time_zone = zone
         self.config_dir = ConfigDir(settings.config_path, default_time_zone=zone)
+        # Set when the store is shared by several trond (postgres): one of them leads.
+        self.leadership: Leadership | None = None
+        self._leading = False
+        self._role_lock = asyncio.Lock()
+        self._standby_tasks: list[asyncio.Task[None]] = []
+        self._refreshed_at = time.monotonic()
+        self._generation = 0
 
     async def __aenter__(self) -> Daemon:
         started = time.perf_counter()
@@ -139,6 +152,7 @@ class Daemon(EngineFacade):
             metrics=self.metrics,
             finished=self._finished,
             published=self.published,
+            gate=self.leadership.wait_launchable if self.leadership is not None else None,
         )
         self.scheduler = Scheduler(
             registry=self.registry,
@@ -192,7 +206,16 @@ class Daemon(EngineFacade):
         )
         self._make_private()
         await self.store.open()
+        if isinstance(self.store, LeaseStore):
+            await self._start_standby(self.store)
+        else:
+            await self._lead()
+
+    async def _lead(self) -> None:
+        """Build the engine, load the stored runs, recover them and start scheduling."""
         self._build()
+        self.registry.jobs.clear()
+        self.registry.retired.clear()
         for name, job in self.config.jobs.items():
             self.registry.jobs[name] = JobRuntime(config=job, enabled=job.enabled)
         self._count_config()
@@ -210,6 +233,141 @@ class Daemon(EngineFacade):
         ]
         # After recovery, so hashing a big config does not slow the start-up itself.
         self._versions_task = asyncio.create_task(self._record_config_versions())
+
+    # -- several trond on one database ---------------------------------------------------
+
+    async def _start_standby(self, store: LeaseStore) -> None:
+        """Start as a standby (reads only) and run the lease loop; a lone trond takes the
+        lease on its first try and leads within moments."""
+        persistence = self.config.state_persistence
+        self.leadership = Leadership(
+            store,
+            address=self.settings.advertise_address,
+            settings=LeaseSettings(
+                lease_seconds=persistence.lease_seconds, renew_seconds=persistence.renew_seconds
+            ),
+            on_elected=self._take_over,
+            on_deposed=self._step_down,
+        )
+        store.fence(None)  # a standby writes nothing
+        self.metrics.leader.set(0)
+        self._build()
+        await self._refresh_standby()
+        await self.leadership.tick()
+        self._standby_tasks = [
+            asyncio.create_task(self._lease_loop(self.leadership)),
+            asyncio.create_task(self._refresh_loop()),
+        ]
+
+    async def _lease_loop(self, leadership: Leadership) -> None:
+        await asyncio.sleep(leadership.settings.renew_seconds)
+        await leadership.run()
+
+    async def _take_over(self, epoch: int) -> None:
+        """Elected: the newest accepted config from the database, then a start-up's recovery."""
+        async with self._role_lock:
+            self.config = await self._newest_config()
+            await self._lead()
+            self._leading = True
+            self.metrics.leader.set(1)
+            self.events.publish("leader", epoch=epoch, address=self.settings.advertise_address)
+            logger.info("leading at epoch %d with %d jobs", epoch, len(self.registry.jobs))
+
+    async def _step_down(self) -> None:
+        """Deposed: drop the engine as `kill -9` would (the store already refuses our
+        writes), then serve reads from the database again."""
+        self._leading = False
+        self.metrics.leader.set(0)
+        self.scheduler.paused = True
+        await self._stop_tasks()
+        self._tasks = []
+        if self._versions_task is not None:
+            self._versions_task.cancel()
+            await asyncio.gather(self._versions_task, return_exceptions=True)
+            self._versions_task = None
+        await self.nodes.close()
+        await self._refresh_standby()
+
+    async def _refresh_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.standby_refresh_seconds)
+            try:
+                await self._refresh_standby()
+            except TronError as exc:
+                logger.warning("cannot refresh the standby's view: %s", exc)
+
+    async def _refresh_standby(self) -> None:
+        """Reload the config, runs, flags and events from the database (a standby's view)."""
+        async with self._role_lock:
+            if self._leading or (self.leadership is not None and self.leadership.is_leader):
+                return
+            config = await self._newest_config()
+            states = await self.store.load_job_states()
+            runs: dict[str, list[JobRun]] = {}
+            for run in await self.store.load_job_runs():
+                runs.setdefault(run.job_name, []).append(run)
+            events = await self.store.events()
+            self._generation += 1
+            jobs = {}
+            for name, job in config.jobs.items():
+                runtime = JobRuntime(config=job, enabled=job.enabled, version=self._generation)
+                restore_job(runtime, states.get(name), runs.get(name, ()))
+                jobs[name] = runtime
+            # Swapped in one step (no await between), so a request sees one view or the other.
+            self.config = config
+            self.registry.jobs.clear()
+            self.registry.jobs.update(jobs)
+            self.registry.retired.clear()
+            self.published.clear()
+            self.published.update(events)
+            self._count_config()
+            self._refreshed_at = time.monotonic()
+
+    async def _newest_config(self) -> Config:
+        """The newest accepted config in the database (each namespace's last version), or
+        the one on disk when the database has none yet (the first leader records it)."""
+        latest: dict[str, str] = {}
+        for version in await self.store.config_versions():
+            latest[version.namespace] = version.text
+        texts = {name: text for name, text in latest.items() if text.strip()}
+        if not texts:
+            return self.config
+        if texts == {name: ns.text for name, ns in self.config.namespaces.items()}:
+            return self.config
+        sources = {name: (namespace_file_name(name), text) for name, text in texts.items()}
+        try:
+            return await asyncio.to_thread(self.config_dir.validate, sources)
+        except ConfigError as exc:
+            logger.error("the config in the database is invalid; using the current one: %s", exc)
+            return self.config
+
+    @property
+    def role(self) -> str:
+        """`leader` (also a trond on its own store) or `standby`."""
+        if self.leadership is None or self._leading:
+            return "leader"
+        return "standby"
+
+    def leader_address(self) -> str | None:
+        """Where the leader's API answers, when known (standbys point clients there)."""
+        return self.leadership.leader_address() if self.leadership is not None else None
+
+    def leadership_status(self) -> dict[str, object]:
+        """What `/api/status` says about who leads."""
+        if self.leadership is None:
+            return {"role": "leader"}
+        lease = self.leadership
+        seen = lease.last_seen
+        status: dict[str, object] = {
+            "role": self.role,
+            "leader": lease.leader_address(),
+            "epoch": lease.epoch if lease.epoch is not None else (seen.epoch if seen else None),
+            "lease_age": _rounded(lease.lease_age()),
+            "holder": lease.holder if lease.is_leader else (seen.holder if seen else None),
+        }
+        if self.role == "standby":
+            status["stale_seconds"] = _rounded(time.monotonic() - self._refreshed_at)
+        return status
 
     async def _load_jobs(self) -> None:
         """Give the configured jobs their stored runs and flags; trigger events published."""
@@ -267,8 +425,11 @@ class Daemon(EngineFacade):
         # An upload in flight writes files and the store: it finishes first, and none starts
         # after (the lock is never released).
         await self._config_lock.acquire()
+        await self._stop_standby_tasks()
         self.scheduler.paused = True
         await self._stop_tasks()
+        if self.leadership is not None:
+            await self.leadership.release()
         if self._versions_task is not None:
             await asyncio.gather(self._versions_task, return_exceptions=True)
         await self.nodes.close()
@@ -287,9 +448,16 @@ class Daemon(EngineFacade):
     async def abandon(self) -> None:
         """Drop the engine as `kill -9` would: nothing more is written, launched or closed
         cleanly (for tests that crash the engine; the store and executors are the caller's)."""
+        await self._stop_standby_tasks()
         self.scheduler.paused = True
         await self._stop_tasks()
         self._release_lock()
+
+    async def _stop_standby_tasks(self) -> None:
+        for task in self._standby_tasks:
+            task.cancel()
+        await asyncio.gather(*self._standby_tasks, return_exceptions=True)
+        self._standby_tasks = []
 
     def request_stop(self) -> None:
         self._stopping.set()
@@ -406,3 +574,7 @@ class Daemon(EngineFacade):
             file = sources.get(name, ("", ""))[0]
             message = f"checking the config took longer than {budget:g} s; nothing was changed"
             raise ConfigError([Problem(file, 0, "", message)]) from None
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)

@@ -76,6 +76,7 @@ class Dispatcher:
         metrics: Metrics,
         finished: asyncio.Queue[JobRun],
         published: set[str],
+        gate: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._registry = registry
         self._writer = writer
@@ -88,6 +89,8 @@ class Dispatcher:
         self._metrics = metrics
         self._finished = finished
         self._published = published
+        # Waited on before each launch: a leader whose lease is in doubt launches nothing.
+        self._gate = gate
         self._handles: dict[str, Handle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.launches = LaunchQueue(self._launch)
@@ -205,6 +208,8 @@ class Dispatcher:
 
     async def _launch(self, launch: Launch) -> None:
         """Start a queued attempt on its executor, unless it changed meanwhile."""
+        if self._gate is not None:
+            await self._gate()
         job = self._registry.owner(launch.job_name)
         run = job.runs.get(launch.run_num) if job else None
         action_run = run.find_action_run(launch.action_name) if run else None

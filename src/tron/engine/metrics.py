@@ -15,6 +15,10 @@ class Metrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.job_count = Gauge("tron_job_count", "Jobs in the config", registry=r)
+        self.leader = Gauge(
+            "tron_leader", "1 while this trond leads (holds the lease), 0 as a standby", registry=r
+        )
+        self.leader.set(1)  # a trond on its own store always leads
         self.action_count = Gauge("tron_action_count", "Actions in the config", registry=r)
         self.job_runs_created = Counter("tron_job_runs_created", "Job runs built", registry=r)
         self.job_runs_completed = Counter(

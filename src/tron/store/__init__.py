@@ -10,6 +10,7 @@ from typing import Any
 from tron.config.model import StatePersistence
 from tron.errors import StoreError
 from tron.store.base import ConfigVersion, JobState, Store, Transition
+from tron.store.dsn import resolve
 
 __all__ = [
     "BACKENDS",
@@ -29,13 +30,12 @@ BACKENDS: dict[str, str] = {
     # Tron's store types: their state moves into SQLite, see _location.
     "shelve": "tron.store.sqlite:SqliteStore",
     "yaml": "tron.store.sqlite:SqliteStore",
+    "postgres": "tron.store.postgres:PostgresStore",
 }
 
 logger = logging.getLogger(__name__)
 
 _TRON_KINDS = frozenset({"shelve", "yaml"})
-# Store types the config accepts that this build cannot open yet.
-_PLANNED = frozenset({"postgres"})
 _SQLITE_KINDS = frozenset({"sqlite", *_TRON_KINDS})
 _SQLITE_SUFFIXES = frozenset({".sqlite", ".sqlite3", ".db"})
 
@@ -68,7 +68,7 @@ def create_store(kind: str, location: str | Path | None = None, *, file_mode: in
     elif kind in _SQLITE_KINDS:
         store = cls(_location(kind, location), file_mode=file_mode)
     else:
-        store = cls(_location(kind, location))
+        store = cls(str(location))
     return store
 
 
@@ -87,15 +87,13 @@ def open_store(
 ) -> Store:
     """The store MASTER's `state_persistence` names, not yet opened (the caller awaits open()).
 
-    A relative `name` is taken from the working directory. A store type the config knows but
-    this build does not have (postgres) is a StoreError that says so. `file_mode` is as for
-    `create_store`.
+    A relative `name` is taken from the working directory; postgres takes its server from
+    `connection` (or Tron's `connection_details`), else $TRON_DATABASE_URL. `file_mode` is as
+    for `create_store`.
     """
     kind = persistence.store_type
-    if kind in _PLANNED:
-        raise StoreError(
-            f"store_type {kind} is not available yet; use sqlite (state in one SQLite file)"
-        )
+    if kind == "postgres":
+        return create_store(kind, resolve(persistence.connection or persistence.connection_details))
     if kind in _TRON_KINDS:
         logger.info(
             "state_persistence store_type %r is Tron's; tron keeps its state in SQLite at %s",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -10,6 +11,7 @@ from tron.config.model import StatePersistence
 from tron.errors import StoreError
 from tron.store import create_store, open_store, store_class
 from tron.store.memory import MemoryStore
+from tron.store.postgres import PostgresStore
 from tron.store.sqlite import SqliteStore
 
 
@@ -74,9 +76,18 @@ def test_open_store_builds_memory_store() -> None:
     assert isinstance(open_store(StatePersistence(store_type="memory"), "."), MemoryStore)
 
 
-def test_postgres_is_refused_clearly_until_it_exists(tmp_path: Path) -> None:
+def test_postgres_takes_its_server_from_the_config_or_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TRON_DATABASE_URL", raising=False)
     persistence = StatePersistence(store_type="postgres", connection_details="dbname=tron")
-    with pytest.raises(StoreError, match=r"^store_type postgres is not available yet"):
-        open_store(persistence, tmp_path)
-    with pytest.raises(StoreError, match="unknown store type 'postgres'"):
-        store_class("postgres")
+    assert isinstance(store := open_store(persistence, tmp_path), PostgresStore)
+    assert store.dsn == "dbname=tron"
+    given = StatePersistence(store_type="postgres", connection="postgresql://u:pw@h/db")
+    assert cast(PostgresStore, open_store(given, tmp_path)).where == "postgresql://u:***@h/db"
+    with pytest.raises(StoreError, match="TRON_DATABASE_URL"):
+        open_store(StatePersistence(store_type="postgres"), tmp_path)
+    monkeypatch.setenv("TRON_DATABASE_URL", "postgresql://env/db")
+    from_env = open_store(StatePersistence(store_type="postgres"), tmp_path)
+    assert cast(PostgresStore, from_env).dsn == "postgresql://env/db"
+    assert store_class("postgres") is PostgresStore

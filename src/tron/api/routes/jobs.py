@@ -57,7 +57,12 @@ async def status(request: Request) -> Response:
 
     daemon = daemon_of(request)
     return json_response(
-        {"status": "I'm alive.", "version": __version__, "boot_time": int(daemon.boot_time)}
+        {
+            "status": "I'm alive.",
+            "version": __version__,
+            "boot_time": int(daemon.boot_time),
+            **daemon.leadership_status(),
+        }
     )
 
 

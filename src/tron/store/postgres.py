@@ -1,0 +1,316 @@
+"""PostgresStore: the Store contract on a PostgreSQL server that several trond may share.
+
+Each operation is one transaction on a pooled connection (psycopg 3, async). Durability is
+the server's: a commit returns once its WAL is flushed (the server's defaults).
+
+Fencing: once `fence(epoch)` was called (by the leader loop), every write transaction first
+takes a shared advisory lock, then reads the lease's epoch and goes on only if it is still
+ours. A takeover takes the same lock exclusively while it raises the epoch, so it waits for
+every write in flight, and every later write (its statement snapshot taken after the lock)
+sees the new epoch: a deposed leader cannot write after the new one took over, whatever its
+clock or its pauses. (A shared advisory lock costs far less than `FOR SHARE` on the lease
+row, which turns every concurrent write into a multixact.) A store never fenced (tests,
+`trond migrate-state`) writes freely.
+
+Lost connections (the server restarting, a network blip) are retried with a back-off for a
+while: an operation whose commit may have landed before the break is written so that doing
+it again changes nothing more (see postgres_queries.create_job_run).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from tron.core.records import ActionRun, JobRun
+from tron.errors import StoreError
+from tron.store import postgres_queries as q
+from tron.store.base import ConfigVersion, JobState, Transition
+from tron.store.common import Now, system_now
+from tron.store.dsn import masked, scrubbed
+from tron.store.lease import FencedError, Lease
+from tron.store.postgres_schema import apply_migrations
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["FencedError", "PostgresStore"]
+
+T = TypeVar("T")
+Operation = Callable[[q.Cursor, bool], Awaitable[T]]
+
+# The advisory lock that orders leaders' writes against takeovers (see the module doc).
+FENCE_LOCK = 0x7472_6F6E_0002  # "tron" 2
+_UNFENCED = object()  # fence() never called: every write goes through
+
+
+class PostgresStore:
+    """`PostgresStore(dsn)`; `open()` connects, creates or migrates the schema."""
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        now: Now = system_now,
+        pool_size: int = 16,
+        retry_for: float = 30.0,
+        connect_timeout: float = 5.0,
+    ) -> None:
+        self.dsn = dsn
+        self._now = now
+        self._pool_size = pool_size
+        self._retry_for = retry_for
+        self._connect_timeout = connect_timeout
+        self._pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
+        self._epoch: object = _UNFENCED
+
+    @property
+    def where(self) -> str:
+        """The server, for messages: the DSN without its password."""
+        return masked(self.dsn)
+
+    async def open(self) -> None:
+        if self._pool is not None:
+            return
+        pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
+            self.dsn,
+            min_size=1,
+            max_size=self._pool_size,
+            open=False,
+            timeout=self._connect_timeout,
+            kwargs={"connect_timeout": max(1, round(self._connect_timeout))},
+            # A connection broken by a server restart is noticed (and replaced) when it is
+            # given back; reconnecting goes on in the background.
+            reconnect_timeout=0,
+            name="tron-store",
+        )
+        try:
+            await pool.open(wait=True, timeout=self._connect_timeout)
+            async with pool.connection() as conn:
+                await apply_migrations(conn)
+        except (psycopg.Error, PoolTimeout) as exc:
+            await pool.close()
+            raise StoreError(f"cannot use the database {self.where}: {self._say(exc)}") from exc
+        except BaseException:
+            await pool.close()
+            raise
+        self._pool = pool
+        logger.info("state store: PostgreSQL at %s", self.where)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
+
+    # -- fencing ---------------------------------------------------------------------------
+
+    def fence(self, epoch: int | None) -> None:
+        """Make every later write conditional on the lease's epoch being `epoch`; None
+        refuses every write (a standby)."""
+        self._epoch = epoch
+
+    async def _check_fence(self, cur: q.Cursor) -> None:
+        if self._epoch is _UNFENCED:
+            return
+        # Two statements: the epoch must be read by a snapshot taken after the lock.
+        await cur.execute("SELECT pg_advisory_xact_lock_shared(%s)", (FENCE_LOCK,))
+        await cur.execute("SELECT epoch FROM lease WHERE id = 1")
+        row = await cur.fetchone()
+        current = int(row[0]) if row else -1
+        mine = self._epoch
+        if not isinstance(mine, int) or current != mine:
+            raise FencedError(mine if isinstance(mine, int) else None, current)
+
+    # -- running operations ----------------------------------------------------------------
+
+    async def write(self, operation: Operation[T]) -> T:
+        """Run `operation` in a fenced transaction, retrying lost connections."""
+        return await self._retrying(operation, fenced=True)
+
+    async def read(self, operation: Operation[T]) -> T:
+        return await self._retrying(operation, fenced=False)
+
+    async def _retrying(self, operation: Operation[T], *, fenced: bool) -> T:
+        deadline = time.monotonic() + self._retry_for
+        delay, retrying = 0.1, False
+        while True:
+            try:
+                return await self._transact(operation, fenced=fenced, retrying=retrying)
+            except (psycopg.OperationalError, PoolTimeout) as exc:
+                # Connection lost or refused, a serialization failure or deadlock: the
+                # transaction did not commit (or, for a break at COMMIT, see the module doc).
+                if time.monotonic() + delay > deadline:
+                    raise StoreError(f"database {self.where}: {self._say(exc)}") from exc
+                logger.warning(
+                    "database %s: %s; retrying in %.1f s", self.where, self._say(exc), delay
+                )
+                await asyncio.sleep(delay)
+                delay, retrying = min(delay * 2, 2.0), True
+            except psycopg.Error as exc:
+                raise StoreError(f"database {self.where}: {self._say(exc)}") from exc
+
+    async def _transact(self, operation: Operation[T], *, fenced: bool, retrying: bool) -> T:
+        if self._pool is None:
+            raise StoreError("the store is not open")
+        async with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            if fenced:
+                await self._check_fence(cur)
+            return await operation(cur, retrying)
+
+    def _say(self, exc: BaseException) -> str:
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        return scrubbed(text, self.dsn)
+
+    # -- the Store contract ----------------------------------------------------------------
+
+    async def save_config_version(self, namespace: str, text: str, hash: str) -> ConfigVersion:
+        at = self._now()
+        return await self.write(
+            lambda cur, _: q.save_config_version(cur, namespace, text, hash, at)
+        )
+
+    async def config_versions(self, namespace: str | None = None) -> list[ConfigVersion]:
+        return await self.read(lambda cur, _: q.config_versions(cur, namespace))
+
+    async def load_job_states(self) -> dict[str, JobState]:
+        return await self.read(lambda cur, _: q.load_job_states(cur))
+
+    async def set_job_enabled(self, job_name: str, enabled: bool | None) -> None:
+        await self.write(lambda cur, _: q.set_job_enabled(cur, job_name, enabled))
+
+    async def create_job_run(self, job_run: JobRun, *, slot: str | None = None) -> bool:
+        now = self._now()
+        return await self.write(
+            lambda cur, retrying: q.create_job_run(cur, job_run, slot, now, retrying)
+        )
+
+    async def save_job_run(self, job_run: JobRun) -> None:
+        await self.write(lambda cur, _: q.save_job_run(cur, job_run))
+
+    async def save_action_run(self, action_run: ActionRun, *, reason: str | None = None) -> None:
+        now = self._now()
+        await self.write(lambda cur, _: q.save_action_run(cur, action_run, reason, now))
+
+    async def save_run_changes(
+        self,
+        job_run: JobRun,
+        action_runs: Sequence[ActionRun],
+        *,
+        header: bool,
+        handle: tuple[str, dict[str, Any]] | None = None,
+        events: Sequence[str] = (),
+    ) -> None:
+        now = self._now()
+        await self.write(
+            functools.partial(_save_run_changes, job_run=job_run, action_runs=action_runs,
+                              header=header, handle=handle, events=events, now=now)
+        )  # fmt: skip
+
+    async def save_handle(self, action_run_id: str, handle: dict[str, Any] | None) -> None:
+        await self.write(lambda cur, _: q.save_handle(cur, action_run_id, handle))
+
+    async def load_handles(self) -> dict[str, dict[str, Any]]:
+        return await self.read(lambda cur, _: q.load_handles(cur))
+
+    async def load_job_runs(self, job_name: str | None = None) -> list[JobRun]:
+        return await self.read(lambda cur, _: q.load_job_runs(cur, job_name))
+
+    async def transitions(self, action_run_id: str) -> list[Transition]:
+        return await self.read(lambda cur, _: q.transitions(cur, action_run_id))
+
+    async def delete_job_run(self, job_name: str, run_num: int) -> None:
+        await self.write(lambda cur, _: q.delete_job_run(cur, job_name, run_num))
+
+    async def add_event(self, event_id: str) -> bool:
+        return await self.write(lambda cur, _: q.add_event(cur, event_id))
+
+    async def delete_event(self, event_id: str) -> bool:
+        return await self.write(lambda cur, _: q.delete_event(cur, event_id))
+
+    async def events(self) -> list[str]:
+        return await self.read(lambda cur, _: q.events(cur))
+
+    # -- the leader's lease (never fenced: it is what fencing is made of) ------------------
+
+    async def acquire_lease(self, holder: str, address: str, seconds: float) -> Lease | None:
+        async def take(cur: q.Cursor, _: bool) -> Lease | None:
+            await cur.execute("SELECT pg_advisory_xact_lock(%s)", (FENCE_LOCK,))
+            await cur.execute(
+                "UPDATE lease SET holder = %(holder)s, address = %(address)s,"
+                " epoch = epoch + 1, acquired_at = clock_timestamp(),"
+                " renewed_at = clock_timestamp(),"
+                " expires_at = clock_timestamp() + make_interval(secs => %(secs)s)"
+                " WHERE id = 1 AND (holder IS NULL OR expires_at <= clock_timestamp())"
+                " RETURNING holder, address, epoch, 0.0, %(secs)s::float8",
+                {"holder": holder, "address": address, "secs": seconds},
+            )
+            row = await cur.fetchone()
+            return None if row is None else _lease(row)
+
+        return await self._once(take)
+
+    async def renew_lease(self, holder: str, epoch: int, seconds: float) -> bool:
+        async def renew(cur: q.Cursor, _: bool) -> bool:
+            await cur.execute(
+                "UPDATE lease SET renewed_at = clock_timestamp(),"
+                " expires_at = clock_timestamp() + make_interval(secs => %s)"
+                " WHERE id = 1 AND epoch = %s AND holder = %s",
+                (seconds, epoch, holder),
+            )
+            return cur.rowcount == 1
+
+        return await self._once(renew)
+
+    async def release_lease(self, holder: str, epoch: int) -> None:
+        async def release(cur: q.Cursor, _: bool) -> None:
+            await cur.execute(
+                "UPDATE lease SET expires_at = clock_timestamp()"
+                " WHERE id = 1 AND epoch = %s AND holder = %s",
+                (epoch, holder),
+            )
+
+        await self._once(release)
+
+    async def read_lease(self) -> Lease:
+        async def read(cur: q.Cursor, _: bool) -> Lease:
+            await cur.execute(
+                "SELECT holder, address, epoch,"
+                " extract(epoch FROM clock_timestamp() - renewed_at)::float8,"
+                " extract(epoch FROM expires_at - clock_timestamp())::float8"
+                " FROM lease WHERE id = 1"
+            )
+            row = await cur.fetchone()
+            if row is None:
+                raise StoreError(f"database {self.where}: the lease row is missing")
+            return _lease(row)
+
+        return await self._once(read)
+
+    async def _once(self, operation: Operation[T]) -> T:
+        """One try, no retries: the lease loop has its own rhythm and must not lag behind."""
+        try:
+            return await self._transact(operation, fenced=False, retrying=False)
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise StoreError(f"database {self.where}: {self._say(exc)}") from exc
+
+
+async def _save_run_changes(cur: q.Cursor, _: bool, **changes: Any) -> None:
+    await q.save_run_changes(cur, **changes)
+
+
+def _lease(row: Sequence[Any]) -> Lease:
+    holder, address, epoch, age, remaining = row
+    return Lease(
+        holder=holder,
+        address=address,
+        epoch=int(epoch),
+        age=None if age is None else float(age),
+        remaining=None if remaining is None else float(remaining),
+    )

@@ -1,0 +1,325 @@
+"""The SQL of the PostgreSQL store: one coroutine per store operation.
+
+Each takes a cursor inside the transaction the store opened (and fenced) and never commits.
+Rows hold the same text and JSON as the SQLite store's (see sqlite_queries), so the two
+stores read each other's data and `trond migrate-state` copies rows unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from psycopg import AsyncCursor
+
+from tron.core.records import ActionRun, JobRun
+from tron.errors import ConflictError, NotFoundError
+from tron.store.base import ConfigVersion, JobState, Transition
+from tron.store.codec import decode_datetime, dumps, encode_datetime, encode_record
+from tron.store.common import decoded, make_transition, transition_key
+from tron.store.sqlite_queries import _action_run, _job_run, _object, _run_columns
+
+Cursor = AsyncCursor[Any]
+
+# Byte order, as SQLite sorts text, whatever locale the server was created with.
+_C = 'COLLATE "C"'
+
+
+async def save_config_version(
+    cur: Cursor, namespace: str, text: str, hash: str, saved_at: datetime
+) -> ConfigVersion:
+    await cur.execute(
+        "INSERT INTO config_versions (namespace, version, text, hash, saved_at)"
+        " SELECT %(ns)s, coalesce(max(version), 0) + 1, %(text)s, %(hash)s, %(at)s"
+        " FROM config_versions WHERE namespace = %(ns)s RETURNING version",
+        {"ns": namespace, "text": text, "hash": hash, "at": encode_datetime(saved_at)},
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return ConfigVersion(
+        version=row[0], namespace=namespace, text=text, hash=hash, saved_at=saved_at
+    )
+
+
+async def config_versions(cur: Cursor, namespace: str | None) -> list[ConfigVersion]:
+    await cur.execute(
+        "SELECT version, namespace, text, hash, saved_at FROM config_versions"
+        " WHERE %(ns)s::text IS NULL OR namespace = %(ns)s ORDER BY id",
+        {"ns": namespace},
+    )
+    return [
+        ConfigVersion(
+            version=v,
+            namespace=ns,
+            text=t,
+            hash=h,
+            saved_at=decoded("config_versions", f"{ns} version {v}", decode_datetime, at),
+        )
+        for v, ns, t, h, at in await cur.fetchall()
+    ]
+
+
+async def load_job_states(cur: Cursor) -> dict[str, JobState]:
+    await cur.execute("SELECT job_name, enabled, next_run_num FROM job_state")
+    return {
+        name: JobState(job_name=name, enabled=enabled, next_run_num=num)
+        for name, enabled, num in await cur.fetchall()
+    }
+
+
+async def set_job_enabled(cur: Cursor, job_name: str, enabled: bool | None) -> None:
+    await cur.execute(
+        "INSERT INTO job_state (job_name, enabled) VALUES (%s, %s)"
+        " ON CONFLICT (job_name) DO UPDATE SET enabled = excluded.enabled",
+        (job_name, enabled),
+    )
+
+
+async def create_job_run(
+    cur: Cursor, job_run: JobRun, slot: str | None, now: datetime, retrying: bool
+) -> bool:
+    run_time, manual, node, start, end, record = _run_columns(job_run)
+    await cur.execute(
+        "INSERT INTO job_runs (job_name, run_num, run_time, manual, node, start_time,"
+        " end_time, record, slot) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT DO NOTHING",
+        (job_run.job_name, job_run.run_num, run_time, bool(manual), node, start, end, record,
+         slot),
+    )  # fmt: skip
+    if cur.rowcount == 0:
+        if retrying and await _is_ours(cur, job_run, slot):
+            # The connection broke after our commit: the run is the one this call wrote.
+            return True
+        if slot is not None and await _slot_taken(cur, job_run.job_name, slot):
+            return False
+        raise ConflictError(f"job run {job_run.id} already exists")
+    await _insert_action_runs(cur, job_run.action_runs, now)
+    await cur.execute(
+        "INSERT INTO job_state (job_name, next_run_num) VALUES (%s, %s)"
+        " ON CONFLICT (job_name) DO UPDATE"
+        " SET next_run_num = greatest(job_state.next_run_num, excluded.next_run_num)",
+        (job_run.job_name, job_run.run_num + 1),
+    )
+    return True
+
+
+async def _is_ours(cur: Cursor, job_run: JobRun, slot: str | None) -> bool:
+    await cur.execute(
+        "SELECT slot IS NOT DISTINCT FROM %s FROM job_runs WHERE job_name = %s AND run_num = %s",
+        (slot, job_run.job_name, job_run.run_num),
+    )
+    row = await cur.fetchone()
+    return row is not None and bool(row[0])
+
+
+async def _insert_action_runs(
+    cur: Cursor, action_runs: tuple[ActionRun, ...], now: datetime
+) -> None:
+    """The action runs of a job run just inserted, and their first transitions."""
+    if len({action_run.action_name for action_run in action_runs}) < len(action_runs):
+        # A name given twice: the later save updates the earlier one, as a save would.
+        for action_run in action_runs:
+            await save_action_run(cur, action_run, None, now)
+        return
+    if not action_runs:
+        return
+    await cur.executemany(
+        "INSERT INTO action_runs (job_name, run_num, action_name, position, state,"
+        " attempt_count, exit_status, record) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        [
+            (a.job_name, a.run_num, a.action_name, position, *transition_key(a),
+             dumps(encode_record(a)))
+            for position, a in enumerate(action_runs)
+        ],
+    )  # fmt: skip
+    at = encode_datetime(now)
+    await cur.executemany(
+        "INSERT INTO transitions (action_run_id, seq, state, at, exit_status, node, reason)"
+        " VALUES (%s, 1, %s, %s, %s, %s, NULL)",
+        [(str(a.id), a.state.value, at, a.exit_status, a.node) for a in action_runs],
+    )
+
+
+async def _slot_taken(cur: Cursor, job_name: str, slot: str) -> bool:
+    await cur.execute("SELECT 1 FROM job_runs WHERE job_name = %s AND slot = %s", (job_name, slot))
+    return await cur.fetchone() is not None
+
+
+async def _find_run(cur: Cursor, job_name: str, run_num: int) -> bool:
+    await cur.execute(
+        "SELECT 1 FROM job_runs WHERE job_name = %s AND run_num = %s", (job_name, run_num)
+    )
+    return await cur.fetchone() is not None
+
+
+async def save_job_run(cur: Cursor, job_run: JobRun) -> None:
+    run_time, manual, node, start, end, record = _run_columns(job_run)
+    await cur.execute(
+        "UPDATE job_runs SET run_time = %s, manual = %s, node = %s, start_time = %s,"
+        " end_time = %s, record = %s WHERE job_name = %s AND run_num = %s",
+        (run_time, bool(manual), node, start, end, record, job_run.job_name, job_run.run_num),
+    )
+    if cur.rowcount == 0:
+        raise NotFoundError(f"job run {job_run.id} not found")
+
+
+# Updates the row and hands back what it held before, in one round trip.
+_UPDATE_RETURNING_OLD = (
+    "WITH old AS (SELECT state, attempt_count, exit_status FROM action_runs"
+    " WHERE job_name = %(job)s AND run_num = %(num)s AND action_name = %(name)s FOR UPDATE)"
+    " UPDATE action_runs a SET state = %(state)s, attempt_count = %(attempts)s,"
+    " exit_status = %(exit)s, record = %(record)s FROM old"
+    " WHERE a.job_name = %(job)s AND a.run_num = %(num)s AND a.action_name = %(name)s"
+    " RETURNING old.state, old.attempt_count, old.exit_status"
+)
+
+
+async def save_action_run(
+    cur: Cursor, action_run: ActionRun, reason: str | None, now: datetime
+) -> None:
+    state, attempts, exit_status = transition_key(action_run)
+    params = {
+        "job": action_run.job_name,
+        "num": action_run.run_num,
+        "name": action_run.action_name,
+        "state": state,
+        "attempts": attempts,
+        "exit": exit_status,
+        "record": dumps(encode_record(action_run)),
+    }
+    await cur.execute(_UPDATE_RETURNING_OLD, params)
+    stored = await cur.fetchone()
+    if stored is None:
+        await _insert_action_run(cur, action_run, params)
+    if stored is None or tuple(stored) != (state, attempts, exit_status):
+        await _append_transition(cur, action_run, reason, now)
+
+
+async def _insert_action_run(cur: Cursor, action_run: ActionRun, params: dict[str, Any]) -> None:
+    if not await _find_run(cur, action_run.job_name, action_run.run_num):
+        raise NotFoundError(f"job run {action_run.id.job_run_id} not found")
+    await cur.execute(
+        "INSERT INTO action_runs (job_name, run_num, action_name, position, state,"
+        " attempt_count, exit_status, record)"
+        " SELECT %(job)s, %(num)s, %(name)s, count(*), %(state)s, %(attempts)s, %(exit)s,"
+        " %(record)s FROM action_runs WHERE job_name = %(job)s AND run_num = %(num)s",
+        params,
+    )
+
+
+async def _append_transition(
+    cur: Cursor, action_run: ActionRun, reason: str | None, now: datetime
+) -> None:
+    t = make_transition(action_run, seq=0, at=now, reason=reason)
+    await cur.execute(
+        "INSERT INTO transitions (action_run_id, seq, state, at, exit_status, node, reason)"
+        " SELECT %(id)s, coalesce(max(seq), 0) + 1, %(state)s, %(at)s, %(exit)s, %(node)s,"
+        " %(reason)s FROM transitions WHERE action_run_id = %(id)s",
+        {"id": t.action_run_id, "state": t.state, "at": encode_datetime(t.at),
+         "exit": t.exit_status, "node": t.node, "reason": t.reason},
+    )  # fmt: skip
+
+
+async def save_run_changes(
+    cur: Cursor,
+    job_run: JobRun,
+    action_runs: Sequence[ActionRun],
+    header: bool,
+    handle: tuple[str, dict[str, Any]] | None,
+    events: Sequence[str],
+    now: datetime,
+) -> None:
+    # One transaction: the change lands whole or not at all.
+    if header:
+        await save_job_run(cur, job_run)
+    elif not await _find_run(cur, job_run.job_name, job_run.run_num):
+        raise NotFoundError(f"job run {job_run.id} not found")
+    for action_run in action_runs:
+        await save_action_run(cur, action_run, None, now)
+    if handle is not None:
+        await save_handle(cur, *handle)
+    for event_id in events:
+        await add_event(cur, event_id)
+
+
+async def transitions(cur: Cursor, action_run_id: str) -> list[Transition]:
+    await cur.execute(
+        "SELECT seq, state, at, exit_status, node, reason FROM transitions"
+        " WHERE action_run_id = %s ORDER BY seq",
+        (action_run_id,),
+    )
+    return [
+        Transition(action_run_id=action_run_id, seq=seq, state=state,
+                   at=decode_datetime(at), exit_status=status, node=node, reason=reason)
+        for seq, state, at, status, node, reason in await cur.fetchall()
+    ]  # fmt: skip
+
+
+async def load_job_runs(cur: Cursor, job_name: str | None) -> list[JobRun]:
+    action_runs: dict[tuple[str, int], list[ActionRun]] = {}
+    await cur.execute(
+        "SELECT job_name, run_num, action_name, record FROM action_runs"
+        f" WHERE %(job)s::text IS NULL OR job_name = %(job)s ORDER BY job_name {_C}, run_num,"
+        " position",
+        {"job": job_name},
+    )
+    for name, num, action, record in await cur.fetchall():
+        key = f"{name}.{num}.{action}"
+        run = decoded("action_runs", key, _action_run, record)
+        action_runs.setdefault((name, num), []).append(run)
+    await cur.execute(
+        "SELECT job_name, run_num, record FROM job_runs"
+        f" WHERE %(job)s::text IS NULL OR job_name = %(job)s ORDER BY job_name {_C}, run_num",
+        {"job": job_name},
+    )
+    return [
+        decoded("job_runs", f"{name}.{num}", _job_run, record, action_runs.get((name, num), []))
+        for name, num, record in await cur.fetchall()
+    ]
+
+
+async def delete_job_run(cur: Cursor, job_name: str, run_num: int) -> None:
+    ids = "SELECT job_name || '.' || run_num || '.' || action_name FROM action_runs"
+    ids += " WHERE job_name = %(job)s AND run_num = %(num)s"
+    key = {"job": job_name, "num": run_num}
+    await cur.execute(f"DELETE FROM transitions WHERE action_run_id IN ({ids})", key)
+    await cur.execute(f"DELETE FROM handles WHERE action_run_id IN ({ids})", key)
+    await cur.execute("DELETE FROM action_runs WHERE job_name = %(job)s AND run_num = %(num)s", key)
+    await cur.execute("DELETE FROM job_runs WHERE job_name = %(job)s AND run_num = %(num)s", key)
+
+
+async def save_handle(cur: Cursor, action_run_id: str, handle: dict[str, Any] | None) -> None:
+    if handle is None:
+        await cur.execute("DELETE FROM handles WHERE action_run_id = %s", (action_run_id,))
+        return
+    await cur.execute(
+        "INSERT INTO handles (action_run_id, handle) VALUES (%s, %s)"
+        " ON CONFLICT (action_run_id) DO UPDATE SET handle = excluded.handle",
+        (action_run_id, dumps(handle)),
+    )
+
+
+async def load_handles(cur: Cursor) -> dict[str, dict[str, Any]]:
+    await cur.execute(f"SELECT action_run_id, handle FROM handles ORDER BY action_run_id {_C}")
+    return {
+        action_run_id: decoded("handles", action_run_id, _object, handle)
+        for action_run_id, handle in await cur.fetchall()
+    }
+
+
+async def add_event(cur: Cursor, event_id: str) -> bool:
+    await cur.execute(
+        "INSERT INTO events (event_id) VALUES (%s) ON CONFLICT DO NOTHING", (event_id,)
+    )
+    return cur.rowcount == 1
+
+
+async def delete_event(cur: Cursor, event_id: str) -> bool:
+    await cur.execute("DELETE FROM events WHERE event_id = %s", (event_id,))
+    return cur.rowcount == 1
+
+
+async def events(cur: Cursor) -> list[str]:
+    await cur.execute("SELECT event_id FROM events ORDER BY id")
+    return [event_id for (event_id,) in await cur.fetchall()]
