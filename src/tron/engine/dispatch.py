@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,14 @@ class Dispatcher:
         new, effects = await self._writer.change(run, decide_and_mark)
         await self.apply(new, effects)
         return self._registry.current(new)
+
+    def decide_start(
+        self, run: JobRun, *, published: AbstractSet[str]
+    ) -> tuple[JobRun, list[Effect]]:
+        """A new run started at once, its ready actions already `starting` (not yet durable:
+        the caller creates the run with them in one write, then applies the effects)."""
+        started, effects = jr.start_job_run(run, now=self._clock.now(), published=published)
+        return self._mark_starting(started, effects), effects
 
     def _mark_starting(self, run: JobRun, effects: Sequence[Effect]) -> JobRun:
         now = self._clock.now()

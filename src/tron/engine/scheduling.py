@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tron.core import job_run as jr
 from tron.core.catch_up import next_slot
+from tron.core.effects import Effect
 from tron.core.records import JobRun
 from tron.core.states import ActionRunState
 from tron.engine.clock import Clock
@@ -72,9 +73,20 @@ class Scheduler:
     # -- creating runs -------------------------------------------------------------------
 
     async def create_run(
-        self, job: JobRuntime, *, run_time: datetime, manual: bool, node: str, slot: str | None
+        self,
+        job: JobRuntime,
+        *,
+        run_time: datetime,
+        manual: bool,
+        node: str,
+        slot: str | None,
+        start: bool = False,
     ) -> JobRun | None:
-        """Build, persist (taking `slot`) and register a new run; None if the slot was taken."""
+        """Build, persist (taking `slot`) and register a new run; None if the slot was taken.
+
+        With `start`, the run is created already started, its first actions `starting`: one
+        durable write for a manual start, and no run a crash could leave created but idle.
+        """
         num = job.take_run_num()
         hostname = self._nodes.node(node).hostname if node else None
         run = jr.create_job_run(
@@ -86,6 +98,9 @@ class Scheduler:
             context={**self.context, "node_hostname": hostname},
             last_success=_last_success(job),
         )
+        effects: list[Effect] = []
+        if start:
+            run, effects = self._dispatcher.decide_start(run, published=self._published)
         if not await self._store.create_job_run(run, slot=slot):
             logger.info("slot %s of %s already taken; not creating it again", slot, job.name)
             job.give_back_run_num(num)
@@ -94,6 +109,10 @@ class Scheduler:
         job.touch()
         self._metrics.job_runs_created.inc()
         self._events.publish("job_run", id=str(run.id), state=jr.job_run_state(run).value)
+        if start:
+            self._metrics.runs_started.labels(job=run.job_name).inc()
+            self.arm_run_timers(run)
+            await self._dispatcher.apply(run, effects)
         await self.prune(job)
         return run
 
@@ -267,19 +286,21 @@ class Scheduler:
         runs: list[JobRun] = []
         for node in self.nodes_for_run(job):
             slot = f"manual:{request_key}@{node}" if request_key else None
-            run = await self.create_run(job, run_time=when, manual=True, node=node, slot=slot)
+            run = await self.create_run(
+                job, run_time=when, manual=True, node=node, slot=slot, start=True
+            )
             if run is None:
                 raise ConflictError(f"request {request_key} was already handled")
-            runs.append(await self.start_run(run, scheduled=False))
+            runs.append(run)
         return runs
 
     async def rerun(self, job: JobRuntime, source: JobRun) -> JobRun:
         node = source.node or self._nodes.pick(job.config.node)
         run = await self.create_run(
-            job, run_time=source.run_time, manual=True, node=node, slot=None
+            job, run_time=source.run_time, manual=True, node=node, slot=None, start=True
         )
         assert run is not None  # no slot given, so nothing can refuse it
-        return await self.start_run(run, scheduled=False)
+        return run
 
     async def cancel_pending(self, job: JobRuntime) -> None:
         """Cancel the runs waiting for their time or turn (the job is off, or gone)."""
