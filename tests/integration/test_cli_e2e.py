@@ -242,3 +242,22 @@ def test_server_down(capsys: pytest.CaptureFixture[str]) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     assert tronview.main(["--server", url]) == 1
     assert capsys.readouterr().err.startswith(f"Error connecting to the tron server ({url}): ")
+
+
+def test_piped_fragment_cannot_quietly_replace_master(
+    trond: TrondProcess, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = trond.get("/api/config", name="MASTER")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(EXTRA))
+    code, out, err = cli(tronfig.main, trond, capsys, "-")
+    assert code == 1
+    assert out.startswith("Namespace MASTER: 1 added, 1 removed, 0 changed jobs")
+    assert "  - job MASTER.hello" in out
+    assert "  - MASTER time_zone" in out
+    assert err.startswith("Refused: this upload would remove jobs MASTER.hello and MASTER")
+    assert trond.get("/api/config", name="MASTER") == before
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(EXTRA))
+    code, out, _ = cli(tronfig.main, trond, capsys, "--dry-run", "-")
+    assert (code, out.splitlines()[-1]) == (0, "Dry run: nothing was changed.")
+    assert trond.get("/api/config", name="MASTER") == before

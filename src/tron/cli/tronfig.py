@@ -18,12 +18,27 @@ from tron.cli.common import (
     setup_logging,
 )
 from tron.cli.configedit import edit_namespace
+from tron.cli.configupload import Options, preview, show, upload_source
 from tron.config import validate_paths
 from tron.config.model import MASTER
 
+EPILOG = """\
+Every upload is first checked by the server, which says what it changes (jobs added, removed,
+changed; MASTER settings). Removing jobs or MASTER settings asks for confirmation on a
+terminal; without one it is refused unless --yes. `tronfig -` uploads stdin to MASTER
+unless -n says otherwise.
+
+exit status: 0 done (or, with -C/--dry-run/-V, checked and valid); 1 refused, invalid or
+failed (the message says why); 2 usage error."""
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tronfig", description="Manage tron configuration")
+    parser = argparse.ArgumentParser(
+        prog="tronfig",
+        description="Manage tron configuration",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_common_options(parser)
     parser.add_argument("-n", "--namespace", help="Namespace of the config (default: file name)")
     mode = parser.add_mutually_exclusive_group()
@@ -54,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--edit",
         action="store_true",
         help="Edit the namespace SOURCE in $EDITOR, review the diff, apply",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="Show what the upload would change; apply nothing"
+    )
+    parser.add_argument(
+        "-y", "--yes", action="store_true", help="Apply even if it removes jobs or MASTER settings"
     )
     parser.add_argument("-m", "--master-config", help="MASTER file for -V full validation")
     parser.add_argument("source", help="file, directory, `-` (stdin), or namespace name")
@@ -87,32 +108,65 @@ def upload(client: ApiClient, args: argparse.Namespace) -> int:
     if problems:
         configs.print_problems(problems)
         return 1
-    rejection = configs.upload(client, source, check=args.check)
-    if rejection is not None:
-        configs.print_problems(rejection)
-        return 1
-    print(configs.UPLOADED, file=sys.stderr)
-    return 0
+    options = Options(
+        check=args.check,
+        dry_run=args.dry_run,
+        yes=args.yes,
+        stdin_is_data=args.source == "-",
+    )
+    return upload_source(client, source, options)
+
+
+def missing_namespace(client: ApiClient, namespace: str) -> bool:
+    """True (and says so) when the server has no such namespace; Tron printed an empty one."""
+    known = client.index().get("namespaces")
+    if not isinstance(known, list) or namespace in known:
+        return False
+    listed = ", ".join(sorted(str(name) for name in known))
+    print(f"Error: namespace {namespace} does not exist (namespaces: {listed})", file=sys.stderr)
+    return True
 
 
 def print_config(client: ApiClient, namespace: str) -> int:
+    if missing_namespace(client, namespace):
+        return 1
     sys.stdout.write(str(client.config(namespace).get("config", "")))
     return 0
 
 
-def delete(client: ApiClient, namespace: str) -> int:
+def delete(client: ApiClient, namespace: str, *, yes: bool = False) -> int:
+    """Tron's prompt, answered on stdin (`echo y | tronfig -d NS` works as in Tron)."""
     if namespace == MASTER:
         print("Deleting MASTER namespace is not allowed. Name must be specified.", file=sys.stderr)
         return 1
-    prompt = f"This will delete the configuration for the {namespace} namespace. Proceed? (y/n): "
-    try:
-        answer = input(prompt)
-    except EOFError:
-        answer = ""
-    if answer.strip() != "y":
-        return 0
+    if missing_namespace(client, namespace):
+        return 1
     source = configs.Source(namespace=namespace, file=namespace, text="")
-    rejection = configs.upload(client, source)
+    config_hash = str(client.config(namespace).get("hash", ""))
+    checked = preview(client, source, config_hash)
+    if checked.rejection is not None:
+        configs.print_problems(checked.rejection)
+        print("tronfig deletion failed", file=sys.stderr)
+        return 1
+    show(checked.changes)
+    if not yes:
+        prompt = (
+            f"This will delete the configuration for the {namespace} namespace. Proceed? (y/n): "
+        )
+        sys.stdout.write(prompt)
+        sys.stdout.flush()
+        answer = sys.stdin.readline()
+        if not answer:
+            print(
+                f"\nRefused: no answer on stdin; {namespace} was not deleted. "
+                "Pass --yes to delete without asking.",
+                file=sys.stderr,
+            )
+            return 1
+        if answer.strip() != "y":
+            print(f"Not deleted: {namespace} is unchanged.", file=sys.stderr)
+            return 1
+    rejection = configs.send(client, source, config_hash, check=False).rejection
     if rejection is not None:
         configs.print_problems(rejection)
         print("tronfig deletion failed", file=sys.stderr)
@@ -125,7 +179,7 @@ def dispatch(client: ApiClient, args: argparse.Namespace) -> int:
     if args.print_config:
         return print_config(client, args.source)
     if args.delete:
-        return delete(client, args.source)
+        return delete(client, args.source, yes=args.yes)
     if args.edit:
         return edit_namespace(client, args.source)
     return upload(client, args)

@@ -8,6 +8,7 @@ rendered as text by both (trond's log, tronfig's preview).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,7 @@ from typing import Any, Literal
 
 from tron.config.diff import diff
 from tron.config.model import MASTER, ActionConfig, Config, JobConfig
+from tron.config.namespaces import check_namespaces
 
 SettingKind = Literal["added", "removed", "changed"]
 # Job keys whose change moves the schedule; Tron keeps the pending run where it was (5.11).
@@ -182,20 +184,25 @@ def changed_fields(old: ActionConfig, new: ActionConfig) -> list[str]:
     ]
 
 
-_DEFAULTS = Config(namespaces={})
+@functools.cache
+def _defaults() -> Config:
+    """What an empty MASTER gives (the implicit `localhost` node included): not written by
+    anyone, so replacing it removes nothing."""
+    config, _ = check_namespaces({MASTER: (f"{MASTER}.yaml", "")})
+    return config or Config(namespaces={})
 
 
 def setting_change(key: str, old: Config, new: Config) -> SettingChange:
     before, after = getattr(old, key), getattr(new, key)
-    default = getattr(_DEFAULTS, key)
-    if isinstance(before, Mapping) and isinstance(after, Mapping):
-        lost = tuple(f"{key}.{name}" for name in before if name not in after)
-        if not after and before:
-            return SettingChange(key=key, kind="removed")
-        return SettingChange(key=key, kind="added" if not before else "changed", lost=lost)
+    default = getattr(_defaults(), key)
     if after == default:
         return SettingChange(key=key, kind="removed")
-    return SettingChange(key=key, kind="added" if before == default else "changed")
+    if before == default:
+        return SettingChange(key=key, kind="added")
+    lost: tuple[str, ...] = ()
+    if isinstance(before, Mapping) and isinstance(after, Mapping):
+        lost = tuple(f"{key}.{name}" for name in before if name not in after)
+    return SettingChange(key=key, kind="changed", lost=lost)
 
 
 def changes_from_json(data: Mapping[str, Any]) -> ConfigChanges:
