@@ -37,6 +37,13 @@ SIMPLE_COMMANDS: dict[str, str] = {
 }
 
 
+EXIT_STATUS = (
+    "exit status: 0 when every command did what was asked; 1 when one was refused or failed "
+    "(`Failed to ...`, `Error: ...`; later ids are not tried); 2 for usage errors "
+    "(bad flags, no id, an id of the wrong kind)."
+)
+
+
 def run_date(text: str) -> str:
     try:
         return commands.run_time_param(parse_run_date(text))
@@ -67,9 +74,15 @@ def add_subcommand(
     help_text: str,
     id_help: str = "job, job run or action run",
 ) -> argparse.ArgumentParser:
-    sub = subs.add_parser(name, help=help_text, description=help_text)
+    sub = subs.add_parser(name, help=help_text, description=help_text, epilog=EXIT_STATUS)
     add_verbose(sub)
     sub.add_argument("id", nargs="*", help=id_help)
+    if name in SIMPLE_COMMANDS:
+        sub.add_argument(
+            "--json",
+            action="store_true",
+            help="Print the results as JSON: [{id, command, ok, result}]",
+        )
     return sub
 
 
@@ -119,7 +132,9 @@ def add_retry(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tronctl", description="Control tron jobs and runs")
+    parser = argparse.ArgumentParser(
+        prog="tronctl", description="Control tron jobs and runs", epilog=EXIT_STATUS
+    )
     add_common_options(parser)
     subs = parser.add_subparsers(dest="command", metavar="command", required=True)
     for name, help_text in SIMPLE_COMMANDS.items():

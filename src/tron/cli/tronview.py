@@ -29,7 +29,14 @@ from tron.cli.resolve import IdKind, TronId
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tronview", description="View tron jobs and runs")
+    parser = argparse.ArgumentParser(
+        prog="tronview",
+        description="View tron jobs and runs",
+        epilog=(
+            "exit status: 0 shown (with -f: the action ended succeeded or skipped); 1 unknown "
+            "name, server unreachable or refused, or with -f the action failed; 2 usage error."
+        ),
+    )
     add_common_options(parser)
     parser.add_argument(
         "-n",

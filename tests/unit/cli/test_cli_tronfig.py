@@ -453,3 +453,13 @@ def test_an_upload_that_removes_nothing_needs_no_confirmation(
     assert code == 0
     assert len(server.applied) == 1
     assert "+ job extra.added_job" in out
+
+
+def test_help_documents_exit_statuses_and_confirmation(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        tronfig.main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "exit status: 0 done" in out
+    assert "--dry-run" in out
+    assert "--yes" in out
