@@ -84,9 +84,7 @@ def targets(ctx: Context, args: argparse.Namespace) -> list[TronId]:
         if tid.kind not in allowed:
             kinds = " or ".join(sorted(allowed))
             article = "an" if kinds[0] in "aeiou" else "a"
-            raise UsageError(
-                f"{args.command} needs {article} {kinds}, but {name} is a {tid.kind}"
-            )
+            raise UsageError(f"{args.command} needs {article} {kinds}, but {name} is a {tid.kind}")
         resolved.append(tid)
     return resolved
 

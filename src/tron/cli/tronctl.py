@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import httpx
+from tron.cli.durations import format_run_time, parse_run_date, parse_span
+from tron.cli.options import add_common_options, add_verbose, quiet_pipe, setup_logging
 
-from tron import __version__
-from tron.cli import commands
-from tron.cli.common import (
-    add_common_options,
-    add_verbose,
-    client_settings,
-    make_client,
-    run_guarded,
-    setup_logging,
-)
-from tron.cli.durations import parse_run_date, parse_span
+if TYPE_CHECKING:
+    import httpx
 
 SIMPLE_COMMANDS: dict[str, str] = {
     "start": "Start a job, job run or action run",
@@ -46,7 +38,7 @@ EXIT_STATUS = (
 
 def run_date(text: str) -> str:
     try:
-        return commands.run_time_param(parse_run_date(text))
+        return format_run_time(parse_run_date(text))
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
@@ -152,31 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-HANDLERS: dict[str, Callable[[commands.Context, argparse.Namespace], int]] = {
-    "retry": commands.retry,
-    "backfill": commands.backfill,
-    "move": commands.move,
-    "publish": commands.publish,
-    "discard": commands.publish,
-    "version": commands.version,
-    "skip-and-publish": commands.skip_and_publish,
-}
-
-
 def main(argv: Sequence[str] | None = None, *, transport: httpx.BaseTransport | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
-    config = client_settings(args)
-    handler = HANDLERS.get(args.command, commands.control)
+    from tron.cli import control
 
-    def body() -> int:
-        with make_client(config, transport, with_user=True) as client:
-            context = commands.Context(
-                client=client, color=sys.stdout.isatty(), client_version=__version__
-            )
-            return handler(context, args)
-
-    return run_guarded(body)
+    return quiet_pipe(lambda: control.run(args, transport))
 
 
 if __name__ == "__main__":
