@@ -73,7 +73,9 @@ async def test_followed_output_round_trips(api: Harness) -> None:
 
 
 async def test_unicode_namespace_upload_runs_and_reads_back(api: Harness) -> None:
-    assert (await api.post("/api/config", name=NAMESPACE, config=UPLOAD)) == {"status": "Active"}
+    answer = await api.post("/api/config", name=NAMESPACE, config=UPLOAD)
+    assert answer["status"] == "Active"
+    assert answer["changes"]["added"] == [f"{NAMESPACE}.job_喂"]
     assert (await api.get("/api/config", name=NAMESPACE))["config"] == UPLOAD
     job = f"{NAMESPACE}.job_喂"
     assert NAMESPACE in (await api.get("/api"))["namespaces"]

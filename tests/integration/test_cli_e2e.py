@@ -169,9 +169,10 @@ def test_cancel_and_kill(trond: TrondProcess, capsys: pytest.CaptureFixture[str]
     assert out.startswith(f"Attempting to kill ActionRun: {run_id}.nap")
     assert wait_state(trond, run_id, {"failed", "cancelled", "unknown"}) != "running"
 
+    # The run has ended: cancelling it is refused, and the exit status says so (Tron's: 0).
     code, out, _ = cli(tronctl.main, trond, capsys, "cancel", run_id)
-    assert code == 0
-    assert run_id in out
+    assert code == 1
+    assert out.startswith(f"Failed to cancel, JobRun:{run_id} in state ")
 
 
 def test_follow_prints_output_until_the_end(
@@ -242,3 +243,22 @@ def test_server_down(capsys: pytest.CaptureFixture[str]) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     assert tronview.main(["--server", url]) == 1
     assert capsys.readouterr().err.startswith(f"Error connecting to the tron server ({url}): ")
+
+
+def test_piped_fragment_cannot_quietly_replace_master(
+    trond: TrondProcess, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = trond.get("/api/config", name="MASTER")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(EXTRA))
+    code, out, err = cli(tronfig.main, trond, capsys, "-")
+    assert code == 1
+    assert out.startswith("Namespace MASTER: 1 added, 1 removed, 0 changed jobs")
+    assert "  - job MASTER.hello" in out
+    assert "  - MASTER time_zone" in out
+    assert err.startswith("Refused: this upload would remove jobs MASTER.hello and MASTER")
+    assert trond.get("/api/config", name="MASTER") == before
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(EXTRA))
+    code, out, _ = cli(tronfig.main, trond, capsys, "--dry-run", "-")
+    assert (code, out.splitlines()[-1]) == (0, "Dry run: nothing was changed.")
+    assert trond.get("/api/config", name="MASTER") == before

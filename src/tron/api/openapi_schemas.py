@@ -200,7 +200,28 @@ SCHEMAS: dict[str, Schema] = {
     ),
     "Jobs": record({"jobs": {"type": "array", "items": ref("Job")}}),
     "Result": record({"result": STRING}),
-    "ConfigAccepted": record({"status": STRING}),
+    "ConfigAccepted": record({"status": STRING, "changes": ref("ConfigChanges")}),
+    # What an upload changes (ours): jobs by full name, MASTER settings, pending-run notes.
+    "ConfigChanges": record(
+        {
+            "namespace": STRING,
+            "added": STRINGS,
+            "removed": STRINGS,
+            "changed": {"type": "object", "additionalProperties": STRINGS},
+            "settings": {
+                "type": "object",
+                "additionalProperties": record(
+                    {
+                        "change": {"type": "string", "enum": ["added", "removed", "changed"]},
+                        "lost": STRINGS,
+                    }
+                ),
+            },
+            "removed_settings": STRINGS,
+            "notes": STRINGS,
+            "version": nullable(INTEGER),
+        }
+    ),
     "AllNamespaces": {"type": "object", "additionalProperties": ref("NamespaceText")},
     "ConfigVersion": record(
         {

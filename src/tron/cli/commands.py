@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -55,6 +56,16 @@ class UsageError(Exception):
     """A command was given the wrong targets; its message is printed as `Error: ...`."""
 
 
+# Exit statuses of all three CLIs: done, refused or failed (the message says why), misused.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# Tron answers some refusals with 200 and a result such as `Failed to kill: ...`.
+_REFUSED_PREFIXES = ("Failed to ", "Error: ")
+
+
+def refused(result: str) -> bool:
+    return result.startswith(_REFUSED_PREFIXES)
+
+
 def run_time_param(value: datetime) -> str:
     return format_run_time(value)
 
@@ -72,25 +83,42 @@ def targets(ctx: Context, args: argparse.Namespace) -> list[TronId]:
         tid = resolve_id(ctx.client, name)
         if tid.kind not in allowed:
             kinds = " or ".join(sorted(allowed))
-            raise UsageError(f"{args.command} needs a {kinds}, but {name} is a {tid.kind}")
+            article = "an" if kinds[0] in "aeiou" else "a"
+            raise UsageError(f"{args.command} needs {article} {kinds}, but {name} is a {tid.kind}")
         resolved.append(tid)
     return resolved
 
 
 def control(ctx: Context, args: argparse.Namespace) -> int:
-    """The one-request commands: POST `command=<name>` to each target in turn."""
+    """The one-request commands: POST `command=<name>` to each target in turn; the first
+    refusal stops there (Tron's rule) and exits 1, even when Tron answered it with 200."""
     try:
         resolved = targets(ctx, args)
     except UsageError as exc:
         print(f"Error: {exc}")
-        return 1
+        return EXIT_USAGE
     params = {"run_time": args.run_date} if getattr(args, "run_date", None) else {}
+    results: list[dict[str, object]] = []
+    code = EXIT_OK
     for tid in resolved:
-        body = ctx.client.command(tid.parts, args.command, **params)
-        print(result_text(body))
-        if args.command == "disable":
-            print(ctx.style.paint(DISABLE_WARNING, Color.RED))
-    return 0
+        try:
+            text = result_text(ctx.client.command(tid.parts, args.command, **params))
+        except RequestError as exc:
+            if not args.json:
+                raise
+            text = f"Error: {exc.message}"
+        ok = not refused(text)
+        results.append({"id": str(tid), "command": args.command, "ok": ok, "result": text})
+        if not args.json:
+            print(text)
+            if args.command == "disable" and ok:
+                print(ctx.style.paint(DISABLE_WARNING, Color.RED))
+        if not ok:
+            code = EXIT_FAILED
+            break
+    if args.json:
+        print(json.dumps(results, indent=2, ensure_ascii=False))
+    return code
 
 
 def retry(ctx: Context, args: argparse.Namespace) -> int:
@@ -98,7 +126,7 @@ def retry(ctx: Context, args: argparse.Namespace) -> int:
         resolved = targets(ctx, args)
     except UsageError as exc:
         print(f"Error: {exc}")
-        return 1
+        return EXIT_USAGE
     options = RetryOptions(
         use_latest_command=args.use_latest_command,
         wait_seconds=args.wait_for_deps,
@@ -112,7 +140,7 @@ def skip_and_publish(ctx: Context, args: argparse.Namespace) -> int:
         resolved = targets(ctx, args)
     except UsageError as exc:
         print(f"Error: {exc}")
-        return 1
+        return EXIT_USAGE
     return max(skip_then_publish(ctx.client, tid) for tid in resolved)
 
 
@@ -225,7 +253,7 @@ def backfill(ctx: Context, args: argparse.Namespace, *, today: date | None = Non
         job = targets(ctx, args)[0].job
     except (UsageError, ValueError) as exc:
         print(f"Error: {exc}")
-        return 1
+        return EXIT_USAGE
     if args.dry_run:
         print(backfill_mod.dry_run_text(job, dates))
         return 0

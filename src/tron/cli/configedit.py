@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tron.cli import configs
 from tron.cli.client import ApiClient, RequestError
-from tron.config import Config, diff
+from tron.cli.configupload import preview, show
 
 
 def editor_command() -> list[str]:
@@ -35,19 +35,17 @@ def ask(question: str) -> bool:
         return False
 
 
-def empty_config() -> Config:
-    return Config(namespaces={})
-
-
-def review(old: configs.Source, new: configs.Source) -> bool:
-    """Validate the edit locally and show its job diff; False if it has problems."""
+def review(client: ApiClient, new: configs.Source, config_hash: str) -> bool:
+    """Validate the edit here, then have the server check it and say what it changes."""
     new_config, problems = configs.validate(new)
     if new_config is None:
         configs.print_problems(problems)
         return False
-    old_config, _ = configs.validate(old)
-    print(f"Changes to namespace {new.namespace}:")
-    print("\n".join(configs.diff_lines(diff(old_config or empty_config(), new_config))))
+    sent = preview(client, new, config_hash)
+    if sent.rejection is not None:
+        configs.print_problems(sent.rejection)
+        return False
+    show(sent.changes)
     return True
 
 
@@ -64,7 +62,7 @@ def edit_namespace(client: ApiClient, namespace: str) -> int:
             print("No changes.")
             return 0
         new = configs.Source(namespace=namespace, file=old.file, text=text)
-        if review(old, new):
+        if review(client, new, str(current.get("hash", ""))):
             if not ask("Apply these changes?"):
                 print("Not applied.")
                 return 1

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from tron.cli.client import ApiClient, RequestError
-from tron.config import Config, ConfigDiff, format_problems, load_namespaces
+from tron.config import Config, format_problems, load_namespaces
+from tron.config.changes import ConfigChanges, changes_from_json, changes_of
 from tron.config.model import MASTER
 from tron.errors import ConfigError, Problem
 
@@ -61,16 +62,36 @@ def problem_of(item: Mapping[str, Any]) -> Problem:
     )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sent:
+    """The server's answer to an upload: what it changes, or why it was refused."""
+
+    changes: ConfigChanges | None = None
+    rejection: str | None = None
+
+
+def send(client: ApiClient, source: Source, config_hash: str, *, check: bool) -> Sent:
+    try:
+        body = client.upload_config(source.namespace, source.text, config_hash, check=check)
+    except RequestError as exc:
+        return Sent(rejection=server_problems(exc))
+    changes = body.get("changes")
+    return Sent(changes=changes_from_json(changes) if isinstance(changes, dict) else None)
+
+
 def upload(client: ApiClient, source: Source, *, check: bool = False) -> str | None:
     """Send `source` with the hash read just before; None on success, else the problems."""
     current = client.config(source.namespace)
-    try:
-        client.upload_config(
-            source.namespace, source.text, str(current.get("hash", "")), check=check
-        )
-    except RequestError as exc:
-        return server_problems(exc)
-    return None
+    return send(client, source, str(current.get("hash", "")), check=check).rejection
+
+
+def local_changes(old: Source, new: Source) -> ConfigChanges | None:
+    """The changes computed here, for a server that does not say (Yelp's Tron)."""
+    old_config, _ = validate(old) if old.text.strip() else (Config(namespaces={}), ())
+    new_config, _ = validate(new) if new.text.strip() else (Config(namespaces={}), ())
+    if old_config is None or new_config is None:
+        return None
+    return changes_of(old_config, new_config, new.namespace)
 
 
 def count_summary(config: Config) -> str:
@@ -81,15 +102,6 @@ def count_summary(config: Config) -> str:
 
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-def diff_lines(changes: ConfigDiff) -> list[str]:
-    """Jobs added, removed and changed (with the changed fields), one line each."""
-    lines = [f"+ {name}" for name in changes.added]
-    lines += [f"- {name}" for name in changes.removed]
-    lines += [f"~ {name} ({', '.join(fields)})" for name, fields in changes.changed.items()]
-    lines += [f"~ MASTER setting {name}" for name in changes.settings]
-    return lines or ["(no job changes)"]
 
 
 def print_problems(problems: Iterable[Problem] | str) -> None:

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import httpx
+from tron.cli.durations import format_run_time, parse_run_date, parse_span
+from tron.cli.options import add_common_options, add_verbose, quiet_pipe, setup_logging
 
-from tron import __version__
-from tron.cli import commands
-from tron.cli.common import (
-    add_common_options,
-    add_verbose,
-    client_settings,
-    make_client,
-    run_guarded,
-    setup_logging,
-)
-from tron.cli.durations import parse_run_date, parse_span
+if TYPE_CHECKING:
+    import httpx
 
 SIMPLE_COMMANDS: dict[str, str] = {
     "start": "Start a job, job run or action run",
@@ -37,9 +29,16 @@ SIMPLE_COMMANDS: dict[str, str] = {
 }
 
 
+EXIT_STATUS = (
+    "exit status: 0 when every command did what was asked; 1 when one was refused or failed "
+    "(`Failed to ...`, `Error: ...`; later ids are not tried); 2 for usage errors "
+    "(bad flags, no id, an id of the wrong kind)."
+)
+
+
 def run_date(text: str) -> str:
     try:
-        return commands.run_time_param(parse_run_date(text))
+        return format_run_time(parse_run_date(text))
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
@@ -67,9 +66,15 @@ def add_subcommand(
     help_text: str,
     id_help: str = "job, job run or action run",
 ) -> argparse.ArgumentParser:
-    sub = subs.add_parser(name, help=help_text, description=help_text)
+    sub = subs.add_parser(name, help=help_text, description=help_text, epilog=EXIT_STATUS)
     add_verbose(sub)
     sub.add_argument("id", nargs="*", help=id_help)
+    if name in SIMPLE_COMMANDS:
+        sub.add_argument(
+            "--json",
+            action="store_true",
+            help="Print the results as JSON: [{id, command, ok, result}]",
+        )
     return sub
 
 
@@ -119,7 +124,9 @@ def add_retry(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tronctl", description="Control tron jobs and runs")
+    parser = argparse.ArgumentParser(
+        prog="tronctl", description="Control tron jobs and runs", epilog=EXIT_STATUS
+    )
     add_common_options(parser)
     subs = parser.add_subparsers(dest="command", metavar="command", required=True)
     for name, help_text in SIMPLE_COMMANDS.items():
@@ -137,31 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-HANDLERS: dict[str, Callable[[commands.Context, argparse.Namespace], int]] = {
-    "retry": commands.retry,
-    "backfill": commands.backfill,
-    "move": commands.move,
-    "publish": commands.publish,
-    "discard": commands.publish,
-    "version": commands.version,
-    "skip-and-publish": commands.skip_and_publish,
-}
-
-
 def main(argv: Sequence[str] | None = None, *, transport: httpx.BaseTransport | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
-    config = client_settings(args)
-    handler = HANDLERS.get(args.command, commands.control)
+    from tron.cli import control
 
-    def body() -> int:
-        with make_client(config, transport, with_user=True) as client:
-            context = commands.Context(
-                client=client, color=sys.stdout.isatty(), client_version=__version__
-            )
-            return handler(context, args)
-
-    return run_guarded(body)
+    return quiet_pipe(lambda: control.run(args, transport))
 
 
 if __name__ == "__main__":

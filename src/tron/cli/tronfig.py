@@ -1,29 +1,36 @@
-"""tronfig: upload, check, print, delete and validate namespace configs (spec 7.4), and edit."""
+"""tronfig: upload, check, print, delete and validate namespace configs (spec 7.4), and edit.
+
+Only the parser is imported up front; the rest (httpx, yaml...) once a command runs.
+"""
 
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import httpx
+from tron.cli.options import add_common_options, quiet_pipe, setup_logging
 
-from tron.cli import configs
-from tron.cli.client import ApiClient
-from tron.cli.common import (
-    add_common_options,
-    client_settings,
-    make_client,
-    run_guarded,
-    setup_logging,
-)
-from tron.cli.configedit import edit_namespace
-from tron.config import validate_paths
-from tron.config.model import MASTER
+if TYPE_CHECKING:
+    import httpx
+
+EPILOG = """\
+Every upload is first checked by the server, which says what it changes (jobs added, removed,
+changed; MASTER settings). Removing jobs or MASTER settings asks for confirmation on a
+terminal; without one it is refused unless --yes. `tronfig -` uploads stdin to MASTER
+unless -n says otherwise.
+
+exit status: 0 done (or, with -C/--dry-run/-V, checked and valid); 1 refused, invalid or
+failed (the message says why); 2 usage error."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tronfig", description="Manage tron configuration")
+    parser = argparse.ArgumentParser(
+        prog="tronfig",
+        description="Manage tron configuration",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_common_options(parser)
     parser.add_argument("-n", "--namespace", help="Namespace of the config (default: file name)")
     mode = parser.add_mutually_exclusive_group()
@@ -55,94 +62,23 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="Edit the namespace SOURCE in $EDITOR, review the diff, apply",
     )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="Show what the upload would change; apply nothing"
+    )
+    parser.add_argument(
+        "-y", "--yes", action="store_true", help="Apply even if it removes jobs or MASTER settings"
+    )
     parser.add_argument("-m", "--master-config", help="MASTER file for -V full validation")
     parser.add_argument("source", help="file, directory, `-` (stdin), or namespace name")
     return parser
 
 
-def validate_offline(args: argparse.Namespace) -> int:
-    """`-V`/`-D`: problems as `file:line: key.path: message` (exit 1), else `OK: ...`."""
-    if args.source == "-":
-        source = configs.read_source("-", args.namespace)
-        config, problems = configs.validate(source)
-    else:
-        config, found = validate_paths(
-            args.source, master=args.master_config, namespace=args.namespace
-        )
-        problems = tuple(found)
-    if problems or config is None:
-        configs.print_problems(problems)
-        return 1
-    print(configs.count_summary(config))
-    return 0
-
-
-def upload(client: ApiClient, args: argparse.Namespace) -> int:
-    try:
-        source = configs.read_source(args.source, args.namespace)
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"Error: cannot read {args.source}: {exc}", file=sys.stderr)
-        return 1
-    _, problems = configs.validate(source)
-    if problems:
-        configs.print_problems(problems)
-        return 1
-    rejection = configs.upload(client, source, check=args.check)
-    if rejection is not None:
-        configs.print_problems(rejection)
-        return 1
-    print(configs.UPLOADED, file=sys.stderr)
-    return 0
-
-
-def print_config(client: ApiClient, namespace: str) -> int:
-    sys.stdout.write(str(client.config(namespace).get("config", "")))
-    return 0
-
-
-def delete(client: ApiClient, namespace: str) -> int:
-    if namespace == MASTER:
-        print("Deleting MASTER namespace is not allowed. Name must be specified.", file=sys.stderr)
-        return 1
-    prompt = f"This will delete the configuration for the {namespace} namespace. Proceed? (y/n): "
-    try:
-        answer = input(prompt)
-    except EOFError:
-        answer = ""
-    if answer.strip() != "y":
-        return 0
-    source = configs.Source(namespace=namespace, file=namespace, text="")
-    rejection = configs.upload(client, source)
-    if rejection is not None:
-        configs.print_problems(rejection)
-        print("tronfig deletion failed", file=sys.stderr)
-        return 1
-    print(configs.UPLOADED, file=sys.stderr)
-    return 0
-
-
-def dispatch(client: ApiClient, args: argparse.Namespace) -> int:
-    if args.print_config:
-        return print_config(client, args.source)
-    if args.delete:
-        return delete(client, args.source)
-    if args.edit:
-        return edit_namespace(client, args.source)
-    return upload(client, args)
-
-
 def main(argv: Sequence[str] | None = None, *, transport: httpx.BaseTransport | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
-    if args.validate or args.validate_dir:
-        return validate_offline(args)
-    config = client_settings(args)
+    from tron.cli import configcmd
 
-    def body() -> int:
-        with make_client(config, transport) as client:
-            return dispatch(client, args)
-
-    return run_guarded(body)
+    return quiet_pipe(lambda: configcmd.run(args, transport))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from tron.config.excerpt import excerpt
 from tron.config.model import CLEANUP_ACTION_NAME, ActionConfig, RetryBackoff
 from tron.config.named import Named, valid_name
 from tron.config.parse import YNode
+from tron.config.suggest import did_you_mean
 from tron.config.values import BadValueError, Report
 from tron.context import check_command
 from tron.errors import ContextError
@@ -109,7 +110,8 @@ def node_reference(refs: References) -> v.Reader:
     def read(report: Report, node: YNode, path: str) -> str:
         name = v.string(report, node, path)
         if refs.node_names is not None and name not in refs.node_names:
-            raise BadValueError(f"Unknown node name {name} at {path}")
+            hint = did_you_mean(name, refs.node_names)
+            raise BadValueError(f"Unknown node name {name} at {path}{hint}")
         return name
 
     return read

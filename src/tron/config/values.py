@@ -12,6 +12,7 @@ from typing import Any
 
 from tron.config.excerpt import cut, excerpt
 from tron.config.parse import YNode, join_path, to_python
+from tron.config.suggest import did_you_mean
 from tron.errors import Problem
 
 K8S_ONLY = "is not supported by this scheduler (Kubernetes/Mesos only)"
@@ -68,7 +69,8 @@ def read_fields(
         child_path = join_path(path, key)
         reader = fields.get(key)
         if reader is None:
-            report.add(child.line, child_path, f"Unknown keys in {title}: {key}")
+            hint = did_you_mean(str(key), (str(name) for name in fields))
+            report.add(child.line, child_path, f"Unknown keys in {title}: {key}{hint}")
             continue
         try:
             values[key] = reader(report, child, child_path)

@@ -4,6 +4,7 @@ the one facade the API talks to."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import fcntl
 import gc
 import logging
@@ -17,7 +18,9 @@ from types import TracebackType
 from typing import IO
 
 from tron.config import config_hash
+from tron.config.changes import ConfigChanges, changes_of
 from tron.config.model import Config
+from tron.core.job_run import is_pending
 from tron.core.records import JobRun
 from tron.engine.clock import Clock, SystemClock
 from tron.engine.commands import Commands
@@ -69,6 +72,14 @@ class DaemonSettings:
     advertise_address: str = "http://127.0.0.1:8089"
     # How often a standby reloads the state from the database (its reads are this stale).
     standby_refresh_seconds: float = 2.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConfigUpload:
+    """An uploaded namespace's validated config and what it changes (`version` once saved)."""
+
+    config: Config
+    changes: ConfigChanges
 
 
 class Daemon(EngineFacade):
@@ -522,6 +533,13 @@ class Daemon(EngineFacade):
         every problem when invalid; the running config is unchanged in both cases.
         An empty text deletes the namespace.
         """
+        upload = await self.upload_namespace(name, text, expected_hash, check=check)
+        return upload.config
+
+    async def upload_namespace(
+        self, name: str, text: str, expected_hash: str | None, *, check: bool = False
+    ) -> ConfigUpload:
+        """`update_namespace`, also saying what the upload changes (or would change)."""
         async with self._config_lock:
             _, current_hash = self.namespace(name)
             if expected_hash is not None and expected_hash != current_hash:
@@ -533,11 +551,13 @@ class Daemon(EngineFacade):
             else:
                 sources.pop(name, None)
             new, digest = await self._check_config(sources, name)
+            # Measured before applying: Tron's rule keeps a changed job's pending run in place.
+            changes = changes_of(self.config, new, name).with_pending_runs(self._pending_times())
             if check:
-                return new
+                return ConfigUpload(config=new, changes=changes)
             staged = self.config_dir.stage(name, text if text.strip() else None)
             try:
-                await self.store.save_config_version(name, text, digest)
+                saved = await self.store.save_config_version(name, text, digest)
             except BaseException:
                 staged.discard()  # the old config stays in effect, on disk as in memory
                 raise
@@ -546,7 +566,23 @@ class Daemon(EngineFacade):
             await self.reconfigurer.apply(old, new)
             self._count_config()
             self.events.publish("config", namespace=name)
-            return new
+            changes = dataclasses.replace(changes, version=saved.version)
+            logger.info(
+                "config of namespace %s applied as version %d: %s",
+                name,
+                saved.version,
+                "; ".join(line.strip() for line in changes.lines()),
+            )
+            return ConfigUpload(config=new, changes=changes)
+
+    def _pending_times(self) -> dict[str, datetime]:
+        """Each job's latest pending (scheduled or queued) run time."""
+        times: dict[str, datetime] = {}
+        for job in self.registry.jobs.values():
+            pending = [run.run_time for run in job.runs.values() if is_pending(run)]
+            if pending:
+                times[job.name] = max(pending)
+        return times
 
     async def _check_config(
         self, sources: dict[str, tuple[str, str]], name: str

@@ -100,6 +100,11 @@ class ConfigServer:
             200, json={"config": "jobs:\n", "hash": "abc123"}
         )
         tron.posts["/api/config"] = self.post
+        tron.routes["/api"] = {**tron.routes["/api"], "namespaces": ["MASTER", "demo", "extra"]}
+
+    @property
+    def applied(self) -> list[dict[str, str]]:
+        return [form for form in self.posted if form["check"] == "0"]
 
     def post(self, request: httpx.Request) -> httpx.Response:
         self.posted.append(dict(parse_qsl(request.content.decode(), keep_blank_values=True)))
@@ -111,16 +116,13 @@ def test_upload_sends_text_name_and_fresh_hash(
 ) -> None:
     server = ConfigServer(tron)
     code, out, err = run(tron, capsys, "-n", "extra", str(CONFIG / "extra_v2.yaml"))
-    assert (code, out) == (0, "")
+    assert (code, out) == (
+        0,
+        "Namespace extra: 1 added, 0 removed, 0 changed jobs\n  + job extra.added_job\n",
+    )
     assert err == capture("tronfig_upload_changed_namespace_extra_v2.txt").text + "\n"
-    assert server.posted == [
-        {
-            "name": "extra",
-            "config": (CONFIG / "extra_v2.yaml").read_text(),
-            "hash": "abc123",
-            "check": "0",
-        }
-    ]
+    sent = {"name": "extra", "config": (CONFIG / "extra_v2.yaml").read_text(), "hash": "abc123"}
+    assert server.posted == [{**sent, "check": "1"}, {**sent, "check": "0"}]
 
 
 def test_namespace_defaults_to_file_name(
@@ -139,7 +141,7 @@ def test_stdin_upload_goes_to_master(
     monkeypatch.setattr(sys, "stdin", io.StringIO((CONFIG / "MASTER.yaml").read_text()))
     code, _, _ = run(tron, capsys, "-")
     assert code == 0
-    assert server.posted[0]["name"] == "MASTER"
+    assert server.applied[0]["name"] == "MASTER"
 
 
 def test_local_problems_stop_the_upload(tron: FakeTron, capsys: pytest.CaptureFixture[str]) -> None:
@@ -189,9 +191,9 @@ def test_missing_file_is_one_line(tron: FakeTron, capsys: pytest.CaptureFixture[
 
 def test_print_writes_raw_config(tron: FakeTron, capsys: pytest.CaptureFixture[str]) -> None:
     tron.routes["/api/config"] = {"config": "jobs:\n  a: 1", "hash": "x"}
-    code, out, _ = run(tron, capsys, "-p", "extra")
+    code, out, _ = run(tron, capsys, "-p", "demo")
     assert (code, out) == (0, "jobs:\n  a: 1")
-    assert tron.requests[-1].url.params["name"] == "extra"
+    assert tron.requests[-1].url.params["name"] == "demo"
 
 
 def test_delete_after_confirmation(
@@ -201,8 +203,10 @@ def test_delete_after_confirmation(
     monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))
     code, out, err = run(tron, capsys, "-d", "extra")
     assert code == 0
-    assert out + err == capture("tronfig_delete_extra.txt").text + "\n"
-    assert server.posted == [{"name": "extra", "config": "", "hash": "abc123", "check": "0"}]
+    # Tron's prompt and message, after what the deletion removes (nothing here).
+    assert out.endswith(capture("tronfig_delete_extra.txt").text.split("Configuration")[0])
+    assert err == "Configuration uploaded successfully\n"
+    assert server.applied == [{"name": "extra", "config": "", "hash": "abc123", "check": "0"}]
 
 
 def test_delete_declined_sends_nothing(
@@ -210,8 +214,32 @@ def test_delete_declined_sends_nothing(
 ) -> None:
     server = ConfigServer(tron)
     monkeypatch.setattr(sys, "stdin", io.StringIO("n\n"))
-    assert run(tron, capsys, "-d", "extra")[0] == 0
-    assert server.posted == []
+    code, _, err = run(tron, capsys, "-d", "extra")
+    assert (code, err) == (1, "Not deleted: extra is unchanged.\n")
+    assert server.applied == []
+
+
+def test_delete_without_an_answer_is_refused_not_silent(
+    tron: FakeTron, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = ConfigServer(tron)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    code, _, err = run(tron, capsys, "-d", "extra")
+    assert code == 1
+    assert "no answer on stdin; extra was not deleted. Pass --yes" in err
+    assert server.applied == []
+    assert run(tron, capsys, "-d", "--yes", "extra")[0] == 0
+    assert len(server.applied) == 1
+
+
+def test_print_or_delete_of_an_unknown_namespace_says_so(
+    tron: FakeTron, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ConfigServer(tron)
+    for flag in ("-p", "-d"):
+        code, out, err = run(tron, capsys, flag, "NOSUCH")
+        assert (code, out) == (1, "")
+        assert err == "Error: namespace NOSUCH does not exist (namespaces: MASTER, demo, extra)\n"
 
 
 def test_delete_master_is_refused(tron: FakeTron, capsys: pytest.CaptureFixture[str]) -> None:
@@ -250,9 +278,9 @@ def test_edit_shows_diff_and_applies(
     monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))
     code, out, _ = run(tron, capsys, "--edit", "extra")
     assert code == 0
-    assert "~ extra.added_job (schedule" in out
-    assert server.posted[0]["hash"] == "h1"
-    assert server.posted[0]["config"] == (CONFIG / "extra_v2.yaml").read_text()
+    assert "  ~ job extra.added_job: schedule, actions.hi.command" in out
+    assert server.applied[0]["hash"] == "h1"
+    assert server.applied[0]["config"] == (CONFIG / "extra_v2.yaml").read_text()
 
 
 def test_edit_with_problems_offers_to_edit_again(
@@ -286,3 +314,152 @@ def test_edit_without_change_does_nothing(
     code, out, _ = run(tron, capsys, "--edit", "extra")
     assert (code, out) == (0, "No changes.\n")
     assert server.posted == []
+
+
+WIPES_MASTER = {
+    "namespace": "MASTER",
+    "added": [],
+    "removed": ["MASTER.report", "MASTER.backup"],
+    "changed": {"MASTER.nightly": ["schedule"]},
+    "settings": {
+        "time_zone": {"change": "removed", "lost": []},
+        "command_context": {"change": "removed", "lost": []},
+    },
+    "removed_settings": ["time_zone", "command_context"],
+    "notes": ["MASTER.nightly: the schedule changes but the pending run stays at 2026-03-02"],
+    "version": None,
+}
+
+
+# A namespace file that is also a valid MASTER on its own (its node is the implicit one).
+OPS = (CONFIG / "extra_v1.yaml").read_text().replace("node: local", "node: localhost")
+
+
+def ops_file(tmp_path: Path) -> str:
+    path = tmp_path / "ops.yaml"
+    path.write_text(OPS, encoding="utf-8")
+    return str(path)
+
+
+class FakeTty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def wiping_server(tron: FakeTron) -> ConfigServer:
+    """A server whose check says the upload removes MASTER jobs and settings."""
+    server = ConfigServer(tron)
+
+    def post(request: httpx.Request) -> httpx.Response:
+        server.posted.append(dict(parse_qsl(request.content.decode(), keep_blank_values=True)))
+        version = None if server.posted[-1]["check"] == "1" else 4
+        return httpx.Response(
+            200, json={"status": "Active", "changes": {**WIPES_MASTER, "version": version}}
+        )
+
+    tron.posts["/api/config"] = post
+    return server
+
+
+def test_piped_master_upload_that_removes_jobs_is_refused_without_a_terminal(
+    tron: FakeTron, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = wiping_server(tron)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(OPS))
+    code, out, err = run(tron, capsys, "-")
+    assert code == 1
+    assert out.splitlines()[:3] == [
+        "Namespace MASTER: 0 added, 2 removed, 1 changed jobs, 2 MASTER settings changed",
+        "  - job MASTER.report",
+        "  - job MASTER.backup",
+    ]
+    assert "  - MASTER time_zone" in out
+    assert "  note: MASTER.nightly: the schedule changes" in out
+    assert err == (
+        "Refused: this upload would remove jobs MASTER.report, MASTER.backup and MASTER "
+        "settings time_zone, command_context; no terminal to confirm on. "
+        "Pass --yes to upload anyway.\n"
+    )
+    assert [form["check"] for form in server.posted] == ["1"]
+
+
+def test_yes_applies_and_prints_the_version(
+    tron: FakeTron, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = wiping_server(tron)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(OPS))
+    code, out, err = run(tron, capsys, "--yes", "-")
+    assert code == 0
+    assert out.endswith("Applied to namespace MASTER as config version 4\n")
+    assert err == "Configuration uploaded successfully\n"
+    assert [form["check"] for form in server.posted] == ["1", "0"]
+
+
+def test_dry_run_shows_and_applies_nothing(
+    tron: FakeTron, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    server = wiping_server(tron)
+    code, out, _ = run(tron, capsys, "--dry-run", "-n", "MASTER", ops_file(tmp_path))
+    assert code == 0
+    assert out.startswith("Namespace MASTER: 0 added, 2 removed")
+    assert out.endswith("Dry run: nothing was changed.\n")
+    assert server.applied == []
+
+
+@pytest.mark.parametrize(("answer", "code", "applied"), [("y\n", 0, 1), ("n\n", 1, 0)])
+def test_on_a_terminal_removals_are_confirmed(
+    tron: FakeTron,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    answer: str,
+    code: int,
+    applied: int,
+) -> None:
+    server = wiping_server(tron)
+    monkeypatch.setattr(sys, "stdin", FakeTty(answer))
+    result, _, err = run(tron, capsys, "-n", "MASTER", ops_file(tmp_path))
+    assert result == code
+    assert err.startswith(
+        "This removes jobs MASTER.report, MASTER.backup and MASTER settings time_zone, "
+        "command_context from the running config. Apply? [y/N] "
+    )
+    assert len(server.applied) == applied
+
+
+def test_piped_config_is_confirmed_on_the_controlling_terminal(
+    tron: FakeTron, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tron.cli import confirm
+
+    server = wiping_server(tron)
+    tty = FakeTty()
+    tty.readline = lambda *_: "y\n"  # type: ignore[method-assign]
+    asked: list[str] = []
+    tty.close = lambda: asked.append(tty.getvalue())  # type: ignore[method-assign]
+    monkeypatch.setattr(sys, "stdin", io.StringIO(OPS))
+    monkeypatch.setattr(sys, "stderr", FakeTty())
+    monkeypatch.setattr(confirm, "open_tty", lambda: tty)
+    assert tronfig.main([*SERVER, "-"], transport=tron.transport) == 0
+    assert len(server.applied) == 1
+    assert asked[0].endswith("from the running config. Apply? [y/N] ")
+
+
+def test_an_upload_that_removes_nothing_needs_no_confirmation(
+    tron: FakeTron, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = ConfigServer(tron)
+    code, out, _ = run(tron, capsys, "-n", "extra", str(CONFIG / "extra_v1.yaml"))
+    assert code == 0
+    assert len(server.applied) == 1
+    assert "+ job extra.added_job" in out
+
+
+def test_help_documents_exit_statuses_and_confirmation(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        tronfig.main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "exit status: 0 done" in out
+    assert "--dry-run" in out
+    assert "--yes" in out

@@ -26,14 +26,15 @@ async def config(request: Request) -> Response:
         return json_response(body)
     form = await p.form(request)
     name = _namespace_name(form.get("name", ""))
-    update = daemon.update_namespace(
+    update = daemon.upload_namespace(
         name,
         form.get("config", ""),
         form.get("hash") or None,
         check=p.flag(form, "check", False),
     )
-    await uninterrupted(update, request.app.state.changes)
-    return json_response({"status": "Active"})
+    upload = await uninterrupted(update, request.app.state.changes)
+    # Tron's body, plus ours: what the upload changes (or, with check=1, would change).
+    return json_response({"status": "Active", "changes": upload.changes.to_json()})
 
 
 def _namespace_name(name: str) -> str:
