@@ -14,11 +14,12 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from tron.api.audit import AuditMiddleware
 from tron.api.cache import JobJsonCache
 from tron.api.meters import MeterMiddleware, SiteMeters
 from tron.api.openapi import openapi
 from tron.api.problems import handle_http_error, handle_tron_error, handle_unexpected
-from tron.api.routes import config, events, jobs, metrics
+from tron.api.routes import alerts, config, events, jobs, metrics
 from tron.engine.daemon import Daemon
 from tron.errors import TronError
 
@@ -63,6 +64,7 @@ def create_app(daemon: Daemon, *, token: str | None = None) -> Starlette:
     routes: list[BaseRoute] = [
         Route("/", root),
         Route("/openapi.json", openapi),
+        *alerts.ROUTES,
         *jobs.ROUTES,
         *config.ROUTES,
         *events.ROUTES,
@@ -74,6 +76,7 @@ def create_app(daemon: Daemon, *, token: str | None = None) -> Starlette:
     middleware = [Middleware(MeterMiddleware, meters=meters)]
     if token:
         middleware.append(Middleware(TokenAuth, token=token))
+    middleware.append(Middleware(AuditMiddleware))
     app = Starlette(
         routes=routes,
         middleware=middleware,

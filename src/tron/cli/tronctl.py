@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 import httpx
 
 from tron import __version__
-from tron.cli import commands
+from tron.cli import alerting, commands
 from tron.cli.common import (
     add_common_options,
     add_verbose,
@@ -134,6 +134,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_subcommand(subs, "publish", "Publish a trigger event", id_help="event id")
     add_subcommand(subs, "discard", "Discard a trigger event", id_help="event id")
     add_subcommand(subs, "version", "Print client and server versions", id_help="(none)")
+    add_subcommand(
+        subs, "ack", "Acknowledge alerts: stop their repeats (they still resolve)", "alert id"
+    )
+    silence = add_subcommand(
+        subs, "silence", "Silence a job's notifications for a while (history kept)", "job name"
+    )
+    silence.add_argument(
+        "--for", dest="duration", default="1h", help="How long: 30m, 2h, 1d (0 lifts it)"
+    )
     return parser
 
 
@@ -145,6 +154,8 @@ HANDLERS: dict[str, Callable[[commands.Context, argparse.Namespace], int]] = {
     "discard": commands.publish,
     "version": commands.version,
     "skip-and-publish": commands.skip_and_publish,
+    "ack": lambda ctx, args: alerting.ack(ctx.client, args),
+    "silence": lambda ctx, args: alerting.silence(ctx.client, args),
 }
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from tron.cli import display
+from tron.cli import alerting, display
 from tron.cli.client import ApiClient, RequestError
 from tron.cli.common import (
     add_common_options,
@@ -51,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="Print the API's raw JSON")
     parser.add_argument(
         "-f", "--follow", action="store_true", help="Follow an action run's output until it ends"
+    )
+    parser.add_argument(
+        "--why", action="store_true", help="Say why a job is (not) running, with its evidence"
+    )
+    parser.add_argument(
+        "--history", action="store_true", help="Operators' commands on a job (audit log)"
     )
     parser.add_argument("--poll-interval", type=float, default=1.0, help=argparse.SUPPRESS)
     parser.add_argument("name", nargs="?", help="job, job run or action run to show")
@@ -135,6 +141,15 @@ def show(client: ApiClient, args: argparse.Namespace, style: Style) -> int:
         )
         return 0
     tid = resolve_id(client, args.name)
+    if args.why or args.history:
+        job = tid.job
+        text = (
+            alerting.why(client, job)
+            if args.why
+            else alerting.history(client, job, args.num_displays)
+        )
+        emit(text, style)
+        return 0
     if args.follow:
         return follow(client, tid, args)
     body = fetch(client, tid, args.num_displays)
