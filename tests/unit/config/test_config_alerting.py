@@ -176,3 +176,18 @@ def test_notifications_only_in_master() -> None:
 def test_notifications_shape_errors() -> None:
     found = problems("notifications: {channels: [], routes: {}, namespaces: []}\n")
     assert len(found) == 3
+
+
+def test_the_alerting_example_loads() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3] / "examples"
+    text = (root / "alerting" / "MASTER.yaml").read_text()
+    config = load_namespaces({"MASTER": ("MASTER.yaml", text)})
+    job = config.jobs["MASTER.nightly_report"]
+    assert job.alerting.emails == ("data-oncall@example.com",)
+    assert config.notifications.routes[0].severity == "page"
+    import yaml
+
+    rules = yaml.safe_load((root / "prometheus-alerts.yaml").read_text())
+    assert len(rules["groups"][0]["rules"]) == 6
