@@ -41,6 +41,8 @@ class WebhookReceiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 raw = self.rfile.read(length)
+                if len(raw) < length:
+                    return  # the sender died mid-request (kill -9): nothing was received
                 time.sleep(receiver.delay)
                 with receiver._lock:
                     receiver.tries.append(self.headers.get("Idempotency-Key", ""))
