@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from tron.api.audit import AuditMiddleware
 from tron.api.auth import TokenAuth
 from tron.api.cache import JobJsonCache
 from tron.api.guard import SiteGuard
@@ -24,7 +25,7 @@ from tron.api.problems import (
     handle_tron_error,
     handle_unexpected,
 )
-from tron.api.routes import config, events, jobs, metrics
+from tron.api.routes import alerts, config, events, jobs, metrics
 from tron.api.site import LOOPBACK_NAMES, HostRule, SitePolicy
 from tron.api.standby import StandbyRefusal
 from tron.api.tickets import TicketBook
@@ -67,6 +68,8 @@ def _middleware(
         )
     if token:
         stack.append(Middleware(TokenAuth, token=token, tickets=tickets))
+    # Operators' commands are recorded once their sender is known (after the token check).
+    stack.append(Middleware(AuditMiddleware))
     stack.append(Middleware(StandbyRefusal, daemon=daemon))
     return stack
 
@@ -77,6 +80,7 @@ def create_app(
     routes: list[BaseRoute] = [
         Route("/", root),
         Route("/openapi.json", openapi),
+        *alerts.ROUTES,
         *jobs.ROUTES,
         *config.ROUTES,
         *events.ROUTES,

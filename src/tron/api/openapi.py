@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from tron import __version__
+from tron.api import openapi_alerts
 from tron.api import params as p
 from tron.api.openapi_schemas import SCHEMAS, STRING, Schema, ref
 
@@ -243,7 +244,7 @@ def _other_paths() -> dict[str, Any]:
 
 
 def spec() -> dict[str, Any]:
-    paths = {**_other_paths(), **_jobs_paths()}
+    paths = {**_other_paths(), **_jobs_paths(), **openapi_alerts.paths()}
     for path in SLASHED:
         paths[path + "/"] = paths[path]
     return {

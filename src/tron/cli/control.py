@@ -9,7 +9,7 @@ from collections.abc import Callable
 import httpx
 
 from tron import __version__
-from tron.cli import commands
+from tron.cli import alerting, commands
 from tron.cli.common import client_settings, make_client, run_guarded
 
 HANDLERS: dict[str, Callable[[commands.Context, argparse.Namespace], int]] = {
@@ -20,6 +20,8 @@ HANDLERS: dict[str, Callable[[commands.Context, argparse.Namespace], int]] = {
     "discard": commands.publish,
     "version": commands.version,
     "skip-and-publish": commands.skip_and_publish,
+    "ack": lambda ctx, args: alerting.ack(ctx.client, args),
+    "silence": lambda ctx, args: alerting.silence(ctx.client, args),
 }
 
 

@@ -141,6 +141,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_subcommand(subs, "publish", "Publish a trigger event", id_help="event id")
     add_subcommand(subs, "discard", "Discard a trigger event", id_help="event id")
     add_subcommand(subs, "version", "Print client and server versions", id_help="(none)")
+    add_subcommand(
+        subs, "ack", "Acknowledge alerts: stop their repeats (they still resolve)", "alert id"
+    )
+    silence = add_subcommand(
+        subs, "silence", "Silence a job's notifications for a while (history kept)", "job name"
+    )
+    silence.add_argument(
+        "--for", dest="duration", default="1h", help="How long: 30m, 2h, 1d (0 lifts it)"
+    )
     return parser
 
 

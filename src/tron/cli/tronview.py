@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-f", "--follow", action="store_true", help="Follow an action run's output until it ends"
     )
+    parser.add_argument(
+        "--why", action="store_true", help="Say why a job is (not) running, with its evidence"
+    )
+    parser.add_argument(
+        "--history", action="store_true", help="Operators' commands on a job (audit log)"
+    )
     parser.add_argument("--poll-interval", type=float, default=1.0, help=argparse.SUPPRESS)
     parser.add_argument("name", nargs="?", help="job, job run or action run to show")
     return parser

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from tron.cli import display
+from tron.cli import alerting, display
 from tron.cli.client import ApiClient, RequestError
 from tron.cli.common import client_settings, make_client, resolve_id, run_guarded
 from tron.cli.follow import OK_STATES, Follower
@@ -98,6 +98,15 @@ def show(client: ApiClient, args: argparse.Namespace, style: Style) -> int:
         )
         return 0
     tid = resolve_id(client, args.name)
+    if args.why or args.history:
+        job = tid.job
+        text = (
+            alerting.why(client, job)
+            if args.why
+            else alerting.history(client, job, args.num_displays)
+        )
+        emit(text, style)
+        return 0
     if args.follow:
         return follow(client, tid, args)
     body = fetch(client, tid, args.num_displays)

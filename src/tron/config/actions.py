@@ -54,6 +54,7 @@ class References:
 
     node_names: frozenset[str] | None
     variables: frozenset[str] | None
+    channel_names: frozenset[str] | None = None
 
 
 def read_action(

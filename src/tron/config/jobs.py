@@ -10,6 +10,7 @@ from types import MappingProxyType
 from tron.config import values as v
 from tron.config.actions import References, node_reference, read_action
 from tron.config.model import ActionConfig, CatchUpConfig, JobConfig
+from tron.config.monitoring import read_monitoring
 from tron.config.named import Named, named_items, valid_name
 from tron.config.parse import YNode, join_path, to_python
 from tron.config.values import Report
@@ -57,6 +58,11 @@ def _read_job(report: Report, item: Named, rules: JobRules) -> JobConfig | None:
     if schedule is None or not actions or "node" not in fields or not cleanup_ok:
         return None
     kept = {key: value for key, value in fields.items() if key in JobConfig.__dataclass_fields__}
+    monitoring = _child(item, "monitoring")
+    if monitoring is not None:
+        monitoring_path = join_path(item.path, "monitoring")
+        channels = rules.refs.channel_names
+        kept["alerting"] = read_monitoring(report, monitoring, monitoring_path, channels)
     return JobConfig(
         **{
             **kept,

@@ -8,6 +8,8 @@ from datetime import timedelta
 from types import MappingProxyType
 from typing import Any, Literal
 
+from tron.config.monitoring import Monitoring
+from tron.config.notifications import NotificationsConfig
 from tron.schedule import Schedule
 
 MASTER = "MASTER"
@@ -141,6 +143,8 @@ class JobConfig:
     time_zone: str | None = None
     expected_runtime: timedelta = timedelta(hours=24)
     catch_up: CatchUpConfig = CatchUpConfig()
+    # What trond does with the `monitoring` keys it knows (the mapping stays as written).
+    alerting: Monitoring = field(default_factory=Monitoring)
 
     @property
     def full_name(self) -> str:
@@ -177,6 +181,7 @@ class Config:
     command_context: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
     output_stream_dir: str | None = None
     eventbus_enabled: bool = False
+    notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
 
     @property
     def jobs(self) -> Mapping[str, JobConfig]:

@@ -16,6 +16,7 @@ from tron.config.excerpt import cut
 from tron.config.jobs import JobRules, read_jobs
 from tron.config.model import MASTER, Config, NamespaceConfig
 from tron.config.naming import namespace_name_problem
+from tron.config.notifications import read_notifications
 from tron.config.parse import YNode, parse_yaml
 from tron.config.values import BadValueError, Report
 from tron.errors import Problem
@@ -43,6 +44,7 @@ def _master_fields(partial: bool) -> dict[str, v.Reader]:
         "command_context": v.any_mapping,
         "output_stream_dir": m.output_stream_dir(check_disk=not partial),
         "eventbus_enabled": v.optional_boolean,
+        "notifications": read_notifications,
         "read_json": v.optional_boolean,
         "mesos_options": v.k8s_options,
         "k8s_options": v.k8s_options,
@@ -152,7 +154,9 @@ def _references(master: _Source | None, settings: Mapping[str, Any], partial: bo
         return References(node_names=None, variables=None)
     names = frozenset(settings["nodes"]) | frozenset(settings.get("node_pools", ()))
     variables = frozenset(settings.get("command_context", ()))
-    return References(node_names=names, variables=variables)
+    notifications = settings.get("notifications")
+    channels = frozenset(notifications.channels) if notifications is not None else frozenset()
+    return References(node_names=names, variables=variables, channel_names=channels)
 
 
 def _read_namespace(source: _Source, time_zone: str | None, refs: References) -> NamespaceConfig:

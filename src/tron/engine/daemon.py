@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -20,8 +20,15 @@ from typing import IO
 from tron.config import config_hash
 from tron.config.changes import ConfigChanges, changes_of
 from tron.config.model import Config
+from tron.core.alerts.model import Alert, AuditEntry, Notification
+from tron.core.alerts.why import Why
 from tron.core.job_run import is_pending
 from tron.core.records import JobRun
+from tron.engine.alerting.delivery import DeliveryWorker
+from tron.engine.alerting.evaluator import Evaluator
+from tron.engine.alerting.metrics import AlertMetrics
+from tron.engine.alerting.senders import Senders
+from tron.engine.alerting.service import AlertService, Health
 from tron.engine.clock import Clock, SystemClock
 from tron.engine.commands import Commands
 from tron.engine.configstore import (
@@ -46,6 +53,8 @@ from tron.errors import ConfigError, Problem, StaleConfigError, TronError
 from tron.executors.base import Executor
 from tron.private import ensure_dir, modes_for, tighten
 from tron.store import open_store, state_files
+from tron.store.alerts_base import AlertStore, OutboxStats
+from tron.store.alerts_memory import MemoryAlerts
 from tron.store.base import Store
 from tron.store.lease import LeaseStore
 
@@ -105,6 +114,7 @@ class Daemon(EngineFacade):
         self._executors = executors
         self.events = EventHub()
         self.metrics = Metrics()
+        self.alert_metrics = AlertMetrics(self.metrics.registry)
         self.registry = Registry()
         self.published: set[str] = set()
         self.boot_time = time.time()
@@ -149,7 +159,13 @@ class Daemon(EngineFacade):
         """The engine's parts, each given what it needs."""
         self.nodes = NodeExecutors(self.config, executors=self._executors)
         self.timers = Timers(self.clock, on_failure=self._count_timer_failure)
-        self.writer = RunWriter(registry=self.registry, store=self.store, events=self.events)
+        self._build_alerting()
+        self.writer = RunWriter(
+            registry=self.registry,
+            store=self.store,
+            events=self.events,
+            on_change=self.evaluator.job_changed,
+        )
         self._finished: asyncio.Queue[JobRun] = asyncio.Queue()
         self.dispatcher = Dispatcher(
             registry=self.registry,
@@ -205,6 +221,35 @@ class Daemon(EngineFacade):
             published=self.published,
         )
 
+    def _build_alerting(self) -> None:
+        alert_store: AlertStore
+        if isinstance(self.store, AlertStore):
+            alert_store = self.store
+        else:
+            logger.warning("this store keeps no alerts: alerts and the outbox live in memory")
+            alert_store = MemoryAlerts()
+        self.senders = Senders()
+        self.delivery = DeliveryWorker(
+            store=alert_store,
+            clock=self.clock,
+            settings=lambda: self.config.notifications,
+            senders=self.senders,
+            metrics=self.alert_metrics,
+        )
+        self.evaluator = Evaluator(
+            registry=self.registry,
+            store=alert_store,
+            clock=self.clock,
+            timers=self.timers,
+            config=lambda: self.config,
+            tail=self.output_lines,
+            on_queued=self.delivery.wake,
+            metrics=self.alert_metrics,
+        )
+        self.alerting = AlertService(
+            registry=self.registry, store=alert_store, evaluator=self.evaluator, clock=self.clock
+        )
+
     def _count_timer_failure(self, key: TimerKey) -> None:
         self.metrics.timer_failures.labels(kind=str(key.kind)).inc()
 
@@ -238,9 +283,12 @@ class Daemon(EngineFacade):
         logger.info("recovered and scheduled in %.2fs", took)
         self.metrics.restore_duration.observe(took)
         self.metrics.last_restore_duration.set(took)
+        await self.evaluator.start()
         self._tasks = [
             asyncio.create_task(self.timers.run()),
             asyncio.create_task(self.scheduler.follow_finished_runs(self._finished)),
+            asyncio.create_task(self.evaluator.follow_changes()),
+            asyncio.create_task(self.delivery.run()),
         ]
         # After recovery, so hashing a big config does not slow the start-up itself.
         self._versions_task = asyncio.create_task(self._record_config_versions())
@@ -455,6 +503,7 @@ class Daemon(EngineFacade):
         self.timers.close()
         await self.timers.drain()
         await self.dispatcher.close()
+        await self.senders.close()
 
     async def abandon(self) -> None:
         """Drop the engine as `kill -9` would: nothing more is written, launched or closed
@@ -610,6 +659,42 @@ class Daemon(EngineFacade):
             file = sources.get(name, ("", ""))[0]
             message = f"checking the config took longer than {budget:g} s; nothing was changed"
             raise ConfigError([Problem(file, 0, "", message)]) from None
+
+    # -- alerts (the work is in engine/alerting/service.py) ----------------------------------
+
+    async def why(self, job_name: str) -> Why:
+        return await self.alerting.why(job_name)
+
+    async def alerts(
+        self, *, job: str | None = None, open_only: bool = False, limit: int = 100
+    ) -> list[Alert]:
+        return await self.alerting.alerts(job=job, open_only=open_only, limit=limit)
+
+    async def alert_notifications(
+        self, alert_id: str | None = None, limit: int = 100
+    ) -> list[Notification]:
+        return await self.alerting.notifications(alert_id, limit)
+
+    def silenced_until(self, job_name: str) -> datetime | None:
+        return self.alerting.silenced_until(job_name)
+
+    async def outbox_stats(self) -> OutboxStats:
+        return await self.alerting.outbox()
+
+    async def acknowledge_alert(self, alert_id: str, who: str) -> Alert:
+        return await self.alerting.acknowledge(alert_id, who)
+
+    async def silence_job(self, job_name: str, duration: timedelta | None) -> datetime | None:
+        return await self.alerting.silence(job_name, duration)
+
+    async def record_audit(self, entry: AuditEntry) -> AuditEntry:
+        return await self.alerting.record(entry)
+
+    async def audit_log(self, target: str | None = None, limit: int = 100) -> list[AuditEntry]:
+        return await self.alerting.audit_log(target, limit)
+
+    def health(self) -> Health:
+        return self.alerting.health(self.config.notifications.heartbeat_timeout)
 
 
 def _rounded(value: float | None) -> float | None:

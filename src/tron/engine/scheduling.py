@@ -110,6 +110,11 @@ class Scheduler:
         self._metrics.job_runs_created.inc()
         self._events.publish("job_run", id=str(run.id), state=jr.job_run_state(run).value)
         if start:
+            for action_run in run.action_runs:
+                if action_run.state is not ActionRunState.SCHEDULED:
+                    self._events.publish(
+                        "action_run", id=str(action_run.id), state=action_run.state.value
+                    )
             self._metrics.runs_started.labels(job=run.job_name).inc()
             self.arm_run_timers(run)
             await self._dispatcher.apply(run, effects)

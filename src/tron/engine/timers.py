@@ -31,6 +31,7 @@ class TimerKind(StrEnum):
     TRIGGER_TIMEOUT = "trigger_timeout"
     MAX_RUNTIME = "max_runtime"
     LATE = "late"  # an action past its expected_runtime
+    ALERTS = "alerts"  # the periodic alert check and heartbeat (no run: job "", run 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,8 @@ from tron.engine.registry import Registry
 from tron.store.base import Store
 
 Decision = Callable[[JobRun], tuple[JobRun, Sequence[Effect]]]
+# Told of each run change once it is durable (the alert evaluator); must not block.
+ChangeHook = Callable[[JobRun], None]
 RunKey = tuple[str, int]
 
 
@@ -40,10 +42,18 @@ def _header(run: JobRun) -> tuple[object, ...]:
 class RunWriter:
     """Serializes, persists and announces the changes of job runs."""
 
-    def __init__(self, *, registry: Registry, store: Store, events: EventHub) -> None:
+    def __init__(
+        self,
+        *,
+        registry: Registry,
+        store: Store,
+        events: EventHub,
+        on_change: ChangeHook | None = None,
+    ) -> None:
         self._registry = registry
         self._store = store
         self._events = events
+        self._on_change = on_change
         self._locks: dict[RunKey, asyncio.Lock] = {}
         self._users: dict[RunKey, int] = {}
 
@@ -94,6 +104,8 @@ class RunWriter:
             )
             self._registry.put_run(new)
             self._announce(current, new, actions)
+            if self._on_change is not None:
+                self._on_change(new)
             return new, list(effects)
 
     def _announce(self, old: JobRun, new: JobRun, changed: list[ActionRun]) -> None:

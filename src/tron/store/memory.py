@@ -8,19 +8,21 @@ from typing import Any
 
 from tron.core.records import ActionRun, JobRun
 from tron.errors import ConflictError, NotFoundError
+from tron.store.alerts_memory import MemoryAlerts
 from tron.store.base import ConfigVersion, JobState, Transition
 from tron.store.common import Now, bumped_run_num, make_transition, system_now, transition_key
 
 RunKey = tuple[str, int]
 
 
-class MemoryStore:
+class MemoryStore(MemoryAlerts):
     """Everything in process memory; forgotten on exit. Behaves like SqliteStore otherwise.
 
     Records are immutable, so they are kept as given rather than copied.
     """
 
     def __init__(self, *, now: Now = system_now) -> None:
+        super().__init__()
         self._now = now
         self._versions: list[ConfigVersion] = []
         self._job_states: dict[str, JobState] = {}

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from tron.core.records import ActionRun, JobRun
 from tron.errors import StoreError
 from tron.store import sqlite_queries as q
+from tron.store.alerts_sqlite import SqliteAlerts
 from tron.store.base import ConfigVersion, JobState, Transition
 from tron.store.common import DamagedRecordError, Now, system_now
 from tron.store.migrations import apply_migrations
@@ -32,7 +33,7 @@ __all__ = ["RetrySettings", "SqliteStore"]
 T = TypeVar("T")
 
 
-class SqliteStore:
+class SqliteStore(SqliteAlerts):
     """The embedded default store. `open()` creates or migrates the file."""
 
     def __init__(

@@ -14,7 +14,7 @@ from tron.errors import StoreError
 from tron.store import create_store, state_files
 from tron.store.common import DamagedRecordError
 from tron.store.memory import MemoryStore
-from tron.store.migrations import apply_migrations
+from tron.store.migrations import apply_migrations, available_migrations
 from tron.store.sqlite import SqliteStore
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -126,7 +126,8 @@ async def test_a_newer_schema_is_refused_untouched(tmp_path: Path) -> None:
         await SqliteStore(path).open()
     assert str(caught.value) == (
         f"{path}: the state was written by a newer trond (schema version 9999; this trond knows"
-        " up to 1): upgrade trond to use it, or move it away to start fresh"
+        f" up to {available_migrations()[-1].version}): upgrade trond to use it, or move it away"
+        " to start fresh"
     )
 
 

@@ -1,0 +1,1 @@
+"""Alert evaluation and notification delivery: the engine side of `tron.core.alerts`."""

@@ -1,0 +1,219 @@
+"""The evaluator: applies the core's alert rules to the live jobs and makes the outcome
+durable (alerts and their notifications in one write) before the delivery worker sees it.
+
+It is fed two ways, both passed in by the Daemon: `job_changed` (the RunWriter's hook, called
+after each durable run change) and a periodic check armed on the Timers, which also catches
+conditions that come with time alone (a slot that did not start, a run too long) and stamps
+the heartbeat. Evaluations are serialized; the open alerts are read back at start, so a
+restart neither re-fires what was sent nor forgets what was due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from tron.config.model import Config, JobConfig
+from tron.core.alerts.model import Alert, AlertKind, Notice, Notification
+from tron.core.alerts.rules import Decision, acknowledged, reconcile, repeat_policy
+from tron.core.alerts.signals import JobFacts, job_signals
+from tron.core.records import JobRun
+from tron.engine.alerting.metrics import AlertMetrics
+from tron.engine.alerting.routing import Tail, channel_labels, notifications_for, payload
+from tron.engine.clock import Clock
+from tron.engine.registry import Registry
+from tron.engine.timers import TimerKey, TimerKind, Timers
+from tron.store.alerts_base import AlertStore
+
+logger = logging.getLogger(__name__)
+CHECK_KEY = TimerKey(TimerKind.ALERTS, "", 0)
+DEFAULT_REALERT_CHECKS = 120  # repeats, when realert_every is unset: every 120 checks (1 h)
+# The newest runs are enough for every rule; older ones would only slow the check at 10k jobs.
+RECENT_RUNS = 20
+
+
+class Evaluator:
+    def __init__(
+        self,
+        *,
+        registry: Registry,
+        store: AlertStore,
+        clock: Clock,
+        timers: Timers,
+        config: Callable[[], Config],
+        tail: Tail | None,
+        on_queued: Callable[[], None],
+        metrics: AlertMetrics,
+    ) -> None:
+        self._registry = registry
+        self._store = store
+        self._clock = clock
+        self._timers = timers
+        self._config = config
+        self._tail = tail
+        self._on_queued = on_queued
+        self._metrics = metrics
+        self._open: dict[str, list[Alert]] = {}
+        self._silences: dict[str, datetime] = {}
+        self._disabled_since: dict[str, datetime] = {}
+        self._dirty: set[str] = set()
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self.last_beat: datetime | None = None
+
+    async def start(self) -> None:
+        """Read back the open alerts and silences, and arm the first check (now)."""
+        for alert in await self._store.load_alerts(open_only=True):
+            self._open.setdefault(alert.key.job, []).append(alert)
+        self._silences = await self._store.silences()
+        self._arm(self._clock.now())
+
+    def job_changed(self, run: JobRun) -> None:
+        """The RunWriter's hook: a run of this job changed durably. Cheap and synchronous."""
+        self._dirty.add(run.job_name)
+        self._wake.set()
+
+    async def follow_changes(self) -> None:
+        """Evaluate the jobs whose runs changed, until cancelled."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            names, self._dirty = self._dirty, set()
+            await self.evaluate(names)
+
+    def _arm(self, when: datetime) -> None:
+        self._timers.set(CHECK_KEY, when, self._check)
+
+    async def _check(self) -> None:
+        now = self._clock.now()
+        self.last_beat = now
+        self._metrics.heartbeat.set(now.timestamp())
+        # Armed again first: a failing evaluation must not stop the checks.
+        self._arm(now + self._config().notifications.check_every)
+        await self.evaluate([*self._registry.jobs, *self._open])
+
+    async def evaluate(self, names: Iterable[str]) -> None:
+        async with self._lock:
+            alerts: list[Alert] = []
+            queued: list[Notification] = []
+            now = self._clock.now()
+            for name in dict.fromkeys(names):
+                decision = self._decide(name, now)
+                if decision.changed:
+                    alerts += decision.changed
+                    queued += self._route(decision.notices, now)
+            if not alerts:
+                return
+            await self._store.save_alerts(alerts, queued)
+            for alert in alerts:
+                self._remember(alert)
+            self._count()
+            if queued:
+                self._on_queued()
+
+    def _decide(self, name: str, now: datetime) -> Decision:
+        job = self._registry.jobs.get(name)
+        config = self._config().notifications
+        open_alerts = self._open.get(name, [])
+        if job is None:
+            signals = []  # removed from the config: its alerts resolve
+            realert = None
+        else:
+            if job.enabled:
+                self._disabled_since.pop(name, None)
+            else:
+                self._disabled_since.setdefault(name, now)
+            facts = JobFacts(
+                config=job.config,
+                enabled=job.enabled,
+                runs=job.runs_newest_first()[:RECENT_RUNS],
+                disabled_since=self._disabled_since.get(name),
+            )
+            signals = job_signals(facts, now)
+            realert = job.config.alerting.realert_every
+        repeat = repeat_policy(
+            realert, config.check_every, config.check_every * DEFAULT_REALERT_CHECKS
+        )
+        silenced = self._silences.get(name) is not None and now < self._silences[name]
+        return reconcile(open_alerts, signals, now=now, repeat=repeat, silenced=silenced)
+
+    def _route(self, notices: list[Notice], now: datetime) -> list[Notification]:
+        config = self._config()
+        queued: list[Notification] = []
+        for notice in notices:
+            job = self._job_config(config, notice.alert.key.job)
+            labels = channel_labels(config.notifications, job, notice.alert)
+            if not labels:
+                continue
+            run = self._run(notice.alert)
+            body = payload(
+                notice,
+                job,
+                run,
+                web_url=config.notifications.web_url,
+                tail=self._tail,
+                lines=config.notifications.output_lines,
+            )
+            queued += notifications_for(notice, labels, body, now)
+        return queued
+
+    def _job_config(self, config: Config, name: str) -> JobConfig | None:
+        return config.jobs.get(name) if name in self._registry.jobs else None
+
+    def _run(self, alert: Alert) -> JobRun | None:
+        job = self._registry.owner(alert.key.job)
+        if job is None or alert.run_num is None:
+            return None
+        return job.runs.get(alert.run_num)
+
+    def _remember(self, alert: Alert) -> None:
+        kept = [a for a in self._open.get(alert.key.job, []) if a.id != alert.id]
+        if alert.is_open:
+            kept.append(alert)
+        if kept:
+            self._open[alert.key.job] = kept
+        else:
+            self._open.pop(alert.key.job, None)
+
+    def _count(self) -> None:
+        counts = dict.fromkeys(AlertKind, 0)
+        for alerts in self._open.values():
+            for alert in alerts:
+                counts[alert.key.kind] += 1
+        for kind, count in counts.items():
+            self._metrics.open_alerts.labels(kind=kind.value).set(count)
+
+    # -- operators --------------------------------------------------------------------------
+
+    def open_alerts(self) -> list[Alert]:
+        return [alert for alerts in self._open.values() for alert in alerts]
+
+    async def acknowledge(self, alert_id: str, who: str) -> Alert | None:
+        """Stop an open alert's repeats; None if no open alert has that id."""
+        async with self._lock:
+            found = next((a for a in self.open_alerts() if a.id == alert_id), None)
+            if found is None:
+                return None
+            acked = acknowledged(found, who=who, now=self._clock.now())
+            await self._store.save_alerts([acked])
+            self._remember(acked)
+            return acked
+
+    async def silence(self, job: str, until: datetime | None) -> None:
+        async with self._lock:
+            await self._store.set_silence(job, until)
+            if until is None:
+                self._silences.pop(job, None)
+            else:
+                self._silences[job] = until
+        self._dirty.add(job)
+        self._wake.set()
+
+    def silenced_until(self, job: str) -> datetime | None:
+        until = self._silences.get(job)
+        return until if until is not None and until > self._clock.now() else None
+
+    def disabled_since(self, job: str) -> datetime | None:
+        return self._disabled_since.get(job)
