@@ -144,6 +144,14 @@ FLAKY = Job(
         Act(name="slow", sleep="3"),
     ),
 )
+FAN = Job(
+    name="fan",
+    # Twenty launches at once from one start: a kill right after it finds them `starting`.
+    actions=tuple(
+        Act(name=f"f{i}", sleep=_SLEEPS[i % 3], code=i % 5, fails=99 if i % 5 else 0)
+        for i in range(20)
+    ),
+)
 _HOLD = (Act(name="hold", sleep="hold"), Act(name="work", sleep="0.5", requires=("hold",)))
 QUEUE_A = Job(name="queue_a", actions=_HOLD, allow_overlap=False, slot=True)
 QUEUE_B = Job(name="queue_b", actions=_HOLD, allow_overlap=False, slot=True)
@@ -159,7 +167,7 @@ CONSUMER = Job(
         Act(name="after", requires=("use",)),
     ),
 )
-JOBS = (WIDE, FLAKY, QUEUE_A, QUEUE_B, NO_QUEUE, PRODUCER, CONSUMER)
+JOBS = (WIDE, FAN, FLAKY, QUEUE_A, QUEUE_B, NO_QUEUE, PRODUCER, CONSUMER)
 BY_NAME = {job.full_name: job for job in JOBS}
 
 
@@ -304,15 +312,16 @@ def _time(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
 
 
-def test_kill_9_five_times_with_100_action_runs_in_flight(load: Load) -> None:
+def test_kill_9_six_times_with_100_action_runs_in_flight(load: Load) -> None:
     load.start()
     # Manual runs that hold their allow_overlap: false job busy, so its scheduled run queues
     # (or, without queueing, is cancelled); consumers waiting for their trigger.
     load.burst([QUEUE_A, QUEUE_B, NO_QUEUE, CONSUMER, CONSUMER])
-    # Kill 1: right after a burst; its actions are mostly `starting` or just launched.
+    # Kill 1: right after a burst; the fan's twenty actions are `starting` or just launched.
     load.burst([WIDE] * 5 + [FLAKY] * 4 + [PRODUCER])
-    peak = load.in_flight()
+    load.post_start(FAN)
     load.kill_and_restart(down=0.5)
+    peak = load.in_flight()
 
     # Kill 2: retries waiting out their delay, long actions running, short ones ending while
     # trond is down (and some retry delays expiring then).
@@ -324,7 +333,7 @@ def test_kill_9_five_times_with_100_action_runs_in_flight(load: Load) -> None:
     answered = threading.Event()
 
     def fire() -> None:
-        for number, job in enumerate([WIDE, FLAKY, CONSUMER, PRODUCER, WIDE, FLAKY, WIDE]):
+        for number, job in enumerate([WIDE, FLAKY, CONSUMER, FAN, PRODUCER, WIDE, FLAKY, FAN]):
             try:
                 load.post_start(job)
             except httpx.HTTPError:
@@ -339,11 +348,13 @@ def test_kill_9_five_times_with_100_action_runs_in_flight(load: Load) -> None:
     burst.join()
     peak = max(peak, load.in_flight())
 
-    # Kill 4: as soon as the new trond answers, with its relaunches and reattaches under way.
-    time.sleep(0.2)
+    # Kill 4: right after a start of twenty actions; kill 5: as soon as the next trond
+    # answers, with its relaunches and reattaches under way.
+    load.post_start(FAN)
+    load.kill_and_restart()
     load.kill_and_restart(down=0.2)
 
-    # Kill 5: once the slot jobs' scheduled runs fell due behind their manual runs.
+    # Kill 6: once the slot jobs' scheduled runs fell due behind their manual runs.
     load.burst([WIDE, FLAKY])
     for job in (QUEUE_A, QUEUE_B, NO_QUEUE):
         wait_for(f"{job.name}'s slot fired", lambda job=job: _slot_run_taken(load, job))
@@ -354,7 +365,9 @@ def test_kill_9_five_times_with_100_action_runs_in_flight(load: Load) -> None:
     final = load.all_runs()
     print(
         f"\n{load.kills} kills, peak {peak} action runs in flight, "
-        f"{sum(len(r) for r in final.values())} job runs, seen: {sorted(load.seen.items())}"
+        f"{sum(len(r) for r in final.values())} job runs, "
+        f"{sum(len(p.read_text().splitlines()) for p in load.marks.iterdir())} attempts, "
+        f"seen: {sorted(load.seen.items())}"
     )
     check_outcome(load, final)
 
