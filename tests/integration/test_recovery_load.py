@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -214,6 +215,8 @@ class Load:
         self.trond = TrondProcess(root / "work", config)
         self.created: list[str] = []  # run ids trond answered for
         self.kills = 0
+        self.at_kills: list[dict[str, int]] = []  # what each kill left behind
+        self._reader: httpx.Client | None = None
         self.seen: dict[str, int] = {}  # how many action runs were seen in a state
 
     def start(self) -> None:
@@ -221,10 +224,41 @@ class Load:
 
     def kill_and_restart(self, down: float = 0.0) -> None:
         self.trond.kill9()
+        self.close()
         self.kills += 1
+        self.at_kills.append(self.durable_tally())
         if down:
             time.sleep(down)  # what ends meanwhile is only seen by the next trond
         self.start()
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def durable_tally(self) -> dict[str, int]:
+        """What the killed trond left on disk that recovery must handle (figures only)."""
+        tally = dict.fromkeys(
+            ("starting", "running", "in retry delay", "created, not started", "queued"), 0
+        )
+        database = self.trond.working_dir / "tron_state.sqlite"
+        with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+            records = [json.loads(r) for (r,) in db.execute("SELECT record FROM action_runs")]
+            unstarted = db.execute(
+                "SELECT count(*) FROM job_runs WHERE manual AND start_time IS NULL"
+            )
+            tally["created, not started"] = unstarted.fetchone()[0]
+        queued = set()
+        for record in records:
+            state = record["state"]
+            if state == "running" and record.get("retry_at"):
+                state = "in retry delay"
+            if state == "queued":
+                queued.add((record["job_name"], record["run_num"]))
+            elif state in tally:
+                tally[state] += 1
+        tally["queued"] = len(queued)
+        return tally
 
     def post_start(self, job: Job) -> str:
         response = httpx.post(
@@ -242,14 +276,18 @@ class Load:
         with ThreadPoolExecutor(max_workers=8) as pool:
             list(pool.map(self.post_start, jobs))
 
-    def runs(self, job: Job) -> list[dict[str, Any]]:
-        response = httpx.get(
-            f"{self.trond.url}/api/jobs/{job.full_name}",
-            params={"include_action_runs": 1},
-            timeout=60,
-        )
+    def get(self, path: str, **params: int) -> Any:
+        """One connection for all reads of one trond (a new one per read is slow at load)."""
+        if self._reader is None:
+            self._reader = httpx.Client(base_url=self.trond.url, timeout=60)
+        response = self._reader.get(path, params=params)
         response.raise_for_status()
-        runs: list[dict[str, Any]] = response.json()["runs"]
+        return response.json()
+
+    def runs(self, job: Job) -> list[dict[str, Any]]:
+        runs: list[dict[str, Any]] = self.get(f"/api/jobs/{job.full_name}", include_action_runs=1)[
+            "runs"
+        ]
         for run in runs:
             for action_run in run["runs"]:
                 state = action_run["state"]
@@ -284,6 +322,7 @@ def wait_for(what: str, predicate: Callable[[], bool], limit: float = DEADLINE) 
 def load(tmp_path: Path) -> Iterator[Load]:
     scenario = Load(tmp_path)
     yield scenario
+    scenario.close()
     scenario.trond.stop()
     scenario.release.touch()  # let held actions end, whatever happened
 
@@ -331,22 +370,31 @@ def test_kill_9_six_times_with_100_action_runs_in_flight(load: Load) -> None:
     wait_for("an action in its retry delay", lambda: _has_delay(load.runs(FLAKY)))
     load.kill_and_restart(down=1.5)
 
-    # Kill 3: in the middle of a burst of starts: a run may be created and not started.
-    answered = threading.Event()
+    started = len(load.created)
+    # Kill 3: with six clients starting runs as fast as trond answers: some runs are created
+    # and not yet started, some starts never get their answer.
+    stop = threading.Event()
 
-    def fire() -> None:
-        for number, job in enumerate([WIDE, FLAKY, CONSUMER, FAN, PRODUCER, WIDE, FLAKY, FAN]):
-            # trond may die under this one: the run may exist or not.
-            with contextlib.suppress(httpx.HTTPError):
+    def client(jobs: Sequence[Job]) -> None:
+        for job in jobs:
+            if stop.is_set():
+                return
+            try:
                 load.post_start(job)
-            if number == 2:
-                answered.set()
+            except httpx.HTTPError:
+                return  # trond died under this one: the run may exist or not
 
-    burst = threading.Thread(target=fire)
-    burst.start()
-    wait_for("three starts answered", answered.is_set)
+    clients = [
+        threading.Thread(target=client, args=(jobs,))
+        for jobs in ([WIDE] * 2, [FLAKY] * 2, [FAN] * 2, [CONSUMER] * 2, [PRODUCER, WIDE], [FAN])
+    ]
+    for thread in clients:
+        thread.start()
+    wait_for("four starts answered", lambda: len(load.created) >= started + 4)
+    stop.set()
     load.kill_and_restart()
-    burst.join()
+    for thread in clients:
+        thread.join()
     peak = max(peak, load.in_flight())
 
     # Kill 4: right after a start of twenty actions; kill 5: as soon as the next trond
@@ -368,7 +416,7 @@ def test_kill_9_six_times_with_100_action_runs_in_flight(load: Load) -> None:
         f"\n{load.kills} kills, peak {peak} action runs in flight, "
         f"{sum(len(r) for r in final.values())} job runs, "
         f"{sum(len(p.read_text().splitlines()) for p in load.marks.iterdir())} attempts, "
-        f"seen: {sorted(load.seen.items())}"
+        f"seen: {sorted(load.seen.items())}, left on disk at each kill: {load.at_kills}"
     )
     check_outcome(load, final)
 
@@ -482,7 +530,7 @@ class Checker:
         final = "succeeded" if act.succeeds else "failed"
         if action_run["state"] != final or action_run["exit_status"] != expected_exits[-1]:
             self.problems.append(f"{label}: exit {action_run['exit_status']}, expected {final}")
-        stdout = self.load.trond.get(
+        stdout = self.load.get(
             f"/api/jobs/{action_run['job_name']}/{action_run['run_num']}/{act.name}",
             include_stdout=1,
         )["stdout"]
