@@ -131,7 +131,7 @@ class Dispatcher:
             elif isinstance(effect, KillAction):
                 self._background(self.signal_action(run, effect.action_name, effect.signal))
             elif isinstance(effect, PublishTrigger):
-                await self.publish_trigger(effect.event_id)
+                await self.publish_trigger(effect.event_id, stored=True)
             elif isinstance(effect, JobRunDone):
                 self._run_done(run, effect.state)
 
@@ -163,12 +163,14 @@ class Dispatcher:
 
         self._timers.set(_key(TimerKind.RETRY, run, action_name), at, fire)
 
-    async def publish_trigger(self, event_id: str) -> None:
+    async def publish_trigger(self, event_id: str, *, stored: bool = False) -> None:
+        """Publish a trigger event: durably (unless the run writer `stored` it already), then
+        in memory and on the event stream, then to the runs waiting for it."""
         if event_id not in self._published:
-            while True:
+            while not stored:
                 try:
                     await self._store.add_event(event_id)
-                    break
+                    stored = True
                 except StoreError as exc:
                     logger.error("cannot record trigger %s (retrying): %s", event_id, exc)
                     await asyncio.sleep(1.0)

@@ -4,6 +4,11 @@ durable, then memory and the event stream learn of it.
 Changes to one run are serialized (one writer per run), so a decision is always made on the
 version of the run that is on disk, and memory never runs ahead of disk: when the store
 refuses a change, memory keeps the version before it and the caller sees the error.
+
+The trigger events a decision publishes are made durable before the change that publishes
+them: trond dying between the two writes then leaves an event published a moment before its
+success is recorded (recovery records that success again from the supervisor's exit record),
+never a success recorded whose event is lost, which would leave its downstream runs waiting.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from tron.core import job_run as jr
-from tron.core.effects import Effect
+from tron.core.effects import Effect, PublishTrigger
 from tron.core.records import ActionRun, JobRun
 from tron.engine.events import EventHub
 from tron.engine.registry import Registry
@@ -71,14 +76,18 @@ class RunWriter:
     ) -> tuple[JobRun, list[Effect]]:
         """Decide on the newest version of `run`, make the result durable, then publish it.
 
-        Returns the new version and the effects the caller must carry out. A run no longer
-        in the registry (deleted meanwhile) is left alone.
+        Returns the new version and the effects the caller must carry out; the trigger events
+        among them are already durable. A run no longer in the registry (deleted meanwhile)
+        is left alone.
         """
         async with self.holding(run):
             current = self._registry.find(run)
             if current is None:
                 return run, []
             new, effects = decide(current)
+            for effect in effects:
+                if isinstance(effect, PublishTrigger):
+                    await self._store.add_event(effect.event_id)
             if new is current and handle is None:
                 return current, list(effects)
             actions = changed_action_runs(current, new)
