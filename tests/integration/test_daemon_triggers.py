@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from tests.integration.conftest import Harness, wait_until, write_config
+from tron.core.records import ActionRun, JobRun
+from tron.store.memory import MemoryStore
 
 TRIGGERS = """
 jobs:
@@ -37,6 +42,64 @@ async def test_a_published_trigger_starts_the_waiting_action(harness: Harness) -
         await h.wait_run_state("MASTER.upstream.1", "succeeded")
         done = await h.wait_run_state("MASTER.downstream.1", "succeeded")
         assert done["runs"][0]["triggered_by"].endswith("2026-03-01 (done)")
+        events = await h.get("/api/events")
+        assert "MASTER.upstream.produce.shortdate.2026-03-01" in events["response"]
+
+
+class DiesAfterSuccess(MemoryStore):
+    """A store whose writer dies (as trond would, kill -9) right after the write that records
+    an action's success: every later write hangs, and what was written stays."""
+
+    def __init__(self, action_name: str) -> None:
+        super().__init__()
+        self._action_name = action_name
+        self.dead = False
+
+    async def _die_if_dead(self) -> None:
+        if self.dead:
+            await asyncio.Event().wait()
+
+    async def save_run_changes(
+        self,
+        job_run: JobRun,
+        action_runs: Sequence[ActionRun],
+        *,
+        header: bool,
+        handle: tuple[str, dict[str, Any]] | None = None,
+        events: Sequence[str] = (),
+    ) -> None:
+        await self._die_if_dead()
+        await super().save_run_changes(
+            job_run, action_runs, header=header, handle=handle, events=events
+        )
+        self.dead = any(
+            a.action_name == self._action_name and a.state.value == "succeeded" for a in action_runs
+        )
+
+    async def create_job_run(self, job_run: JobRun, *, slot: str | None = None) -> bool:
+        await self._die_if_dead()
+        return await super().create_job_run(job_run, slot=slot)
+
+    async def add_event(self, event_id: str) -> bool:
+        await self._die_if_dead()
+        return await super().add_event(event_id)
+
+
+async def test_a_trigger_survives_a_crash_right_after_its_success_is_recorded(
+    harness: Harness,
+) -> None:
+    write_config(harness.config_dir, TRIGGERS)
+    store = DiesAfterSuccess("produce")
+    async with harness.running(store) as h:
+        await h.post("/api/jobs/MASTER.downstream", command="start")
+        await h.wait_run_state("MASTER.downstream.1", "waiting")
+        await h.post("/api/jobs/MASTER.upstream", command="start")
+        await wait_until(lambda: store.dead)
+        assert h.daemon is not None
+        await h.daemon.abandon()
+    store.dead = False
+    async with harness.running(store) as h:
+        await h.wait_run_state("MASTER.downstream.1", "succeeded")
         events = await h.get("/api/events")
         assert "MASTER.upstream.produce.shortdate.2026-03-01" in events["response"]
 

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,16 @@ def free_port() -> int:
 class TrondProcess:
     """Starts `python -m tron` and talks to it over HTTP."""
 
-    def __init__(self, working_dir: Path, config_dir: Path, *, port: int | None = None) -> None:
+    def __init__(
+        self,
+        working_dir: Path,
+        config_dir: Path,
+        *,
+        port: int | None = None,
+        args: Sequence[str] = (),
+    ) -> None:
         self.working_dir = working_dir
+        self.args = tuple(args)
         self.config_dir = config_dir
         self.port = port or free_port()
         self.proc: subprocess.Popen[bytes] | None = None
@@ -52,6 +61,7 @@ class TrondProcess:
                     "127.0.0.1",
                     "--port",
                     str(self.port),
+                    *self.args,
                 ],
                 stdout=log,
                 stderr=log,
