@@ -48,6 +48,7 @@ from tron.private import ensure_dir, modes_for, tighten
 from tron.store import open_store, state_files
 from tron.store.base import Store
 from tron.store.lease import LeaseStore
+from tron.store.tron_import import import_working_dir
 
 logger = logging.getLogger(__name__)
 
@@ -220,6 +221,11 @@ class Daemon(EngineFacade):
         if isinstance(self.store, LeaseStore):
             await self._start_standby(self.store)
         else:
+            # A Tron working dir's first start: its state becomes ours (once; Tron's files
+            # are only read).
+            await import_working_dir(
+                self.store, self.settings.working_dir, self.config.state_persistence, self.config
+            )
             await self._lead()
 
     async def _lead(self) -> None:

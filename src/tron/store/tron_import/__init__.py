@@ -7,6 +7,7 @@ Entry points: `import_working_dir` (trond's first start over a Tron working dir,
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,11 +67,17 @@ async def import_working_dir(
     if not await is_empty(store):
         logger.debug("the store already holds state: Tron's %s is not imported again", path)
         return None
-    files = read_state(path, persistence.store_type)
-    files.events = read_events(working_dir)
+    # A subprocess and file reads: off the event loop.
+    files = await asyncio.to_thread(_read_all, path, persistence.store_type, working_dir)
     summary = await _write(store, files, config, path)
     logger.info("%s", summary)
     return summary
+
+
+def _read_all(path: Path, store_type: str, working_dir: Path) -> TronFiles:
+    files = read_state(path, store_type)
+    files.events = read_events(working_dir)
+    return files
 
 
 async def _write(
