@@ -50,6 +50,8 @@ def parse_printable(dump: bytes) -> dict[bytes, bytes]:
     for line in lines[start:]:
         if line == b"DATA=END":
             break
+        if not line:
+            continue  # the end of the output, or a blank line between pairs
         if not line.startswith(b" "):
             raise StoreError(f"unexpected line in db_dump listing: {line[:60]!r}")
         body.append(unescape(line[1:]))

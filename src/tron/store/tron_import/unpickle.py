@@ -43,6 +43,7 @@ ALLOWED: dict[tuple[str, str], Callable[..., Any]] = {
     ("datetime", "date"): date,
     ("datetime", "time"): time,
     ("datetime", "timedelta"): timedelta,
+    ("datetime", "timezone"): timezone,
     ("__builtin__", "set"): set,
     ("builtins", "set"): set,
     ("__builtin__", "frozenset"): frozenset,
