@@ -242,7 +242,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def migrate_state(argv: Sequence[str]) -> int:
-    """`trond migrate-state --from sqlite:PATH --to postgresql://...` (or the other way)."""
+    """`trond migrate-state --from sqlite:PATH --to postgresql://...` (or the other way), or
+    `trond migrate-state --from-tron DIR`: import a Tron working dir into the configured store."""
+    if any(a == "--from-tron" or a.startswith("--from-tron=") for a in argv):
+        return migrate_from_tron(argv)
     parser = argparse.ArgumentParser(
         prog="trond migrate-state",
         description="Copy a whole tron state between stores (trond must not be running on "
@@ -278,6 +281,52 @@ async def _copy(source: str, target: str, *, force: bool) -> dict[str, int]:
         await src.close()
     sys.stdout.write(f"copied {transfer.describe(src)} to {transfer.describe(dst)}\n")
     return copied
+
+
+def migrate_from_tron(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="trond migrate-state --from-tron",
+        description="Import a Yelp Tron working dir's state (job flags, run history, events) "
+        "into the store its config names (or --to); Tron's files are only read. A store that "
+        "already holds state is left as it is.",
+    )
+    parser.add_argument("--from-tron", dest="working_dir", required=True, metavar="DIR")
+    parser.add_argument("-c", "--config-path", default="config/", help="as trond's")
+    parser.add_argument("--to", dest="target", default=None, help="sqlite:PATH or a URL")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format=_LOG_FORMAT, stream=sys.stderr)
+    try:
+        message = asyncio.run(
+            _import_tron(Path(args.working_dir).resolve(), args.config_path, args.target)
+        )
+    except (StoreError, ConfigError) as exc:
+        sys.stderr.write(f"trond migrate-state: {exc}\n")
+        return 1
+    sys.stdout.write(message + "\n")
+    return 0
+
+
+async def _import_tron(working_dir: Path, config_path: str, target: str | None) -> str:
+    # Here, not at the top: the database driver loads only when a database is used.
+    from tron.engine.configstore import ConfigDir
+    from tron.store import open_store, transfer
+    from tron.store.tron_import import import_working_dir, tron_state_file
+
+    path = Path(config_path)
+    config = ConfigDir(path if path.is_absolute() else working_dir / path).load()
+    persistence = config.state_persistence
+    if tron_state_file(persistence, working_dir) is None:
+        raise StoreError(
+            f"no Tron state in {working_dir} (state_persistence {persistence.store_type!r}"
+            f" named {persistence.name!r})"
+        )
+    store = transfer.open_location(target) if target else open_store(persistence, working_dir)
+    await store.open()
+    try:
+        summary = await import_working_dir(store, working_dir, persistence, config)
+    finally:
+        await store.close()
+    return str(summary) if summary else "the store already holds state: nothing imported"
 
 
 if __name__ == "__main__":

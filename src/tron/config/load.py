@@ -117,10 +117,10 @@ def _read_manifest(manifest: Path) -> tuple[dict[str, Path], list[Problem]]:
     ):
         message = "The manifest must map namespace names to file paths"
         return {}, [Problem(str(manifest), 1, "", message)]
-    return {name: _manifest_path(manifest.parent, file) for name, file in mapping.items()}, []
+    return {name: manifest_path(manifest.parent, file) for name, file in mapping.items()}, []
 
 
-def _manifest_path(root: Path, file: str) -> Path:
+def manifest_path(root: Path, file: str) -> Path:
     """A manifest entry; a config directory that moved still finds its files by name."""
     path = root / file
     moved = root / Path(file).name

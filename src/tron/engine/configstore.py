@@ -9,6 +9,7 @@ import yaml
 
 from tron.config import config_hash, load_config, load_namespaces
 from tron.config.limits import load_bounded
+from tron.config.load import manifest_path
 from tron.config.model import MASTER, Config
 
 _MANIFEST = "_manifest.yaml"
@@ -77,7 +78,8 @@ class ConfigDir:
             return self.path.parent / namespace_file_name(namespace)
         manifest = self._manifest()
         if namespace in manifest:
-            return Path(manifest[namespace])
+            # Relative entries resolve as the loader resolves them.
+            return manifest_path(self.path, manifest[namespace])
         return self.path / namespace_file_name(namespace)
 
     def _manifest(self) -> dict[str, str]:
@@ -88,14 +90,28 @@ class ConfigDir:
         return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
     def _update_manifest(self, namespace: str, target: Path | None) -> None:
-        path = self.path / _MANIFEST
-        if not path.is_file():
+        """Keep `_manifest.yaml` listing every namespace, as Tron does: Tron refuses to start
+        on a config dir without one, so a dir trond wrote can go back to Tron. Entries already
+        there keep their text; new ones are absolute paths, as Tron writes them."""
+        if not self.path.is_dir():
             return
-        manifest = self._manifest()
+        path = self.path / _MANIFEST
+        if path.is_file():
+            manifest = self._manifest()
+        else:
+            # Without a manifest every *.yaml file is a namespace named by its stem.
+            manifest = {
+                f.stem: str(f.resolve()) for f in sorted(self.path.glob("*.yaml")) if f != path
+            }
+        if target is not None:
+            # The namespace's own file, listed under its stem above, is listed by its name.
+            manifest = {
+                k: v for k, v in manifest.items() if k == namespace or Path(v) != target.resolve()
+            }
         if target is None:
             manifest.pop(namespace, None)
-        else:
-            manifest[namespace] = str(target)
+        elif namespace not in manifest or manifest_path(self.path, manifest[namespace]) != target:
+            manifest[namespace] = str(target.resolve())
         text = yaml.safe_dump(manifest, allow_unicode=True)
         _write_synced(path.with_name(f".{path.name}.tmp"), text).replace(path)
 

@@ -57,6 +57,7 @@ from tron.store.alerts_base import AlertStore, OutboxStats
 from tron.store.alerts_memory import MemoryAlerts
 from tron.store.base import Store
 from tron.store.lease import LeaseStore
+from tron.store.tron_import import import_working_dir
 
 logger = logging.getLogger(__name__)
 
@@ -265,6 +266,11 @@ class Daemon(EngineFacade):
         if isinstance(self.store, LeaseStore):
             await self._start_standby(self.store)
         else:
+            # A Tron working dir's first start: its state becomes ours (once; Tron's files
+            # are only read).
+            await import_working_dir(
+                self.store, self.settings.working_dir, self.config.state_persistence, self.config
+            )
             await self._lead()
 
     async def _lead(self) -> None:
