@@ -23,7 +23,8 @@ from starlette.applications import Starlette
 from tron import __version__
 from tron.api.app import create_app
 from tron.api.site import SitePolicy
-from tron.engine.daemon import Daemon, DaemonLockedError, DaemonSettings
+from tron.engine.daemon import Daemon, DaemonSettings
+from tron.engine.lockfile import DaemonLockedError
 from tron.errors import ConfigError, StoreError
 from tron.private import tighten
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tests.integration.conftest import Harness, wait_until, write_config
-from tron.engine.daemon import DaemonLockedError
+from tron.engine.lockfile import DaemonLockedError
 
 DAG = """
 jobs:

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import fcntl
 import gc
 import logging
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -20,15 +18,14 @@ from typing import IO
 from tron.config import config_hash
 from tron.config.changes import ConfigChanges, changes_of
 from tron.config.model import Config
-from tron.core.alerts.model import Alert, AuditEntry, Notification
-from tron.core.alerts.why import Why
 from tron.core.job_run import is_pending
 from tron.core.records import JobRun
+from tron.engine import lockfile
 from tron.engine.alerting.delivery import DeliveryWorker
 from tron.engine.alerting.evaluator import Evaluator
 from tron.engine.alerting.metrics import AlertMetrics
 from tron.engine.alerting.senders import Senders
-from tron.engine.alerting.service import AlertService, Health
+from tron.engine.alerting.service import AlertService
 from tron.engine.clock import Clock, SystemClock
 from tron.engine.commands import Commands
 from tron.engine.configstore import (
@@ -53,18 +50,13 @@ from tron.errors import ConfigError, Problem, StaleConfigError, TronError
 from tron.executors.base import Executor
 from tron.private import ensure_dir, modes_for, tighten
 from tron.store import open_store, state_files
-from tron.store.alerts_base import AlertStore, OutboxStats
+from tron.store.alerts_base import AlertStore
 from tron.store.alerts_memory import MemoryAlerts
 from tron.store.base import Store
 from tron.store.lease import LeaseStore
 from tron.store.tron_import import import_working_dir
 
 logger = logging.getLogger(__name__)
-
-
-class DaemonLockedError(TronError):
-    def __init__(self, path: Path) -> None:
-        super().__init__(f"another trond holds the lock {path}; refusing to start a second one")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -535,27 +527,12 @@ class Daemon(EngineFacade):
 
     def _acquire_lock(self) -> None:
         path = self.settings.lock_file or self.settings.working_dir / "tron.lock"
-        is_new = not path.exists()
-        handle = open(os.open(path, os.O_RDWR | os.O_CREAT, self.modes.file), "a+")  # noqa: SIM115
-        if is_new:
-            os.fchmod(handle.fileno(), self.modes.file)
-        else:
-            self._tightened.append(tighten(path, self.modes.file))
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            raise DaemonLockedError(path) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        self._lock = handle
+        self._lock, tightened = lockfile.acquire(path, self.modes.file)
+        self._tightened.append(tightened)
 
     def _release_lock(self) -> None:
         if self._lock is not None:
-            fcntl.flock(self._lock.fileno(), fcntl.LOCK_UN)
-            self._lock.close()
+            lockfile.release(self._lock)
             self._lock = None
 
     # -- trigger events ------------------------------------------------------------------
@@ -665,42 +642,6 @@ class Daemon(EngineFacade):
             file = sources.get(name, ("", ""))[0]
             message = f"checking the config took longer than {budget:g} s; nothing was changed"
             raise ConfigError([Problem(file, 0, "", message)]) from None
-
-    # -- alerts (the work is in engine/alerting/service.py) ----------------------------------
-
-    async def why(self, job_name: str) -> Why:
-        return await self.alerting.why(job_name)
-
-    async def alerts(
-        self, *, job: str | None = None, open_only: bool = False, limit: int = 100
-    ) -> list[Alert]:
-        return await self.alerting.alerts(job=job, open_only=open_only, limit=limit)
-
-    async def alert_notifications(
-        self, alert_id: str | None = None, limit: int = 100
-    ) -> list[Notification]:
-        return await self.alerting.notifications(alert_id, limit)
-
-    def silenced_until(self, job_name: str) -> datetime | None:
-        return self.alerting.silenced_until(job_name)
-
-    async def outbox_stats(self) -> OutboxStats:
-        return await self.alerting.outbox()
-
-    async def acknowledge_alert(self, alert_id: str, who: str) -> Alert:
-        return await self.alerting.acknowledge(alert_id, who)
-
-    async def silence_job(self, job_name: str, duration: timedelta | None) -> datetime | None:
-        return await self.alerting.silence(job_name, duration)
-
-    async def record_audit(self, entry: AuditEntry) -> AuditEntry:
-        return await self.alerting.record(entry)
-
-    async def audit_log(self, target: str | None = None, limit: int = 100) -> list[AuditEntry]:
-        return await self.alerting.audit_log(target, limit)
-
-    def health(self) -> Health:
-        return self.alerting.health(self.config.notifications.heartbeat_timeout)
 
 
 def _rounded(value: float | None) -> float | None:

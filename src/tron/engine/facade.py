@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from collections.abc import Set as AbstractSet
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry
 
 from tron.config.model import Config, JobConfig
+from tron.core.alerts.model import Alert, AuditEntry, Notification
+from tron.core.alerts.why import Why
 from tron.core.records import ActionRun, JobRun
+from tron.engine.alerting.service import AlertService, Health
 from tron.engine.commands import Commands
 from tron.engine.dispatch import output_dir
 from tron.engine.events import EventHub
@@ -23,6 +26,7 @@ from tron.engine.metrics import Metrics
 from tron.engine.nodes import NodeExecutors
 from tron.engine.output import read_from, tail_lines
 from tron.engine.registry import Registry
+from tron.store.alerts_base import OutboxStats
 from tron.store.base import ConfigVersion, Store
 
 
@@ -59,6 +63,7 @@ class EngineFacade:
     metrics: Metrics
     published: set[str]
     default_time_zone: str | None
+    alerting: AlertService
 
     @property
     def output_root(self) -> Any:
@@ -133,3 +138,39 @@ class EngineFacade:
         self, job_name: str, ref: str, action_name: str, command: str, **options: Any
     ) -> str:
         return await self.commands.action_run(job_name, ref, action_name, command, **options)
+
+    # -- alerts (the work is in engine/alerting/service.py) ---------------------------
+
+    async def why(self, job_name: str) -> Why:
+        return await self.alerting.why(job_name)
+
+    async def alerts(
+        self, *, job: str | None = None, open_only: bool = False, limit: int = 100
+    ) -> list[Alert]:
+        return await self.alerting.alerts(job=job, open_only=open_only, limit=limit)
+
+    async def alert_notifications(
+        self, alert_id: str | None = None, limit: int = 100
+    ) -> list[Notification]:
+        return await self.alerting.notifications(alert_id, limit)
+
+    def silenced_until(self, job_name: str) -> datetime | None:
+        return self.alerting.silenced_until(job_name)
+
+    async def outbox_stats(self) -> OutboxStats:
+        return await self.alerting.outbox()
+
+    async def acknowledge_alert(self, alert_id: str, who: str) -> Alert:
+        return await self.alerting.acknowledge(alert_id, who)
+
+    async def silence_job(self, job_name: str, duration: timedelta | None) -> datetime | None:
+        return await self.alerting.silence(job_name, duration)
+
+    async def record_audit(self, entry: AuditEntry) -> AuditEntry:
+        return await self.alerting.record(entry)
+
+    async def audit_log(self, target: str | None = None, limit: int = 100) -> list[AuditEntry]:
+        return await self.alerting.audit_log(target, limit)
+
+    def health(self) -> Health:
+        return self.alerting.health(self.config.notifications.heartbeat_timeout)
