@@ -2,8 +2,9 @@
 
 The action detaches on the node and its supervisor records pid, exit and output in files
 there, so no channel stays open for an action's life: the node's agent reports the end, and
-trond polls those files over one shared SFTP session per node when it must (output to copy,
-agent lost), keeping the exit record locally once seen. A dropped connection or a restarted
+trond polls those files over exec channels when it must (output to copy, agent lost; polls due
+together on a node share one channel), keeping the exit record locally once seen. No SFTP: a node
+whose sshd has no `Subsystem sftp` line works as well. A dropped connection or a restarted
 daemon loses nothing: the next poll, on a new connection, picks up where the local copy ends.
 """
 
@@ -34,10 +35,11 @@ from tron.executors.ssh_follow import (
     poll_until_exit,
 )
 from tron.executors.ssh_node import SshNode
+from tron.executors.ssh_records import Query
 from tron.executors.ssh_remote import (
     Tail,
+    answer_pid,
     attempt_prefix,
-    read_pid,
     remove_line,
     runs_dir,
     signal_line,
@@ -200,10 +202,7 @@ class SshExecutor:
                 unreachable_timeout=self._config.ssh_options.unreachable_timeout,
                 clock=self._clock,
             )
-            try:
-                status = await poll_until_exit(node, tail, ended, patience)
-            finally:
-                await tail.close()
+            status = await poll_until_exit(node, tail, ended, patience)
         if status.final:
             tail.record(status)
             self._discard(node, prefix)
@@ -245,14 +244,13 @@ class SshExecutor:
         return replace(handle, pid=pid, extra=MappingProxyType(extra))
 
     async def _try_read_pid(self, handle: Handle, prefix: str) -> int | None:
-        with self._named(handle.node).busy() as pool:
-            try:
-                sftp = await pool.sftp()
-                return await asyncio.wait_for(read_pid(sftp, prefix), pool.settings.connect_timeout)
-            except LOST as exc:
-                # The node may come back later: `wait` keeps trying; the pid is for display.
-                logger.warning("no pid for %s yet: %s", handle.action_run_id, exc)
-                return None
+        node = self._named(handle.node)
+        try:
+            return answer_pid(await node.read(Query(prefix=prefix)))
+        except LOST as exc:
+            # The node may come back later: `wait` keeps trying; the pid is for display.
+            logger.warning("no pid for %s yet: %s", handle.action_run_id, exc)
+            return None
 
     async def close(self) -> None:
         state = self._state
