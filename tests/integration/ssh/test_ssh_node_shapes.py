@@ -49,7 +49,8 @@ def sftp_server(ssh_kit: SshKit) -> Iterator[SshServer]:
 async def _run(
     ssh_kit: SshKit, server: SshServer, spec: ActionSpec, polling: Polling | None = None
 ) -> ExitStatus:
-    executor = SshExecutor(ssh_kit.config_for([server]), polling=polling or Polling())
+    config = ssh_kit.config_for([server], unreachable_timeout=5)
+    executor = SshExecutor(config, polling=polling or Polling())
     try:
         handle = await executor.start(spec)
         return await asyncio.wait_for(executor.wait(handle), 120)
