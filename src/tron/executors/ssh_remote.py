@@ -19,6 +19,7 @@ from tron.executors.base import ExitStatus
 from tron.executors.ssh_records import STREAMS, Answer, Liveness, Query
 from tron.executors.supervisor import (
     COMMAND_FILE,
+    NOT_STARTED,
     STDERR_FILE,
     STDOUT_FILE,
     VANISHED,
@@ -117,6 +118,28 @@ class Tail:
         if status.signal is not None:
             (self.local_dir / Record.SIGNAL).write_text(f"{status.signal}\n")
         (self.local_dir / Record.EXIT).write_text(f"{status.exit_code}\n")
+
+
+def claim_line(prefix: str) -> str:
+    """Claim the attempt as never started, unless the agent reserved its `exit` record first:
+    both create it with O_EXCL (`set -C`), so exactly one of them owns the attempt. Prints
+    `claimed` (also when an earlier claim holds it) or `taken`."""
+    exit_file = shlex.quote(prefix + Record.EXIT)
+    text = shlex.quote(NOT_STARTED)
+    script = (
+        f"mkdir -p {shlex.quote(posixpath.dirname(prefix))} 2>/dev/null; set -C; "
+        f"if {{ printf '%s\\n' {text} >{exit_file}; }} 2>/dev/null; then echo claimed; "
+        f'elif {{ IFS= read -r x <{exit_file}; }} 2>/dev/null && [ "$x" = {text} ]; '
+        "then echo claimed; else echo taken; fi"
+    )
+    return f"exec /bin/sh -c {shlex.quote(script)}"
+
+
+def untouched(answer: Answer) -> bool:
+    """Whether the node shows no sign that the attempt's supervisor ever ran (or only trond's
+    own claim that it never did)."""
+    exit_text = answer.texts.get(Record.EXIT)
+    return answer.liveness is Liveness.GONE and exit_text in (None, f"{NOT_STARTED}\n")
 
 
 def answer_pid(answer: Answer) -> int | None:

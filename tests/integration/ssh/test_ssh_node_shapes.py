@@ -12,7 +12,8 @@ import pytest
 
 from tests.sshd import SshKit, SshServer
 from tron.config.model import NodeConfig
-from tron.executors.base import ActionSpec, ExitStatus
+from tron.errors import NodeError
+from tron.executors.base import ActionSpec, AttemptNotStarted, ExitStatus, Handle
 from tron.executors.ssh import Polling, SshExecutor
 from tron.executors.ssh_records import CHUNK_MOST
 
@@ -122,3 +123,62 @@ async def test_many_polled_attempts_share_channels(
     # The 12 are polled in step for a second: their reads share channels, several to each.
     assert reads >= 12
     assert reads >= 3 * runs
+
+
+def _bare_handle(spec: ActionSpec) -> Handle:
+    """What recovery has of an attempt whose launch trond never recorded: no pid, no prefix."""
+    assert spec.node is not None
+    return Handle(
+        action_run_id=spec.action_run_id,
+        attempt=spec.attempt,
+        node=spec.node.name,
+        output_dir=str(spec.output_dir),
+    )
+
+
+async def test_reattach_claims_an_attempt_the_node_never_saw(
+    ssh_kit: SshKit, bare_server: SshServer, tmp_path: Path
+) -> None:
+    marks = tmp_path / "marks"
+    spec = _spec(tmp_path, bare_server.node, f"echo ran >> {marks}; echo out")
+    handle = _bare_handle(spec)
+    config = ssh_kit.config_for([bare_server])
+    daemon, stale = SshExecutor(config), SshExecutor(config)
+    try:
+        for _ in range(2):  # and says so again to the next look
+            with pytest.raises(AttemptNotStarted, match="never started"):
+                await daemon.reattach(handle)
+        # A launch request written before the claim (by a daemon that then died) starts nothing.
+        with pytest.raises(NodeError, match="never started"):
+            await stale.start(spec)
+        assert not marks.exists()
+        # The daemon that claimed it launches it again, once.
+        relaunched = await daemon.start(spec)
+        status = await asyncio.wait_for(daemon.wait(relaunched), 60)
+    finally:
+        await stale.close()
+        await daemon.close()
+    assert status == ExitStatus(exit_code=0)
+    assert marks.read_text() == "ran\n"
+    assert (spec.output_dir / "stdout").read_text() == "out\n"
+
+
+async def test_reattach_without_a_pid_finds_a_started_attempt(
+    ssh_kit: SshKit, bare_server: SshServer, tmp_path: Path
+) -> None:
+    spec = _spec(tmp_path, bare_server.node, "sleep 1; echo done; exit 5")
+    config = ssh_kit.config_for([bare_server])
+    first = SshExecutor(config)
+    try:
+        started = await first.start(spec)
+    finally:
+        await first.close()
+    second = SshExecutor(config)
+    try:
+        reattached = await second.reattach(_bare_handle(spec))
+        assert reattached.pid == started.pid
+        status = await asyncio.wait_for(second.wait(reattached), 60)
+    finally:
+        await second.close()
+    assert status == ExitStatus(exit_code=5)
+    assert (spec.output_dir / "stdout").read_text() == "done\n"
