@@ -57,7 +57,10 @@ r() {
     fi
 }
 c() {
-    if [ -f "$1" ] && s=$(wc -c <"$1") 2>/dev/null; then
+    # An empty stream (stderr, mostly) costs no process; wc only when there is output.
+    if [ -f "$1" ] && [ ! -s "$1" ]; then
+        echo "0 0"
+    elif [ -f "$1" ] && s=$(wc -c <"$1") 2>/dev/null; then
         s=${s##* }
         n=$((s - $2))
         [ "$n" -gt @MOST@ ] && n=@MOST@
