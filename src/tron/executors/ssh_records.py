@@ -26,6 +26,9 @@ RECORDS = (Record.EXIT, Record.SIGNAL, Record.PID, Record.SUPERVISOR)
 CHUNK_MOST = 1 << 20
 # Attempts answered on one channel; more wait for the next batch.
 BATCH_MOST = 64
+# How long a batch waits for more reads to join it: polls are 50 ms apart at the least, so
+# followers of attempts started together share channels rather than each opening one.
+GATHER = 0.01
 
 
 class Liveness(StrEnum):
@@ -245,9 +248,9 @@ class RecordReader:
         return await future
 
     async def _drain(self) -> None:
-        await asyncio.sleep(0)  # reads due in this same moment join the batch
         try:
             while self._waiting:
+                await asyncio.sleep(GATHER)  # reads due about now join the batch
                 batch = [item for item in self._waiting[:BATCH_MOST] if not item[1].done()]
                 del self._waiting[:BATCH_MOST]
                 if batch:
