@@ -49,11 +49,10 @@ KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
 PermitRootLogin prohibit-password
-Subsystem sftp internal-sftp
 # Bash sources ~/.bashrc for commands run by sshd only at shell level 1; this machine's
 # .bashrc runs `pyenv init` (0.3 s), which would dwarf everything the tests measure.
 SetEnv SHLVL=1 TRON_TEST_NODE={name}
-{extra}
+{subsystem}{extra}
 """
 
 
@@ -120,16 +119,32 @@ def _parent_of(entry: Path) -> int | None:
 
 
 def start_sshd(
-    directory: Path, name: str, authorized: Path, *, extra: str = "", port: int | None = None
+    directory: Path,
+    name: str,
+    authorized: Path,
+    *,
+    extra: str = "",
+    port: int | None = None,
+    sftp: bool = False,
 ) -> SshServer:
-    """Start sshd in the foreground (a child we can kill) and wait until it accepts."""
+    """Start sshd in the foreground (a child we can kill) and wait until it accepts.
+
+    Like many hardened nodes (and NOTES.md's recipe), it has no `Subsystem` line, so no SFTP,
+    unless `sftp`."""
     directory.mkdir(parents=True, exist_ok=True)
     Path("/run/sshd").mkdir(parents=True, exist_ok=True)
     host_key = write_key(directory / "host_key")
     port = port or free_port()
     config = directory / "sshd_config"
     config.write_text(
-        _SSHD_CONFIG.format(port=port, dir=directory, authorized=authorized, extra=extra, name=name)
+        _SSHD_CONFIG.format(
+            port=port,
+            dir=directory,
+            authorized=authorized,
+            extra=extra,
+            name=name,
+            subsystem="Subsystem sftp internal-sftp\n" if sftp else "",
+        )
     )
     server = SshServer(name=name, port=port, directory=directory, host_key=host_key)
     server.restart()
@@ -199,11 +214,11 @@ class SshKit:
             )
         return "\n".join(lines) + "\n" + extra_nodes
 
-    def extra_server(self, name: str, *, extra: str = "") -> SshServer:
+    def extra_server(self, name: str, *, extra: str = "", sftp: bool = False) -> SshServer:
         """Start another sshd that accepts the kit's key and is in its known_hosts, but is not
         one of `servers` (so other tests never see it); stopping it is the caller's job."""
         authorized = self.directory / "authorized_keys"
-        server = start_sshd(self.directory / name, name, authorized, extra=extra)
+        server = start_sshd(self.directory / name, name, authorized, extra=extra, sftp=sftp)
         with self.known_hosts.open("a") as known:
             known.write(f"[127.0.0.1]:{server.port} {server.host_key}\n")
         return server

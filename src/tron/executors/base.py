@@ -116,8 +116,8 @@ class Executor(Protocol):
     async def reattach(self, handle: Handle) -> Handle:
         """Pick up an attempt started by an earlier daemon; `wait` then works on it.
 
-        Raises AttemptNotStarted when it provably never started (not every executor can tell:
-        SshExecutor never raises it), NodeError when the node cannot say.
+        Raises AttemptNotStarted when it provably never started (the SSH executor can tell only
+        when the node answers), NodeError when the node cannot say.
         """
         ...
 

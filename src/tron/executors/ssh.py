@@ -2,8 +2,9 @@
 
 The action detaches on the node and its supervisor records pid, exit and output in files
 there, so no channel stays open for an action's life: the node's agent reports the end, and
-trond polls those files over one shared SFTP session per node when it must (output to copy,
-agent lost), keeping the exit record locally once seen. A dropped connection or a restarted
+trond polls those files over exec channels when it must (output to copy, agent lost; polls due
+together on a node share one channel), keeping the exit record locally once seen. No SFTP: a node
+whose sshd has no `Subsystem sftp` line works as well. A dropped connection or a restarted
 daemon loses nothing: the next poll, on a new connection, picks up where the local copy ends.
 """
 
@@ -22,7 +23,7 @@ from typing import Any
 
 from tron.config.model import Config, NodeConfig
 from tron.errors import NodeError
-from tron.executors.base import ActionSpec, ExitStatus, Handle
+from tron.executors.base import ActionSpec, AttemptNotStarted, ExitStatus, Handle
 from tron.executors.ssh_agent import Launched
 from tron.executors.ssh_connections import DEFAULT_MAX_CHANNELS, ConnectSettings, NodeConnections
 from tron.executors.ssh_follow import (
@@ -34,14 +35,17 @@ from tron.executors.ssh_follow import (
     poll_until_exit,
 )
 from tron.executors.ssh_node import SshNode
+from tron.executors.ssh_records import Query
 from tron.executors.ssh_remote import (
     Tail,
+    answer_pid,
     attempt_prefix,
-    read_pid,
+    claim_line,
     remove_line,
     runs_dir,
     signal_line,
     tron_root,
+    untouched,
 )
 from tron.executors.supervisor import STDERR_FILE, STDOUT_FILE, Record, read_exit_status
 from tron.private import create_file, dir_mode, file_mode_of, make_dir_like_parent
@@ -60,6 +64,8 @@ class _State:
     nodes: dict[str, SshNode] = field(default_factory=dict)
     follows: dict[str, asyncio.Task[ExitStatus]] = field(default_factory=dict)
     chores: set[asyncio.Task[None]] = field(default_factory=set)
+    # Prefixes this executor claimed as never started: their next launch takes them back.
+    claimed: set[str] = field(default_factory=set)
 
 
 class SshExecutor:
@@ -135,7 +141,8 @@ class SshExecutor:
         prefix = attempt_prefix(self._status_path, spec.action_run_id, spec.attempt, output_dir)
         _prepare_local(spec.output_dir)
         with node.busy():
-            launched = await self._launch(node, prefix, spec)
+            launched = await self._launch(node, prefix, spec, prefix in self._state.claimed)
+            self._state.claimed.discard(prefix)
             node.follow(output_dir)
         handle = Handle(
             action_run_id=spec.action_run_id,
@@ -149,11 +156,12 @@ class SshExecutor:
         return handle
 
     @staticmethod
-    async def _launch(node: SshNode, prefix: str, spec: ActionSpec) -> Launched:
+    async def _launch(node: SshNode, prefix: str, spec: ActionSpec, reclaim: bool) -> Launched:
         where, timeout = node.settings.where, node.settings.connect_timeout
         try:
             agent = await node.agent()  # connecting has a timeout of its own
-            launching = agent.launch(prefix, spec.command, spec.env, time.time())
+            started = time.time()
+            launching = agent.launch(prefix, spec.command, spec.env, started, reclaim=reclaim)
             return await asyncio.wait_for(launching, timeout)
         except TimeoutError as exc:
             raise NodeError(f"{where}: the agent did not start it within {timeout:g}s") from exc
@@ -200,10 +208,7 @@ class SshExecutor:
                 unreachable_timeout=self._config.ssh_options.unreachable_timeout,
                 clock=self._clock,
             )
-            try:
-                status = await poll_until_exit(node, tail, ended, patience)
-            finally:
-                await tail.close()
+            status = await poll_until_exit(node, tail, ended, patience)
         if status.final:
             tail.record(status)
             self._discard(node, prefix)
@@ -237,22 +242,41 @@ class SshExecutor:
             await pool.run(signal_line(self._prefix(handle), signum))
 
     async def reattach(self, handle: Handle) -> Handle:
+        """Pick up the attempt; without a pid (trond died before the agent said it started),
+        look on the node, and claim an attempt that provably never started there.
+
+        Its supervisor's first act is to create the `exit` record with O_EXCL; when the node
+        shows no record of the attempt, trond creates it first with NOT_STARTED, and a launch
+        request still in the agent's input then starts nothing (the agent refuses a claimed
+        attempt unless the launch says it follows the claim, as this executor's next launch of
+        it does)."""
         prefix = self._prefix(handle)
         extra = {**handle.extra, "remote_prefix": prefix}
         pid = handle.pid
         if pid is None and read_exit_status(Path(handle.output_dir)) is None:
-            pid = await self._try_read_pid(handle, prefix)
+            pid, never = await self._look(handle, prefix)
+            if never:
+                self._state.claimed.add(prefix)
+                raise AttemptNotStarted(f"{handle.action_run_id}: the attempt never started")
         return replace(handle, pid=pid, extra=MappingProxyType(extra))
 
-    async def _try_read_pid(self, handle: Handle, prefix: str) -> int | None:
-        with self._named(handle.node).busy() as pool:
-            try:
-                sftp = await pool.sftp()
-                return await asyncio.wait_for(read_pid(sftp, prefix), pool.settings.connect_timeout)
-            except LOST as exc:
-                # The node may come back later: `wait` keeps trying; the pid is for display.
-                logger.warning("no pid for %s yet: %s", handle.action_run_id, exc)
-                return None
+    async def _look(self, handle: Handle, prefix: str) -> tuple[int | None, bool]:
+        """(the pid recorded on the node, whether the attempt never started, now claimed)."""
+        node = self._named(handle.node)
+        try:
+            answer = await node.read(Query(prefix=prefix, check=True))
+            if not untouched(answer) or _has_output(Path(handle.output_dir)):
+                return answer_pid(answer), False
+            with node.busy() as pool:
+                done = await asyncio.wait_for(
+                    pool.run(claim_line(prefix)), 2 * pool.settings.connect_timeout
+                )
+        except LOST as exc:
+            # The node may come back later: `wait` keeps trying; the pid is for display.
+            logger.warning("no pid for %s yet: %s", handle.action_run_id, exc)
+            return None, False
+        said = done.stdout.decode("ascii", "replace") if isinstance(done.stdout, bytes) else ""
+        return None, said.strip() == "claimed"
 
     async def close(self) -> None:
         state = self._state
@@ -281,6 +305,15 @@ class SshExecutor:
 def _forget(follows: dict[str, asyncio.Task[ExitStatus]], key: str, done: object) -> None:
     if follows.get(key) is done:
         del follows[key]
+
+
+def _has_output(directory: Path) -> bool:
+    """Whether output of the attempt came back already (so it did start)."""
+    for stream in (STDOUT_FILE, STDERR_FILE):
+        with contextlib.suppress(OSError):
+            if (directory / stream).stat().st_size:
+                return True
+    return False
 
 
 def _prepare_local(directory: Path) -> None:

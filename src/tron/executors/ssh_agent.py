@@ -66,9 +66,18 @@ def agent_line(root: str, runs: str) -> str:
 
 
 def launch_request(
-    request_id: int, prefix: str, command: str, env: Mapping[str, str], started: float
+    request_id: int,
+    prefix: str,
+    command: str,
+    env: Mapping[str, str],
+    started: float,
+    *,
+    reclaim: bool = False,
 ) -> bytes:
-    """The agent's request for one attempt; NodeError for an env name or prefix it can't take."""
+    """The agent's request for one attempt; NodeError for an env name or prefix it can't take.
+
+    `reclaim` lets it take back an attempt that trond claimed as never started; without it the
+    agent refuses such an attempt (a request written before the claim must start nothing)."""
     for name in env:
         if not _ENV_NAME.match(name):
             raise NodeError(f"invalid environment variable name: {name!r}")
@@ -77,7 +86,8 @@ def launch_request(
     exports = "".join(f"export {name}={shlex.quote(value)}\n" for name, value in env.items())
     text = command if command.endswith("\n") or not command else command + "\n"
     marker = _marker(exports + text)
-    header = f"{request_id} {started:.6f} {marker} {prefix}\n"
+    mode = "reclaim" if reclaim else "-"
+    header = f"{request_id} {started:.6f} {marker} {mode} {prefix}\n"
     return f"{header}{exports}{marker}\n{text}{marker}\n".encode("utf-8", "surrogateescape")
 
 
@@ -131,7 +141,13 @@ class SshAgent:
         return not self.is_lost and not self.session.link.is_lost
 
     async def launch(
-        self, prefix: str, command: str, env: Mapping[str, str], started: float
+        self,
+        prefix: str,
+        command: str,
+        env: Mapping[str, str],
+        started: float,
+        *,
+        reclaim: bool = False,
     ) -> Launched:
         """Start an attempt; return once the agent reports its pid."""
         if not self.is_alive:
@@ -139,7 +155,7 @@ class SshAgent:
         number = next(self.ids)
         loop = asyncio.get_running_loop()
         pending = _Pending(pid=loop.create_future(), ended=loop.create_future())
-        request = launch_request(number, prefix, command, env, started)
+        request = launch_request(number, prefix, command, env, started, reclaim=reclaim)
         self.pending[number] = pending
         try:
             self.session.process.stdin.write(request)

@@ -7,8 +7,9 @@
 #
 # RUNS is the directory that holds every attempt's files, side by side: an attempt's files are
 # named PREFIX<record>, where PREFIX starts with RUNS/, so a launch creates no directory.
-# A request is a header line `ID STARTED MARKER PREFIX`, then the lines of a shell snippet that
-# exports the attempt's environment, a line MARKER, then the command text and a line MARKER.
+# A request is a header line `ID STARTED MARKER MODE PREFIX` (MODE is `reclaim` for a launch that
+# follows trond's claim that the attempt never started, else `-`), then the lines of a shell
+# snippet that exports the attempt's environment, a line MARKER, then the command text and a line MARKER.
 # MARKER is a token that is no line of either text. Replies, each one write(2) of one line, in
 # any order between attempts:
 #   p ID PID                     the command runs, as PID (its pid, process group and session)
@@ -84,13 +85,29 @@ tron_supervise() {
 
 tron_launch() {
     if [ -e "${tron_at}exit" ] || [ -e "${tron_at}pid" ]; then
+        # trond claimed the attempt as never started (SshExecutor.reattach): only a launch that
+        # says it follows that claim may take it back, not a request written before it.
+        if { IFS= read -r tron_line <"${tron_at}exit"; } 2>/dev/null &&
+            [ "$tron_line" = "never started" ] && [ "$tron_mode" != reclaim ]; then
+            echo "e $tron_id claimed by trond as never started"
+            return 0
+        fi
         # A relaunch with the same prefix: forget the earlier attempt's records.
         rm -f "${tron_at}exit" "${tron_at}signal" "${tron_at}pid" || return 1
     fi
-    # Written here, by builtins, so that a place we cannot write to is an error reply. The exit
-    # record is reserved now, while the disk has room for it.
+    # The exit record is reserved first, with O_EXCL (set -C), while the disk has room for it:
+    # whoever creates it owns the attempt, this launch or trond's claim that it never started.
+    set -C
+    { printf '%17s' '' >"${tron_at}exit"; } 2>/dev/null
+    tron_line=$?
+    set +C
+    if [ "$tron_line" != 0 ]; then
+        [ -e "${tron_at}exit" ] || return 1
+        echo "e $tron_id claimed by trond as never started"
+        return 0
+    fi
+    # Written here, by builtins, so that a place we cannot write to is an error reply.
     { : >"${tron_at}stdout"; } 2>/dev/null || return 1
-    { printf '%17s' '' >"${tron_at}exit"; } 2>/dev/null || return 1
     if [ "${#tron_command}" -ge 100000 ]; then
         printf '%s' "$tron_command" >"${tron_at}command" || return 1
     fi
@@ -98,7 +115,7 @@ tron_launch() {
     tron_put supervisor "$!"
 }
 
-while IFS=' ' read -r tron_id tron_started tron_marker tron_at; do
+while IFS=' ' read -r tron_id tron_started tron_marker tron_mode tron_at; do
     tron_block || exit 0
     tron_env=$tron_text
     tron_block || exit 0

@@ -137,15 +137,8 @@ class Session:
 
 
 @dataclass(slots=True, kw_only=True)
-class _Sftp:
-    client: asyncssh.SFTPClient
-    link: _Link
-
-
-@dataclass(slots=True, kw_only=True)
 class _Pending:
     connect: asyncio.Future[_Link] | None = None
-    sftp: asyncio.Future[_Sftp] | None = None
 
 
 class NodeConnections:
@@ -158,7 +151,6 @@ class NodeConnections:
         self._max_channels = max_channels
         self._links: list[_Link] = []
         self._pending = _Pending()
-        self._sftp: _Sftp | None = None
         self._is_closed = False
 
     @property
@@ -208,27 +200,6 @@ class NodeConnections:
             return Session(process=process, link=link)
         raise NodeError(f"{self.settings.where}: no channel could be opened")
 
-    async def sftp(self) -> asyncssh.SFTPClient:
-        """A shared SFTP session (one channel held on some connection), reopened when lost."""
-        current = self._sftp
-        if current is not None and not current.link.is_lost:
-            return current.client
-        if self._pending.sftp is None or self._pending.sftp.done():
-            self._pending.sftp = asyncio.ensure_future(self._open_sftp())
-        pending = self._pending.sftp
-        self._sftp = await asyncio.shield(pending)
-        return self._sftp.client
-
-    async def _open_sftp(self) -> _Sftp:
-        link = await self._acquire()
-        assert link.conn is not None
-        try:
-            client = await link.conn.start_sftp_client()
-        except (asyncssh.Error, OSError) as exc:
-            link.channels -= 1
-            raise NodeError(f"{self.settings.where}: cannot open SFTP: {exc}") from exc
-        return _Sftp(client=client, link=link)
-
     @contextlib.asynccontextmanager
     async def _channel(self) -> AsyncIterator[_Link]:
         link = await self._acquire()
@@ -269,11 +240,11 @@ class NodeConnections:
     async def close(self) -> None:
         """Close every connection (remote actions keep running)."""
         self._is_closed = True
-        for pending in (self._pending.connect, self._pending.sftp):
-            if pending is not None:
-                with contextlib.suppress(Exception, asyncio.CancelledError):
-                    await pending
-        links, self._links, self._sftp = self._links, [], None
+        pending = self._pending.connect
+        if pending is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await pending
+        links, self._links = self._links, []
         for link in links:
             if link.conn is not None:
                 link.is_lost = True

@@ -1,5 +1,6 @@
-"""Following one SSH attempt to its end: the agent's report first, then SFTP polls of its files
-(which also copy its output back), retried with backoff while the node cannot be reached."""
+"""Following one SSH attempt to its end: the agent's report first, then polls of its files over
+exec channels (which also copy its output back; polls due together share a channel), retried
+with backoff while the node cannot be reached."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ class Polling:
     """How long trond only listens for the agent's report of the end, then how often it polls.
 
     An attempt that ends within `hold` seconds with no output costs no request at all. Longer
-    ones are polled over SFTP for their output from `first` seconds apart, growing to `most`
+    ones are polled for their output from `first` seconds apart, growing to `most`
     (the agent's report still ends the wait at once). Finished attempts' files on a node are
     deleted together, `sweep` seconds after the first of them ended.
     """
@@ -94,10 +95,9 @@ async def poll_until_exit(
 
 
 async def _poll(node: SshNode, tail: Tail) -> ExitStatus | None:
-    pool = node.pool
-    sftp = await pool.sftp()
-    # A connection that went silent (not closed) would block the poll until keepalive.
-    return await asyncio.wait_for(tail.poll(sftp), pool.settings.connect_timeout)
+    query = tail.query()
+    # The reader gives up on a connection that went silent (not closed) by itself.
+    return tail.take(query, await node.read(query))
 
 
 def _unreachable(node: SshNode, gone: float, exc: BaseException) -> ExitStatus:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from tron.executors.ssh_agent import SshAgent
 from tron.executors.ssh_connections import ConnectSettings, NodeConnections
+from tron.executors.ssh_records import Answer, Query, RecordReader
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ class SshNode:
         self.idle_timeout = idle_timeout
         self._where = (root, runs)
         self.pool = NodeConnections(settings, max_channels=max_channels)
+        self._reader = RecordReader(lambda: self.pool)
         self.running: set[str] = set()
         self.trash: list[str] = []
         self._agent: asyncio.Future[SshAgent] | None = None
@@ -60,6 +62,11 @@ class SshNode:
             future = asyncio.ensure_future(SshAgent.start(self.pool, *self._where))
             self._agent = future
         return await asyncio.shield(future)
+
+    async def read(self, query: Query) -> Answer:
+        """One attempt's records and new output, read with others due now on one channel."""
+        with self.busy():
+            return await self._reader.read(query)
 
     @contextlib.contextmanager
     def busy(self) -> Iterator[NodeConnections]:
@@ -123,6 +130,7 @@ class SshNode:
     async def close(self) -> None:
         """Close everything for good (remote attempts keep running)."""
         self._disarm()
+        await self._reader.close()
         await asyncio.gather(*self._closing, return_exceptions=True)
         agent, self._agent = self._agent, None
         await _close_agent(agent)

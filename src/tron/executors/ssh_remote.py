@@ -1,26 +1,25 @@
 """The node's side of an SSH attempt: where its supervisor records live, the shell lines that
-signal and delete it, and the SFTP tail that copies its output and records back to trond.
+signal and delete it, and the tail that copies its output and records back to trond (over exec
+channels: see ssh_records).
 
 An attempt's files sit side by side in one directory per node (`<root>/runs`), named
 `<prefix><record>`, so that starting one creates no directory on the node."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import itertools
 import posixpath
 import shlex
 import signal
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import asyncssh
-
 from tron.executors.base import ExitStatus
+from tron.executors.ssh_records import STREAMS, Answer, Liveness, Query
 from tron.executors.supervisor import (
     COMMAND_FILE,
+    NOT_STARTED,
     STDERR_FILE,
     STDOUT_FILE,
     VANISHED,
@@ -29,9 +28,8 @@ from tron.executors.supervisor import (
     parse_records,
 )
 
-_STREAMS = (STDOUT_FILE, STDERR_FILE)
 # Every file an attempt may leave on the node (its records, its long command, its output).
-ATTEMPT_FILES = (*(str(record) for record in Record), COMMAND_FILE, *_STREAMS)
+ATTEMPT_FILES = (*(str(record) for record in Record), COMMAND_FILE, *STREAMS)
 # How many polls pass between checks that a silent attempt still has a live supervisor.
 LIVENESS_EVERY = 10
 
@@ -70,82 +68,48 @@ def signal_line(prefix: str, signum: int) -> str:
     )
 
 
-async def _read_small(sftp: asyncssh.SFTPClient, path: str) -> str | None:
-    try:
-        async with sftp.open(path, "rb") as remote:
-            data: bytes = await remote.read()
-    except asyncssh.SFTPNoSuchFile:
-        return None
-    return data.decode("ascii", errors="replace")
-
-
 @dataclass(slots=True, kw_only=True)
 class Tail:
     """Copies one attempt's output and records from the node to its local directory.
 
     Output is appended locally from where the local copy ends, so a new daemon resumes the
-    copy without duplicating a byte. Open remote files are tied to one SFTP session.
+    copy without duplicating a byte. Each poll is one query to the node's RecordReader, which
+    answers many attempts' queries over one exec channel.
     """
 
     prefix: str
     local_dir: Path
-    client: asyncssh.SFTPClient | None = None
-    files: dict[str, asyncssh.SFTPClientFile] = field(default_factory=dict)
     polls: int = 0
 
-    async def poll(self, sftp: asyncssh.SFTPClient) -> ExitStatus | None:
-        """Copy new output; return the ExitStatus once the `exit` record exists."""
-        if sftp is not self.client:
-            await self.close()
-            self.client = sftp
+    def query(self) -> Query:
+        """What the next poll asks; every LIVENESS_EVERY-th also checks the processes."""
         self.polls += 1
-        # One round trip: the server answers in order, so a stream read sent after the exit
-        # check never misses output written before the exit record.
-        exit_text, *_ = await asyncio.gather(
-            _read_small(sftp, self.prefix + Record.EXIT),
-            *(self._pull(sftp, stream) for stream in _STREAMS),
-        )
+        offsets = (self._local_size(STDOUT_FILE), self._local_size(STDERR_FILE))
+        return Query(prefix=self.prefix, offsets=offsets, check=self.polls % LIVENESS_EVERY == 0)
+
+    def take(self, query: Query, answer: Answer) -> ExitStatus | None:
+        """Append the new output; return the ExitStatus once the attempt ended and its output
+        is all copied (VANISHED when its processes are gone without an exit record)."""
+        for stream, offset in zip(STREAMS, query.offsets, strict=True):
+            chunk = answer.chunks.get(stream)
+            # Appended only where it belongs: the local copy may not have moved since.
+            if chunk is not None and chunk.data and self._local_size(stream) == offset:
+                with (self.local_dir / stream).open("ab") as out:
+                    out.write(chunk.data)
+        exit_text = answer.texts.get(Record.EXIT)
         if exit_status(exit_text) is None:  # absent, or reserved and not yet written
-            return await self._check_alive(sftp) if self.polls % LIVENESS_EVERY == 0 else None
-        # Reads sent after the exit record was seen: the output is complete.
-        signal_text, *_ = await asyncio.gather(
-            _read_small(sftp, self.prefix + Record.SIGNAL),
-            *(self._pull(sftp, stream) for stream in _STREAMS),
-        )
-        return exit_status(exit_text, signal_text)
-
-    async def _pull(self, sftp: asyncssh.SFTPClient, stream: str) -> None:
-        remote = self.files.get(stream)
-        if remote is None:
-            try:
-                remote = await sftp.open(self.prefix + stream, "rb")
-            except asyncssh.SFTPNoSuchFile:
-                return  # the supervisor has not created it yet
-            self.files[stream] = remote
-        local = self.local_dir / stream
-        offset = local.stat().st_size if local.exists() else 0
-        data: bytes = await remote.read(-1, offset)
-        if data:
-            with local.open("ab") as out:
-                out.write(data)
-
-    async def _check_alive(self, sftp: asyncssh.SFTPClient) -> ExitStatus | None:
-        """VANISHED when the records are gone, or (on Linux nodes) both processes are."""
-        found = [await _read_small(sftp, self.prefix + r) for r in (Record.SUPERVISOR, Record.PID)]
-        if found == [None, None]:
-            return ExitStatus(exit_code=None, reason=VANISHED)
-        texts = (text or "" for text in found)
-        records = parse_records(dict(zip((Record.SUPERVISOR, Record.PID), texts, strict=True)))
-        pids = [pid for pid in (records.supervisor_pid, records.pid) if pid is not None]
-        if not pids or not await sftp.isdir("/proc/self"):
+            if answer.liveness in (Liveness.GONE, Liveness.DEAD):
+                return ExitStatus(exit_code=None, reason=VANISHED)
             return None
-        for pid in pids:
-            if await sftp.isdir(f"/proc/{pid}"):
-                return None
-        exit_text = await _read_small(sftp, self.prefix + Record.EXIT)
-        if exit_status(exit_text) is not None:
-            return await self.poll(sftp)
-        return ExitStatus(exit_code=None, reason=VANISHED)
+        if not answer.copied_all(query.offsets):
+            return None  # the rest of the output comes with the next poll
+        return exit_status(exit_text, answer.texts.get(Record.SIGNAL))
+
+    def _local_size(self, stream: str) -> int:
+        try:
+            return (self.local_dir / stream).stat().st_size
+        except FileNotFoundError:
+            return 0
 
     def record(self, status: ExitStatus) -> None:
         """Keep the exit locally, so later waits (and a new daemon) need no node at all."""
@@ -155,16 +119,31 @@ class Tail:
             (self.local_dir / Record.SIGNAL).write_text(f"{status.signal}\n")
         (self.local_dir / Record.EXIT).write_text(f"{status.exit_code}\n")
 
-    async def close(self) -> None:
-        files, self.files = self.files, {}
-        for remote in files.values():
-            with contextlib.suppress(Exception):
-                await remote.close()
+
+def claim_line(prefix: str) -> str:
+    """Claim the attempt as never started, unless the agent reserved its `exit` record first:
+    both create it with O_EXCL (`set -C`), so exactly one of them owns the attempt. Prints
+    `claimed` (also when an earlier claim holds it) or `taken`."""
+    exit_file = shlex.quote(prefix + Record.EXIT)
+    text = shlex.quote(NOT_STARTED)
+    script = (
+        f"mkdir -p {shlex.quote(posixpath.dirname(prefix))} 2>/dev/null; set -C; "
+        f"if {{ printf '%s\\n' {text} >{exit_file}; }} 2>/dev/null; then echo claimed; "
+        f'elif {{ IFS= read -r x <{exit_file}; }} 2>/dev/null && [ "$x" = {text} ]; '
+        "then echo claimed; else echo taken; fi"
+    )
+    return f"exec /bin/sh -c {shlex.quote(script)}"
 
 
-async def read_pid(sftp: asyncssh.SFTPClient, prefix: str) -> int | None:
-    text = await _read_small(sftp, prefix + Record.PID)
-    return parse_records({str(Record.PID): text or ""}).pid
+def untouched(answer: Answer) -> bool:
+    """Whether the node shows no sign that the attempt's supervisor ever ran (or only trond's
+    own claim that it never did)."""
+    exit_text = answer.texts.get(Record.EXIT)
+    return answer.liveness is Liveness.GONE and exit_text in (None, f"{NOT_STARTED}\n")
+
+
+def answer_pid(answer: Answer) -> int | None:
+    return parse_records({str(Record.PID): answer.texts.get(Record.PID, "")}).pid
 
 
 def remove_line(prefixes: list[str]) -> str:

@@ -43,8 +43,10 @@ async def executor(ssh_kit: SshKit) -> AsyncIterator[SshExecutor]:
 def test_request_marker_is_never_a_line_of_the_texts() -> None:
     request = launch_request(3, "/r/d", "echo a\nTRON-END-x\n", {"A": "1\n2"}, 5.0)
     header, *rest = request.decode().split("\n")
-    number, started, marker, directory = header.split(" ")
-    assert (number, started, directory) == ("3", "5.000000", "/r/d")
+    number, started, marker, mode, directory = header.split(" ")
+    assert (number, started, mode, directory) == ("3", "5.000000", "-", "/r/d")
+    reclaiming = launch_request(3, "/r/d", "true", {}, 5.0, reclaim=True)
+    assert reclaiming.split(b"\n")[0].split(b" ")[3] == b"reclaim"
     assert rest == ["export A='1", "2'", marker, "echo a", "TRON-END-x", marker, ""]
 
 
