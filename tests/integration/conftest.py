@@ -31,7 +31,7 @@ def write_config(config_dir: Path, master: str, **namespaces: str) -> Path:
 
 
 async def wait_until(
-    predicate: Callable[[], bool | Awaitable[bool]], limit: float = 10.0, interval: float = 0.02
+    predicate: Callable[[], bool | Awaitable[bool]], limit: float = 60.0, interval: float = 0.02
 ) -> None:
     """Poll until `predicate` holds; real processes take real (short) time to end."""
     deadline = time.monotonic() + limit
@@ -93,7 +93,7 @@ class Harness:
         job, run = run_id.rsplit(".", 1)
         return await self.get(f"/api/jobs/{job}/{run}", **params)
 
-    async def wait_run_state(self, run_id: str, *states: str, limit: float = 10.0) -> Any:
+    async def wait_run_state(self, run_id: str, *states: str, limit: float = 60.0) -> Any:
         seen: dict[str, Any] = {}
 
         async def check() -> bool:
