@@ -194,3 +194,39 @@ def format_action_run(action: Json, style: Style = PLAIN) -> str:
 def format_events(body: Json) -> str:
     """`tronview -E`: one stored event id per line."""
     return "\n".join(str(event) for event in body.get("response") or {})
+
+
+def _seconds(value: object) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return f"{value:.1f} s"
+
+
+def format_cluster(status: Json) -> str | None:
+    """Which trond answered, when it is one of several sharing a database:
+    `trond: standby (leader at http://...; epoch 4, lease 2.1 s old)`.
+
+    None for a lone trond (`role` leader without lease details) and for Tron, which sends no
+    `role`, so their output stays as it was."""
+    role = status.get("role")
+    if not isinstance(role, str) or not role:
+        return None
+    epoch = status.get("epoch")
+    lease_age = _seconds(status.get("lease_age"))
+    leader = status.get("leader")
+    if role == "leader" and epoch is None and lease_age is None:
+        return None
+    lease = []
+    if epoch is not None:
+        lease.append(f"epoch {epoch}")
+    if lease_age is not None:
+        lease.append(f"lease {lease_age} old")
+    stale = _seconds(status.get("stale_seconds"))
+    if stale is not None:
+        lease.append(f"view {stale} old")
+    parts = []
+    if role != "leader":
+        parts.append(f"leader at {leader}" if leader else "no leader known")
+    if lease:
+        parts.append(", ".join(lease))
+    return f"trond: {role} ({'; '.join(parts)})" if parts else f"trond: {role}"

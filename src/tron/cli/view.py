@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from tron.cli import alerting, display
-from tron.cli.client import ApiClient, RequestError
+from tron.cli.client import ApiClient, RequestError, ServerUnreachableError
 from tron.cli.common import client_settings, make_client, resolve_id, run_guarded
 from tron.cli.follow import OK_STATES, Follower
 from tron.cli.render import Style
@@ -85,17 +85,25 @@ def follow(client: ApiClient, tid: TronId, args: argparse.Namespace) -> int:
     return 0 if state in OK_STATES else 1
 
 
+def cluster_line(client: ApiClient) -> str | None:
+    """Which trond answered, if it is one of a cluster; a status it cannot give is no line."""
+    try:
+        return display.format_cluster(client.status())
+    except (RequestError, ServerUnreachableError):
+        return None
+
+
 def show(client: ApiClient, args: argparse.Namespace, style: Style) -> int:
     if args.events:
         return show_events(client)
     if not args.name:
         jobs = client.jobs()
-        emit(
-            json.dumps({"jobs": jobs}, indent=2, ensure_ascii=False)
-            if args.json
-            else display.format_jobs(jobs, style),
-            style,
-        )
+        if args.json:
+            emit(json.dumps({"jobs": jobs}, indent=2, ensure_ascii=False), style)
+            return 0
+        text = display.format_jobs(jobs, style)
+        cluster = cluster_line(client)
+        emit(f"{cluster}\n{text}" if cluster else text, style)
         return 0
     tid = resolve_id(client, args.name)
     if args.why or args.history:

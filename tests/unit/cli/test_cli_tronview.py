@@ -156,3 +156,67 @@ def test_version_flag(capsys: pytest.CaptureFixture[str]) -> None:
         tronview.main(["--version"])
     assert exit_info.value.code == 0
     assert capsys.readouterr().out.startswith("tronview ")
+
+
+def test_standby_says_who_answered_and_who_leads(
+    tron: FakeTron, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tron.routes["/api/status"] = {
+        "status": "I'm alive.",
+        "role": "standby",
+        "leader": "http://tron-a.example:8089",
+        "epoch": 4,
+        "lease_age": 2.123,
+        "stale_seconds": 0.5,
+    }
+    code, out, _ = run(tron, capsys)
+    assert code == 0
+    first, _, rest = out.partition("\n")
+    assert first == (
+        "trond: standby (leader at http://tron-a.example:8089; epoch 4, lease 2.1 s old,"
+        " view 0.5 s old)"
+    )
+    assert without_next_run(rest.rstrip("\n")) == capture("tronview_all.txt").text
+
+
+def test_cluster_leader_says_its_epoch(tron: FakeTron, capsys: pytest.CaptureFixture[str]) -> None:
+    tron.routes["/api/status"] = {
+        "role": "leader",
+        "leader": "http://tron-a.example:8089",
+        "epoch": 7,
+        "lease_age": 0.04,
+    }
+    _, out, _ = run(tron, capsys)
+    assert out.split("\n")[0] == "trond: leader (epoch 7, lease 0.0 s old)"
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        {"status": "I'm alive.", "role": "leader"},  # a lone trond
+        {"status": "I'm alive.", "version": "3.10.5", "boot_time": 1795597390},  # Tron
+    ],
+)
+def test_lone_trond_and_tron_print_no_cluster_line(
+    tron: FakeTron, capsys: pytest.CaptureFixture[str], status: dict[str, object]
+) -> None:
+    tron.routes["/api/status"] = status
+    _, out, _ = run(tron, capsys)
+    assert without_next_run(out.rstrip("\n")) == capture("tronview_all.txt").text
+
+
+def test_a_status_that_fails_prints_the_jobs_anyway(
+    tron: FakeTron, capsys: pytest.CaptureFixture[str]
+) -> None:
+    del tron.routes["/api/status"]
+    code, out, _ = run(tron, capsys)
+    assert code == 0
+    assert without_next_run(out.rstrip("\n")) == capture("tronview_all.txt").text
+
+
+def test_json_jobs_view_has_no_cluster_line(
+    tron: FakeTron, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tron.routes["/api/status"] = {"role": "standby", "leader": "http://a:1", "epoch": 1}
+    _, out, _ = run(tron, capsys, "--json")
+    assert out.startswith("{")
