@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import httpx
 
@@ -12,24 +13,67 @@ from tron.cli.client import ApiClient
 from tron.cli.common import client_settings, make_client, run_guarded
 from tron.cli.configedit import edit_namespace
 from tron.cli.configupload import Options, preview, show, upload_source
-from tron.config import validate_paths
-from tron.config.model import MASTER
+from tron.config import validate_paths, validate_texts
+from tron.config.model import MASTER, Config
+from tron.errors import Problem
+
+UNCHECKED = "nodes and command context not checked"
+SKIPPED_NOTE = f"{UNCHECKED}: no MASTER given or found beside the file"
+
+
+def master_beside(file: Path) -> Path | None:
+    """The `MASTER.yaml` in the same directory as `file`, if there is one (and it is another
+    file)."""
+    candidate = file.parent / f"{MASTER}.yaml"
+    try:
+        if candidate.is_file() and not candidate.samefile(file):
+            return candidate
+    except OSError:
+        return None
+    return None
+
+
+def validate_stdin(args: argparse.Namespace) -> tuple[Config | None, tuple[Problem, ...], str]:
+    source = configs.read_source("-", args.namespace)
+    alone = source.namespace != MASTER and args.master_config is None
+    config, problems = validate_texts(
+        {source.namespace: (source.file, source.text)}, master=args.master_config
+    )
+    return config, tuple(problems), f"{UNCHECKED}: no MASTER given (-m)" if alone else ""
+
+
+def validate_file(args: argparse.Namespace) -> tuple[Config | None, tuple[Problem, ...], str]:
+    """`-V FILE`: with `-m MASTER`, or the MASTER.yaml beside FILE, or alone (and say what
+    that leaves unchecked)."""
+    path = Path(args.source)
+    master = args.master_config
+    note = ""
+    namespace = args.namespace or path.stem
+    if master is None and namespace != MASTER and not path.is_dir():
+        found = master_beside(path)
+        if found is None:
+            note = SKIPPED_NOTE
+        else:
+            master = str(found)
+            note = f"with {found}"
+    config, problems = validate_paths(args.source, master=master, namespace=args.namespace)
+    return config, tuple(problems), note
 
 
 def validate_offline(args: argparse.Namespace) -> int:
     """`-V`/`-D`: problems as `file:line: key.path: message` (exit 1), else `OK: ...`."""
     if args.source == "-":
-        source = configs.read_source("-", args.namespace)
-        config, problems = configs.validate(source)
+        config, problems, note = validate_stdin(args)
+    elif args.validate:
+        config, problems, note = validate_file(args)
     else:
-        config, found = validate_paths(
-            args.source, master=args.master_config, namespace=args.namespace
-        )
-        problems = tuple(found)
+        found, more = validate_paths(args.source)
+        config, problems, note = found, tuple(more), ""
     if problems or config is None:
         configs.print_problems(problems)
         return 1
-    print(configs.count_summary(config))
+    summary = configs.count_summary(config)
+    print(f"{summary} ({note})" if note else summary)
     return 0
 
 

@@ -68,7 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-y", "--yes", action="store_true", help="Apply even if it removes jobs or MASTER settings"
     )
-    parser.add_argument("-m", "--master-config", help="MASTER file for -V full validation")
+    parser.add_argument(
+        "-m",
+        "--master-config",
+        help="MASTER file for -V full validation (default: the MASTER.yaml beside the file)",
+    )
     parser.add_argument("source", help="file, directory, `-` (stdin), or namespace name")
     return parser
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from tron.config.diff import ConfigDiff, diff
 from tron.config.hashing import config_hash
-from tron.config.load import format_problems, load_config, load_namespaces, validate_paths
+from tron.config.load import (
+    format_problems,
+    load_config,
+    load_namespaces,
+    validate_paths,
+    validate_texts,
+)
 from tron.config.model import (
     CLEANUP_ACTION_NAME,
     MASTER,
@@ -42,4 +48,5 @@ __all__ = [
     "load_config",
     "load_namespaces",
     "validate_paths",
+    "validate_texts",
 ]

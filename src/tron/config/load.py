@@ -82,6 +82,25 @@ def validate_paths(
     return check_namespaces(sources, default_time_zone=default_time_zone, partial=partial)
 
 
+def validate_texts(
+    texts: Sources,
+    *,
+    master: str | os.PathLike[str] | None = None,
+    default_time_zone: str | None = None,
+) -> tuple[Config | None, list[Problem]]:
+    """As `validate_paths`, for namespaces already read (name -> (file name, text)), such as
+    `tronfig -V -` reads from stdin; `master` is a MASTER file read when MASTER is not given."""
+    sources: Sources = dict(texts)
+    problems: list[Problem] = []
+    if master is not None and MASTER not in sources:
+        more, problems = _read_files({MASTER: Path(master)})
+        sources = {**more, **sources}
+    if problems:
+        return None, problems
+    partial = MASTER not in sources
+    return check_namespaces(sources, default_time_zone=default_time_zone, partial=partial)
+
+
 def read_sources(path: str | os.PathLike[str]) -> tuple[Sources, list[Problem]]:
     """The namespace texts of a config directory or file, and the problems reading them."""
     root = Path(path)

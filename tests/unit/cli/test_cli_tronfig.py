@@ -25,13 +25,17 @@ def run(tron: FakeTron, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple
     return code, out, err
 
 
+NOTHING_BESIDE = (
+    " (nodes and command context not checked: no MASTER given or found beside the file)"
+)
+
+
 @pytest.mark.parametrize(
     ("file", "summary"),
     [
-        ("demo.yaml", "OK: 1 namespace, 5 jobs"),
+        # MASTER.yaml is beside it: checked together, as with -m.
+        ("demo.yaml", f"OK: 2 namespaces, 6 jobs (with {CONFIG / 'MASTER.yaml'})"),
         ("MASTER.yaml", "OK: 1 namespace, 1 job"),
-        # As in Tron, a fragment checked without MASTER cannot know the nodes.
-        ("broken_unknown_node.yaml", "OK: 1 namespace, 1 job"),
     ],
 )
 def test_validate_accepts_good_files(
@@ -39,6 +43,40 @@ def test_validate_accepts_good_files(
 ) -> None:
     assert tronfig.main(["-V", str(CONFIG / file)]) == 0
     assert capsys.readouterr().out == summary + "\n"
+
+
+def test_validate_finds_master_beside_the_file(capsys: pytest.CaptureFixture[str]) -> None:
+    # As with -m: the MASTER beside it knows the nodes, so an unknown one is caught.
+    file = str(CONFIG / "broken_unknown_node.yaml")
+    assert tronfig.main(["-V", "-n", "broken", file]) == 1
+    assert "no_such_node" in capsys.readouterr().err
+
+
+def test_validate_alone_says_what_it_did_not_check(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # As in Tron, a fragment checked without MASTER cannot know the nodes; it says so.
+    file = tmp_path / "ünïcode.yaml"
+    shutil.copy(CONFIG / "broken_unknown_node.yaml", file)
+    assert tronfig.main(["-V", str(file)]) == 0
+    assert capsys.readouterr().out == "OK: 1 namespace, 1 job" + NOTHING_BESIDE + "\n"
+
+
+def test_validate_with_master_flag_needs_no_note(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    file = tmp_path / "demo.yaml"
+    shutil.copy(CONFIG / "demo.yaml", file)
+    assert tronfig.main(["-V", str(file), "-m", str(CONFIG / "MASTER.yaml")]) == 0
+    assert capsys.readouterr().out == "OK: 2 namespaces, 6 jobs\n"
+
+
+def test_validate_a_master_file_alone_is_full(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    shutil.copy(CONFIG / "MASTER.yaml", tmp_path / "MASTER.yaml")
+    assert tronfig.main(["-V", str(tmp_path / "MASTER.yaml")]) == 0
+    assert capsys.readouterr().out == "OK: 1 namespace, 1 job\n"
 
 
 @pytest.mark.parametrize(
@@ -87,7 +125,19 @@ def test_validate_stdin(
 ) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO((CONFIG / "demo.yaml").read_text()))
     assert tronfig.main(["-V", "-n", "demo", "-"]) == 0
-    assert capsys.readouterr().out == "OK: 1 namespace, 5 jobs\n"
+    assert capsys.readouterr().out == (
+        "OK: 1 namespace, 5 jobs (nodes and command context not checked: no MASTER given (-m))\n"
+    )
+
+
+def test_validate_stdin_with_master(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (CONFIG / "broken_unknown_node.yaml").read_text(encoding="utf-8")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(text))
+    master = str(CONFIG / "MASTER.yaml")
+    assert tronfig.main(["-V", "-n", "broken", "-", "-m", master]) == 1
+    assert "no_such_node" in capsys.readouterr().err
 
 
 class ConfigServer:
