@@ -34,45 +34,115 @@ _LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 GRACE_SECONDS = 30
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="trond", description="The tron scheduling daemon.")
+def build_parser() -> argparse.ArgumentParser:
+    """trond's flags (Tron's, plus ours); each says its default in `--help`, and the README's
+    table lists the same flags (a test checks both)."""
+    parser = argparse.ArgumentParser(
+        prog="trond",
+        description="The tron scheduling daemon.",
+        epilog="trond migrate-state --help: copy a state between stores, or import Tron's.",
+    )
     parser.add_argument("--version", action="version", version=f"trond {__version__}")
-    parser.add_argument("-w", "--working-dir", default="/var/lib/tron/")
-    parser.add_argument("-c", "--config-path", default="config/")
-    parser.add_argument("--lock-file", default=None)
-    parser.add_argument("--pid-file", default=None, help="deprecated alias of --lock-file")
-    parser.add_argument("--nodaemon", action="store_true", help="accepted; trond never forks")
-    parser.add_argument("-l", "--log-conf", default=None, help="a logging.config ini file")
-    parser.add_argument("-v", "--verbose", action="count", default=0)
-    parser.add_argument("--debug", action="store_true")
-    parser.add_argument("-P", "--port", type=int, default=8089)
-    parser.add_argument("-H", "--host", default="127.0.0.1")
-    parser.add_argument("--web-path", default=None, help="accepted; the UI ships inside tron")
-    parser.add_argument("--token", default=None, help="API bearer token (off-loopback binds)")
+    parser.add_argument(
+        "-w",
+        "--working-dir",
+        default="/var/lib/tron/",
+        help="state store, lock file and action output (default: %(default)s)",
+    )
+    parser.add_argument(
+        "-c",
+        "--config-path",
+        default="config/",
+        help="config directory, or one MASTER file; relative paths are taken in the working "
+        "dir; created empty if missing (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--lock-file",
+        default=None,
+        help="a second trond with the same lock file is refused (default: WORKING_DIR/tron.lock)",
+    )
+    parser.add_argument(
+        "--pid-file",
+        default=None,
+        help="deprecated alias of --lock-file (default: none)",
+    )
+    parser.add_argument(
+        "--nodaemon",
+        action="store_true",
+        help="accepted for Tron compatibility; trond never forks (default: off)",
+    )
+    parser.add_argument(
+        "-l",
+        "--log-conf",
+        default=None,
+        help="a logging.config ini file (default: none; INFO and above on stderr)",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="repeatable; -vv logs DEBUG (default: %(default)s, logging INFO)",
+    )
+    parser.add_argument("--debug", action="store_true", help="log DEBUG (default: off)")
+    parser.add_argument(
+        "-P",
+        "--port",
+        type=int,
+        default=8089,
+        help="port of the API and web UI (default: %(default)s)",
+    )
+    parser.add_argument(
+        "-H",
+        "--host",
+        default="127.0.0.1",
+        help="address the API and web UI listen on; beyond loopback the API needs a token "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--web-path",
+        default=None,
+        help="accepted for Tron compatibility; the UI ships inside tron (default: none)",
+    )
+    parser.add_argument(
+        "--token",
+        default=None,
+        help="API bearer token, needed when bound beyond loopback (default: $TRON_API_TOKEN, "
+        "else one created in WORKING_DIR/api_token)",
+    )
     parser.add_argument(
         "--advertise-url",
         default=None,
-        help="the URL of this trond's API as others reach it (standbys name the leader's)",
+        help="the URL of this trond's API as others reach it (standbys name the leader's) "
+        "(default: http://HOST:PORT from -H and -P, the host's name for 0.0.0.0 or ::)",
     )
     parser.add_argument(
         "--group-readable",
         action="store_true",
-        help="let the group read the state and action output (0750/0640; default owner only)",
+        help="let the group read the state and action output (0750/0640) "
+        "(default: off, owner only)",
     )
     parser.add_argument(
         "--allowed-host",
         action="append",
         default=[],
         metavar="NAME[:PORT]",
-        help="another Host name the API answers to (DNS-rebinding guard); repeatable",
+        help="another Host name the API answers to (DNS-rebinding guard); repeatable "
+        "(default: none beyond localhost, 127.0.0.1, [::1] and the bound address)",
     )
     parser.add_argument(
         "--cors-origin",
         action="append",
         default=[],
         metavar="ORIGIN",
-        help="a web origin (https://host[:port]) allowed to use the API from its pages; repeatable",
+        help="a web origin (https://host[:port]) allowed to use the API from its pages; "
+        "repeatable (default: none)",
     )
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = build_parser()
     args = parser.parse_args(argv)
     try:
         args.site = site_policy(args)
