@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -26,14 +27,31 @@ def use_color(flag: bool | None, configured: bool) -> bool:
     return configured or (sys.stdout.isatty() and "NO_COLOR" not in os.environ)
 
 
-def emit(text: str, style: Style) -> None:
-    """Print, through `less` when on a terminal and taller than it (as Tron does)."""
-    height = shutil.get_terminal_size().lines
+def pager_command(style: Style) -> list[str] | None:
+    """`$PAGER` when set (blank: no pager), else `less -FRX` (`-S` too without color, long
+    table rows chopped as Tron's tronview did); None when there is none."""
+    given = os.environ.get("PAGER")
+    if given is not None:
+        return shlex.split(given) or None
     less = shutil.which("less")
-    if sys.stdout.isatty() and less and text.count("\n") >= height:
-        flags = "-R" if style.color else "-S"
-        subprocess.run([less, flags], input=text.encode(), check=False)
-        return
+    if less is None:
+        return None
+    return [less, "-FRX"] if style.color else [less, "-FRXS"]
+
+
+def emit(text: str, style: Style) -> None:
+    """Print, through a pager when on a terminal and taller than it (as Tron does)."""
+    height = shutil.get_terminal_size().lines
+    if sys.stdout.isatty() and text.count("\n") >= height:
+        command = pager_command(style)
+        if command is not None:
+            sys.stdout.flush()
+            try:
+                subprocess.run(command, input=text.encode("utf-8"), check=False)
+            except OSError as exc:
+                print(f"tronview: cannot run the pager {command[0]}: {exc}", file=sys.stderr)
+            else:
+                return
     print(text)
 
 

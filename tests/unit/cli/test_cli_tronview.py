@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 
 import pytest
 
@@ -220,3 +222,93 @@ def test_json_jobs_view_has_no_cluster_line(
     tron.routes["/api/status"] = {"role": "standby", "leader": "http://a:1", "epoch": 1}
     _, out, _ = run(tron, capsys, "--json")
     assert out.startswith("{")
+
+
+class PagerRun:
+    def __init__(self) -> None:
+        self.commands: list[list[str]] = []
+        self.inputs: list[bytes] = []
+
+    def __call__(self, command: list[str], *, input: bytes, check: bool) -> None:
+        self.commands.append(command)
+        self.inputs.append(input)
+
+
+@pytest.fixture
+def terminal(monkeypatch: pytest.MonkeyPatch) -> PagerRun:
+    """A 5-line terminal (stdout says it is one: `emit_on_tty`), a recorded subprocess.run."""
+    monkeypatch.setattr("shutil.get_terminal_size", lambda: os.terminal_size((80, 5)))
+    monkeypatch.setattr("shutil.which", lambda name: f"/usr/bin/{name}")
+    pager = PagerRun()
+    monkeypatch.setattr("subprocess.run", pager)
+    return pager
+
+
+def emit_on_tty(monkeypatch: pytest.MonkeyPatch, text: str, *, color: bool) -> None:
+    # Here, not in the fixture: capsys's stdout is only in place once the test runs.
+    from tron.cli import view
+    from tron.cli.render import Style
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    view.emit(text, Style(color=color))
+
+
+TALL = "\n".join(f"ünïcode line {i}" for i in range(20))
+
+
+def test_tall_output_goes_through_less_frx_by_default(
+    terminal: PagerRun, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("PAGER", raising=False)
+    emit_on_tty(monkeypatch, TALL, color=True)
+    assert terminal.commands == [["/usr/bin/less", "-FRX"]]
+    assert terminal.inputs == [TALL.encode("utf-8")]
+    assert capsys.readouterr().out == ""
+
+
+def test_without_color_less_chops_long_lines(
+    terminal: PagerRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PAGER", raising=False)
+    emit_on_tty(monkeypatch, TALL, color=False)
+    assert terminal.commands == [["/usr/bin/less", "-FRXS"]]
+
+
+def test_pager_env_is_used_with_its_arguments(
+    terminal: PagerRun, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PAGER", "most -s")
+    emit_on_tty(monkeypatch, TALL, color=False)
+    assert terminal.commands == [["most", "-s"]]
+
+
+def test_blank_pager_env_prints_directly(
+    terminal: PagerRun, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PAGER", "")
+    emit_on_tty(monkeypatch, TALL, color=False)
+    assert terminal.commands == []
+    assert capsys.readouterr().out == TALL + "\n"
+
+
+def test_short_output_is_printed_without_pager(
+    terminal: PagerRun, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PAGER", "most")
+    emit_on_tty(monkeypatch, "one\ntwo", color=False)
+    assert terminal.commands == []
+    assert capsys.readouterr().out == "one\ntwo\n"
+
+
+def test_a_pager_that_cannot_start_falls_back_to_printing(
+    terminal: PagerRun, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def missing(command: list[str], *, input: bytes, check: bool) -> None:
+        raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr("subprocess.run", missing)
+    monkeypatch.setenv("PAGER", "no-such-pager")
+    emit_on_tty(monkeypatch, TALL, color=False)
+    out, err = capsys.readouterr()
+    assert out == TALL + "\n"
+    assert "no-such-pager" in err
