@@ -81,7 +81,7 @@ def test_every_integer_parameter_documents_its_range() -> None:
         if param["schema"].get("type") == "integer"
     ]
     names = {param["name"] for _, param in integers}
-    assert names == {"num_runs", "num_lines", "offset", "attempt", "Last-Event-ID"}
+    assert names == {"num_runs", "num_lines", "offset", "attempt", "limit", "Last-Event-ID"}
     for path, param in integers:
         assert {"minimum", "maximum"} <= param["schema"].keys(), (path, param["name"])
         assert param["schema"]["maximum"] < 2**63, (path, param["name"])

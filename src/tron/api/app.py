@@ -25,7 +25,7 @@ from tron.api.problems import (
     handle_tron_error,
     handle_unexpected,
 )
-from tron.api.routes import alerts, config, events, jobs, metrics
+from tron.api.routes import alerts, config, events, jobs, metrics, runs
 from tron.api.site import LOOPBACK_NAMES, HostRule, SitePolicy
 from tron.api.standby import StandbyRefusal
 from tron.api.tickets import TicketBook
@@ -82,6 +82,7 @@ def create_app(
         Route("/openapi.json", openapi),
         *alerts.ROUTES,
         *jobs.ROUTES,
+        *runs.ROUTES,
         *config.ROUTES,
         *events.ROUTES,
         *metrics.ROUTES,

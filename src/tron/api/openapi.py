@@ -11,6 +11,7 @@ from tron import __version__
 from tron.api import openapi_alerts
 from tron.api import params as p
 from tron.api.openapi_schemas import SCHEMAS, STRING, Schema, ref
+from tron.engine.grep import MAX_PATTERN_CHARS
 
 # Paths also served with a trailing slash, as Tron's Twisted resources are.
 SLASHED = (
@@ -96,6 +97,48 @@ def _command(commands: list[str], **extra: Schema) -> dict[str, Any]:
     return _post(ref("Result"), _form(fields, ("command",)), 404, 409, 501)
 
 
+STREAMS = ["stdout", "stderr"]
+PATTERN = {"type": "string", "maxLength": MAX_PATTERN_CHARS}
+GREP_TEXT = "a Python regular expression (at most 200 characters); a bad one is a 400"
+OUTPUT_TEXT = (
+    "Without `grep`: the output bytes after `offset`, to follow an action live. With `grep`: "
+    "the lines matching it with their 1-based line numbers, scanning at most 8 MiB and 2 s "
+    "from `offset` (`next_offset` resumes; `truncated` says more remains; `timed_out` says "
+    "the time ran out, the line that used it up being skipped). Lines are cut at 2,000 "
+    "characters."
+)
+SEARCH_TEXT = (
+    "Which of the job's newest runs printed a line matching `grep`, per action and stream "
+    "(all attempts), reading at most 8 MiB in 2 s in all; counts stop at 1,000 a file."
+)
+RUNS_TEXT = (
+    "Job runs whose window (start_time..end_time once started, until now while running; "
+    "else run_time) meets [since, until], newest run_time first. Times are ISO 8601, one "
+    "without a zone meaning UTC, and are answered in UTC."
+)
+
+
+def _runs_path() -> dict[str, Any]:
+    return {
+        "/api/runs": {
+            "get": {
+                **_get(
+                    ref("RunsPage"),
+                    _query("since", "ISO 8601 time; absent: no lower bound"),
+                    _query("until", "ISO 8601 time; absent: no upper bound"),
+                    _query("job", "one job's full name"),
+                    _query("namespace", "the jobs of one namespace"),
+                    {**_query("state", "a run state"), "schema": {"type": "string"}},
+                    _integer("limit", p.LIMIT, "runs per page; default 100"),
+                    _integer("offset", p.OFFSET, "runs to skip"),
+                    errors=(400,),
+                ),
+                "description": RUNS_TEXT,
+            }
+        }
+    }
+
+
 def _jobs_paths() -> dict[str, Any]:
     job, run, action = _path("job"), _path("run"), _path("action")
     history = {"type": "array", "items": ref("ActionRun")}
@@ -157,13 +200,30 @@ def _jobs_paths() -> dict[str, Any]:
         },
         "/api/jobs/{job}/{run}/{action}/output": {
             "parameters": [job, run, action],
-            "get": _get(
-                ref("Output"),
-                {**_query("stream"), "schema": {"type": "string", "enum": ["stdout", "stderr"]}},
-                _integer("offset", p.OFFSET, "byte offset to read from"),
-                _integer("attempt", p.ATTEMPT, "attempt number; absent: the current one"),
-                errors=(400, 404),
-            ),
+            "get": {
+                **_get(
+                    {"oneOf": [ref("Output"), ref("OutputMatches")]},
+                    {**_query("stream"), "schema": {"type": "string", "enum": STREAMS}},
+                    _integer("offset", p.OFFSET, "byte offset to read (or search) from"),
+                    _integer("attempt", p.ATTEMPT, "attempt number; absent: the current one"),
+                    {**_query("grep", GREP_TEXT), "schema": PATTERN},
+                    _integer("limit", p.LIMIT, "with grep: most matching lines; default 100"),
+                    errors=(400, 404),
+                ),
+                "description": OUTPUT_TEXT,
+            },
+        },
+        "/api/jobs/{job}/search": {
+            "parameters": [job],
+            "get": {
+                **_get(
+                    ref("JobSearch"),
+                    {**_query("grep", GREP_TEXT), "required": True, "schema": PATTERN},
+                    _integer("num_runs", p.SEARCH_RUNS, "newest runs to search; default 10"),
+                    errors=(400, 404),
+                ),
+                "description": SEARCH_TEXT,
+            },
         },
     }
 
@@ -244,7 +304,7 @@ def _other_paths() -> dict[str, Any]:
 
 
 def spec() -> dict[str, Any]:
-    paths = {**_other_paths(), **_jobs_paths(), **openapi_alerts.paths()}
+    paths = {**_other_paths(), **_jobs_paths(), **_runs_path(), **openapi_alerts.paths()}
     for path in SLASHED:
         paths[path + "/"] = paths[path]
     return {

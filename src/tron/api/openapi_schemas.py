@@ -236,6 +236,61 @@ SCHEMAS: dict[str, Schema] = {
         {"response": {"oneOf": [STRING, {"type": "object", "additionalProperties": record({})}]}}
     ),
     "Output": record({"data": STRING, "offset": INTEGER, "done": BOOLEAN, "state": STRING}),
+    "OutputMatches": record(
+        {
+            "matches": {
+                "type": "array",
+                "items": record({"line": INTEGER, "text": STRING}),
+            },
+            "next_offset": INTEGER,
+            "truncated": BOOLEAN,
+            "timed_out": BOOLEAN,
+        }
+    ),
+    "JobSearch": record(
+        {
+            "runs": {
+                "type": "array",
+                "items": record(
+                    {
+                        "run": STRING,
+                        "actions": {
+                            "type": "array",
+                            "items": record(
+                                {
+                                    "action": STRING,
+                                    "stream": {"type": "string", "enum": ["stdout", "stderr"]},
+                                    "matches": INTEGER,
+                                }
+                            ),
+                        },
+                    }
+                ),
+            },
+            "searched_runs": INTEGER,
+            "truncated": BOOLEAN,
+            "timed_out": BOOLEAN,
+        }
+    ),
+    "RunsPage": record(
+        {
+            "runs": {"type": "array", "items": ref("RunSummary")},
+            "total": INTEGER,
+            "next_offset": nullable(INTEGER),
+        }
+    ),
+    "RunSummary": record(
+        {
+            "id": STRING,
+            "job": STRING,
+            "run_num": INTEGER,
+            "state": STRING,
+            "run_time": STRING,
+            "start_time": nullable(STRING),
+            "end_time": nullable(STRING),
+            "manual": BOOLEAN,
+        }
+    ),
     "TronMetrics": METRICS_JSON,
     "StreamTicket": record({"ticket": STRING, "expires_in": INTEGER}),
 }

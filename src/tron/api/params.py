@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
@@ -49,6 +49,8 @@ NUM_LINES = Bounds(0, 1_000_000)
 OFFSET = Bounds(0, INT64_MAX)  # a file position: seek() overflows past 2**63 - 1
 ATTEMPT = Bounds(0, 1_000_000)
 EVENT_ID = Bounds(0, INT64_MAX)
+LIMIT = Bounds(1, 1000)  # a page of runs, or of matching lines
+SEARCH_RUNS = Bounds(1, 100)  # recent runs whose output one search reads
 
 
 class OutOfRangeError(BadRequestError):
@@ -100,6 +102,21 @@ def run_time(value: str | None, zone: ZoneInfo) -> datetime | None:
         if 1900 <= parsed.year <= 9000:
             return parsed
     raise BadRequestError(f"run_time must be YYYY-MM-DD HH:MM:SS, not {value!r}")
+
+
+def iso_time(params: Mapping[str, str], name: str) -> datetime | None:
+    """An ISO 8601 time (`2026-03-01T12:00:00+01:00`, `2026-03-01 12:00`, `2026-03-01`,
+    `...Z`); one without a zone is UTC. None when absent; bad input is a 400 naming it."""
+    value = params.get(name, "")
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadRequestError(
+            f"'{name}' must be an ISO 8601 time such as 2026-03-01T12:00:00Z"
+        ) from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def first_values(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:

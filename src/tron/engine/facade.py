@@ -6,9 +6,10 @@ dispatcher, and never changes engine state but through a command here.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Protocol
 
@@ -22,6 +23,7 @@ from tron.engine.alerting.service import AlertService, Health
 from tron.engine.commands import Commands
 from tron.engine.dispatch import output_dir
 from tron.engine.events import EventHub
+from tron.engine.grep import FileResult, search
 from tron.engine.metrics import Metrics
 from tron.engine.nodes import NodeExecutors
 from tron.engine.output import read_from, tail_lines
@@ -125,6 +127,42 @@ class EngineFacade:
         current = action_run.current_attempt
         number = attempt if attempt is not None else (current.number if current else 0)
         return read_from(output_dir(self.output_root, action_run, number) / stream, offset)
+
+    async def grep_output(
+        self,
+        action_run: ActionRun,
+        stream: str,
+        pattern: str,
+        *,
+        attempt: int | None,
+        offset: int,
+        limit: int,
+    ) -> FileResult:
+        """Lines of one attempt's stream (the current one by default) matching `pattern`,
+        from byte `offset`, bounded in bytes, matches and time (tron.engine.grep)."""
+        current = action_run.current_attempt
+        number = attempt if attempt is not None else (current.number if current else 0)
+        path = output_dir(self.output_root, action_run, number) / stream
+        [result] = await search(pattern, [(path, offset)], limit=limit, lines=True)
+        return result
+
+    async def search_outputs(
+        self, runs: Sequence[JobRun], pattern: str, limit: int
+    ) -> list[tuple[ActionRun, str, FileResult]]:
+        """How many lines of each action's stdout and stderr (all attempts) match, per file,
+        for `runs` in the order given, within one search's budgets."""
+        files: list[tuple[ActionRun, str]] = []
+        paths: list[tuple[Path, int]] = []
+        for run in runs:
+            for action_run in run.action_runs:
+                for attempt in action_run.attempts:
+                    for stream in ("stdout", "stderr"):
+                        files.append((action_run, stream))
+                        paths.append(
+                            (output_dir(self.output_root, action_run, attempt.number) / stream, 0)
+                        )
+        results = await search(pattern, paths, limit=limit, lines=False)
+        return [(a, stream, r) for (a, stream), r in zip(files, results, strict=True)]
 
     # -- commands (each returns once its decision is durable) --------------------------------
 

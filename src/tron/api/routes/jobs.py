@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tron.api import params as p
-from tron.api import shapes
+from tron.api import search, shapes
 from tron.api.cache import JobJsonCache
 from tron.api.context import daemon_of, json_response, view_for
 from tron.engine.daemon import Daemon
@@ -215,6 +215,8 @@ async def action_output(request: Request) -> Response:
     stream = request.query_params.get("stream", "stdout")
     if stream not in ("stdout", "stderr"):
         raise BadRequestError("stream must be stdout or stderr")
+    if "grep" in request.query_params:
+        return await search.grep_output(request, action, stream)
     offset = p.integer(request.query_params, "offset", p.OFFSET) or 0
     attempt = p.integer(request.query_params, "attempt", p.ATTEMPT)
     data, next_offset = daemon.output_from(action, stream, offset, attempt=attempt)
@@ -229,6 +231,16 @@ async def action_output(request: Request) -> Response:
     )
 
 
+async def job_search(request: Request) -> Response:
+    """Ours: which recent runs printed a match; without `grep`, a job's action named `search`
+    keeps its history at this path."""
+    if "grep" not in request.query_params and _is_action_name(
+        daemon_of(request).job(_job_name(request)), "search"
+    ):
+        return await job_run(request)
+    return await search.job_search(request)
+
+
 ROUTES = [
     Route("/api", index),
     Route("/api/", index),
@@ -238,6 +250,7 @@ ROUTES = [
     Route("/api/jobs/", jobs, methods=["GET", "POST"]),
     Route("/api/jobs/{job}", job, methods=["GET", "POST"]),
     Route("/api/jobs/{job}/", job, methods=["GET", "POST"]),
+    Route("/api/jobs/{job}/search", job_search),
     Route("/api/jobs/{job}/{run}", job_run, methods=["GET", "POST"]),
     Route("/api/jobs/{job}/{run}/", job_run, methods=["GET", "POST"]),
     Route("/api/jobs/{job}/{run}/{action}", action_run, methods=["GET", "POST"]),
