@@ -189,5 +189,15 @@ def test_the_alerting_example_loads() -> None:
     assert config.notifications.routes[0].severity == "page"
     import yaml
 
-    rules = yaml.safe_load((root / "prometheus-alerts.yaml").read_text())
+    rules = yaml.safe_load((root / "alerting" / "prometheus-alerts.yaml").read_text())
     assert len(rules["groups"][0]["rules"]) == 6
+
+
+def test_the_examples_directory_is_a_valid_config() -> None:
+    """`./scripts/run` starts trond on a copy of examples/: every file there must load."""
+    from pathlib import Path
+
+    from tron.config import load_config
+
+    config = load_config(Path(__file__).resolve().parents[3] / "examples")
+    assert "MASTER.heartbeat" in config.jobs
