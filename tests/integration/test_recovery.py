@@ -24,14 +24,18 @@ def _config(marks: Path) -> str:
         '    schedule: "cron 0 4 * * *"',
         "    actions:",
     ]
+    # Every action holds until the test lets go (right after the kill), so all 50 are in
+    # flight together however slowly a busy machine launches them.
+    hold = f"while [ ! -e {marks}.go ]; do sleep 0.05; done"
     for i in range(SHORT):
         lines.append(
-            f'      short_{i}: {{command: "echo x >> {marks}/short_{i}; sleep 1; '
+            f'      short_{i}: {{command: "echo x >> {marks}/short_{i}; {hold}; sleep 1; '
             f'echo short {i} out; exit {i % 4}"}}'
         )
     for i in range(LONG):
         lines.append(
-            f'      long_{i}: {{command: "echo x >> {marks}/long_{i}; sleep 4; echo long {i} out"}}'
+            f'      long_{i}: {{command: "echo x >> {marks}/long_{i}; {hold}; sleep 4; '
+            f'echo long {i} out"}}'
         )
     lines += [
         f'      after: {{command: "echo x >> {marks}/after", requires: [long_0, long_1]}}',
@@ -81,6 +85,7 @@ def test_kill_9_with_50_actions_in_flight_loses_and_duplicates_nothing(
     assert len(running) == SHORT + LONG
 
     trond.kill9()
+    (tmp_path / "marks.go").touch()
     time.sleep(2.0)  # the short actions end while nobody watches
     trond.start()
 
