@@ -9,6 +9,7 @@ import pytest
 
 from tests import pg
 from tests.pg import PgServer
+from tests.receivers import SmtpReceiver, WebhookReceiver
 from tests.sshd import SSHD, SshKit, start_kit
 
 
@@ -37,3 +38,19 @@ def pg_server() -> Iterator[PgServer]:
 def pg_url(pg_server: PgServer) -> str:
     """The URL of a fresh database on the session's server."""
     return pg_server.new_database()
+
+
+@pytest.fixture
+def hook() -> Iterator[WebhookReceiver]:
+    """A real HTTP receiver on loopback that records every request (it can fail the first N)."""
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpReceiver]:
+    """A real SMTP server (aiosmtpd) on loopback that keeps every message."""
+    receiver = SmtpReceiver()
+    yield receiver
+    receiver.close()

@@ -61,20 +61,6 @@ def wait_for(predicate: Callable[[], bool], what: str, seconds: float = 60.0) ->
 
 
 @pytest.fixture
-def hook() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver()
-    yield receiver
-    receiver.close()
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpReceiver]:
-    receiver = SmtpReceiver()
-    yield receiver
-    receiver.close()
-
-
-@pytest.fixture
 def trond(tmp_path: Path, hook: WebhookReceiver, smtp: SmtpReceiver) -> Iterator[TrondProcess]:
     config = tmp_path / "config"
     config.mkdir()

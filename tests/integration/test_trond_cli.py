@@ -44,27 +44,19 @@ def test_trond_with_no_config_starts_with_an_empty_master(tmp_path: Path) -> Non
         trond.stop()
 
 
+def _second_trond(work: Path, config: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    """Run another trond on the same working dir to its (expected early) end."""
+    argv = [sys.executable, "-m", "tron", "--working-dir", str(work), "--config-path",
+            str(config), "--port", "0", *flags]  # fmt: skip
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60)
+
+
 def test_a_second_trond_on_the_same_working_dir_is_refused(tmp_path: Path) -> None:
     config = _config(tmp_path, SLEEPER)
     first = TrondProcess(tmp_path / "work", config)
     first.start()
     try:
-        second = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "tron",
-                "--working-dir",
-                str(tmp_path / "work"),
-                "--config-path",
-                str(config),
-                "--port",
-                "0",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
+        second = _second_trond(tmp_path / "work", config)
         assert second.returncode == 1
         assert "another trond holds the lock" in second.stderr
     finally:
@@ -80,24 +72,7 @@ def test_a_second_trond_on_the_same_state_is_refused_whatever_its_lock_file(
     first.start()
     try:
         assert first.proc is not None
-        second = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "tron",
-                "--working-dir",
-                str(tmp_path / "work"),
-                "--config-path",
-                str(config),
-                "--port",
-                "0",
-                flag,
-                str(tmp_path / "elsewhere.lock"),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
+        second = _second_trond(tmp_path / "work", config, flag, str(tmp_path / "elsewhere.lock"))
         assert second.returncode == 1
         errors = [line for line in second.stderr.splitlines() if "ERROR" in line]
         state = tmp_path / "work" / "tron_state.sqlite"

@@ -28,6 +28,7 @@ from tron.engine.launch import Launch, LaunchQueue
 from tron.engine.metrics import Metrics
 from tron.engine.nodes import NodeExecutors
 from tron.engine.registry import Registry
+from tron.engine.retrying import until_done
 from tron.engine.timers import TimerKey, TimerKind, Timers
 from tron.engine.writer import Decision, RunWriter
 from tron.errors import NodeError, StoreError
@@ -375,17 +376,7 @@ class Dispatcher:
     async def _retrying_store(self, run: JobRun, action_name: str, write: Write) -> None:
         """Run `write` until the store takes it: what happened on a node must not be lost
         because the disk was full for a moment."""
-        delay = 0.5
-        while True:
-            try:
-                await write()
-                return
-            except StoreError as exc:
-                logger.error(
-                    "cannot record %s.%s (retrying in %.1fs): %s", run.id, action_name, delay, exc
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+        await until_done(write, what=f"record {run.id}.{action_name}", retry_on=(StoreError,))
 
     # -- signals and stops ---------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import shutil
@@ -20,6 +21,7 @@ from tron.engine.events import EventHub
 from tron.engine.metrics import Metrics
 from tron.engine.nodes import NodeExecutors
 from tron.engine.registry import JobRuntime, Registry
+from tron.engine.retrying import until_done
 from tron.engine.timers import TimerCallback, TimerKey, TimerKind, Timers
 from tron.engine.writer import RunWriter
 from tron.errors import ConflictError
@@ -257,16 +259,12 @@ class Scheduler:
         """Act on every run that finished, in order, until cancelled."""
         while True:
             run = await finished.get()
-            delay = 1.0
-            while True:
-                try:
-                    await self.on_run_done(run)
-                    break
-                except Exception:
-                    # The store failed (a full disk): the job's next run must not be forgotten.
-                    logger.exception("after the end of %s; trying again in %.0fs", run.id, delay)
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 60.0)
+            # Whatever failed (the store, most likely): the job's next run must not be forgotten.
+            await until_done(
+                functools.partial(self.on_run_done, run),
+                what=f"act on the end of {run.id}",
+                retry_on=(Exception,),
+            )
 
     async def on_run_done(self, run: JobRun) -> None:
         """A run finished: start the oldest queued run, then keep the schedule going."""
