@@ -18,7 +18,14 @@ from tron.errors import ConflictError, NotFoundError
 from tron.store.base import ConfigVersion, JobState, Transition
 from tron.store.codec import decode_datetime, dumps, encode_datetime, encode_record
 from tron.store.common import decoded, make_transition, transition_key
-from tron.store.sqlite_queries import _action_run, _job_run, _object, _run_columns
+from tron.store.rows import (
+    action_run_of,
+    action_run_rows,
+    first_transition_rows,
+    job_run_of,
+    json_object,
+    run_columns,
+)
 
 Cursor = AsyncCursor[Any]
 
@@ -79,7 +86,7 @@ async def set_job_enabled(cur: Cursor, job_name: str, enabled: bool | None) -> N
 async def create_job_run(
     cur: Cursor, job_run: JobRun, slot: str | None, now: datetime, retrying: bool
 ) -> bool:
-    run_time, manual, node, start, end, record = _run_columns(job_run)
+    run_time, manual, node, start, end, record = run_columns(job_run)
     await cur.execute(
         "INSERT INTO job_runs (job_name, run_num, run_time, manual, node, start_time,"
         " end_time, record, slot) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
@@ -127,17 +134,12 @@ async def _insert_action_runs(
     await cur.executemany(
         "INSERT INTO action_runs (job_name, run_num, action_name, position, state,"
         " attempt_count, exit_status, record) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-        [
-            (a.job_name, a.run_num, a.action_name, position, *transition_key(a),
-             dumps(encode_record(a)))
-            for position, a in enumerate(action_runs)
-        ],
-    )  # fmt: skip
-    at = encode_datetime(now)
+        action_run_rows(action_runs),
+    )
     await cur.executemany(
         "INSERT INTO transitions (action_run_id, seq, state, at, exit_status, node, reason)"
         " VALUES (%s, 1, %s, %s, %s, %s, NULL)",
-        [(str(a.id), a.state.value, at, a.exit_status, a.node) for a in action_runs],
+        first_transition_rows(action_runs, now),
     )
 
 
@@ -154,7 +156,7 @@ async def _find_run(cur: Cursor, job_name: str, run_num: int) -> bool:
 
 
 async def save_job_run(cur: Cursor, job_run: JobRun) -> None:
-    run_time, manual, node, start, end, record = _run_columns(job_run)
+    run_time, manual, node, start, end, record = run_columns(job_run)
     await cur.execute(
         "UPDATE job_runs SET run_time = %s, manual = %s, node = %s, start_time = %s,"
         " end_time = %s, record = %s WHERE job_name = %s AND run_num = %s",
@@ -266,7 +268,7 @@ async def load_job_runs(cur: Cursor, job_name: str | None) -> list[JobRun]:
     )
     for name, num, action, record in await cur.fetchall():
         key = f"{name}.{num}.{action}"
-        run = decoded("action_runs", key, _action_run, record)
+        run = decoded("action_runs", key, action_run_of, record)
         action_runs.setdefault((name, num), []).append(run)
     await cur.execute(
         "SELECT job_name, run_num, record FROM job_runs"
@@ -274,7 +276,7 @@ async def load_job_runs(cur: Cursor, job_name: str | None) -> list[JobRun]:
         {"job": job_name},
     )
     return [
-        decoded("job_runs", f"{name}.{num}", _job_run, record, action_runs.get((name, num), []))
+        decoded("job_runs", f"{name}.{num}", job_run_of, record, action_runs.get((name, num), []))
         for name, num, record in await cur.fetchall()
     ]
 
@@ -303,7 +305,7 @@ async def save_handle(cur: Cursor, action_run_id: str, handle: dict[str, Any] | 
 async def load_handles(cur: Cursor) -> dict[str, dict[str, Any]]:
     await cur.execute(f"SELECT action_run_id, handle FROM handles ORDER BY action_run_id {_C}")
     return {
-        action_run_id: decoded("handles", action_run_id, _object, handle)
+        action_run_id: decoded("handles", action_run_id, json_object, handle)
         for action_run_id, handle in await cur.fetchall()
     }
 

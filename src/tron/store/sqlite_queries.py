@@ -16,19 +16,19 @@ from tron.errors import ConflictError, NotFoundError
 from tron.store.base import ConfigVersion, JobState, Transition
 from tron.store.codec import (
     decode_datetime,
-    decode_record,
     dumps,
     encode_datetime,
     encode_record,
-    loads,
 )
 from tron.store.common import decoded, make_transition, transition_key
-
-_NO_ACTION_RUNS = frozenset({"action_runs"})
-
-
-def _opt_time(value: datetime | None) -> str | None:
-    return None if value is None else encode_datetime(value)
+from tron.store.rows import (
+    action_run_of,
+    action_run_rows,
+    first_transition_rows,
+    job_run_of,
+    json_object,
+    run_columns,
+)
 
 
 def save_config_version(
@@ -93,7 +93,7 @@ def create_job_run(
     cursor = conn.execute(
         "INSERT INTO job_runs (job_name, run_num, run_time, manual, node, start_time,"
         " end_time, record, slot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        (job_run.job_name, job_run.run_num, *_run_columns(job_run), slot),
+        (job_run.job_name, job_run.run_num, *run_columns(job_run), slot),
     )
     if cursor.rowcount == 0:
         if slot is not None and _slot_taken(conn, job_run.job_name, slot):
@@ -121,18 +121,13 @@ def _insert_action_runs(
     conn.executemany(
         "INSERT INTO action_runs (job_name, run_num, action_name, position, state,"
         " attempt_count, exit_status, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (a.job_name, a.run_num, a.action_name, position, *transition_key(a),
-             dumps(encode_record(a)))
-            for position, a in enumerate(action_runs)
-        ],
-    )  # fmt: skip
-    at = encode_datetime(now)
+        action_run_rows(action_runs),
+    )
     conn.executemany(
         "INSERT INTO transitions (action_run_id, seq, state, at, exit_status, node, reason)"
         " SELECT ?1, coalesce(max(seq), 0) + 1, ?2, ?3, ?4, ?5, NULL FROM transitions"
         " WHERE action_run_id = ?1",
-        [(str(a.id), a.state.value, at, a.exit_status, a.node) for a in action_runs],
+        first_transition_rows(action_runs, now),
     )
 
 
@@ -150,23 +145,11 @@ def _find_run(conn: sqlite3.Connection, job_name: str, run_num: int) -> bool:
     return row is not None
 
 
-def _run_columns(job_run: JobRun) -> tuple[Any, ...]:
-    """run_time, manual, node, start_time, end_time, record (in the table's order)."""
-    return (
-        encode_datetime(job_run.run_time),
-        job_run.manual,
-        job_run.node,
-        _opt_time(job_run.start_time),
-        _opt_time(job_run.end_time),
-        dumps(encode_record(job_run, exclude=_NO_ACTION_RUNS)),
-    )
-
-
 def save_job_run(conn: sqlite3.Connection, job_run: JobRun) -> None:
     cursor = conn.execute(
         "UPDATE job_runs SET run_time = ?, manual = ?, node = ?, start_time = ?,"
         " end_time = ?, record = ? WHERE job_name = ? AND run_num = ?",
-        (*_run_columns(job_run), job_run.job_name, job_run.run_num),
+        (*run_columns(job_run), job_run.job_name, job_run.run_num),
     )
     if cursor.rowcount == 0:
         raise NotFoundError(f"job run {job_run.id} not found")
@@ -268,7 +251,7 @@ def load_job_runs(conn: sqlite3.Connection, job_name: str | None) -> list[JobRun
         (job_name,),
     ):
         key = f"{name}.{num}.{action}"
-        run = decoded("action_runs", key, _action_run, record)
+        run = decoded("action_runs", key, action_run_of, record)
         action_runs.setdefault((name, num), []).append(run)
     rows = conn.execute(
         "SELECT job_name, run_num, record FROM job_runs"
@@ -276,25 +259,9 @@ def load_job_runs(conn: sqlite3.Connection, job_name: str | None) -> list[JobRun
         (job_name,),
     )
     return [
-        decoded("job_runs", f"{name}.{num}", _job_run, record, action_runs.get((name, num), []))
+        decoded("job_runs", f"{name}.{num}", job_run_of, record, action_runs.get((name, num), []))
         for name, num, record in rows
     ]
-
-
-def _action_run(text: str) -> ActionRun:
-    return decode_record(ActionRun, _object(text))
-
-
-def _job_run(text: str, action_runs: list[ActionRun]) -> JobRun:
-    return decode_record(JobRun, _object(text), action_runs=tuple(action_runs))
-
-
-def _object(text: str) -> dict[str, Any]:
-    """A stored record: a JSON object (anything else is a damaged row)."""
-    data = loads(text)
-    if not isinstance(data, dict):
-        raise TypeError(f"a JSON {type(data).__name__} where an object belongs")
-    return data
 
 
 def delete_job_run(conn: sqlite3.Connection, job_name: str, run_num: int) -> None:
@@ -323,7 +290,7 @@ def save_handle(
 def load_handles(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
     rows = conn.execute("SELECT action_run_id, handle FROM handles ORDER BY action_run_id")
     return {
-        action_run_id: decoded("handles", action_run_id, _object, handle)
+        action_run_id: decoded("handles", action_run_id, json_object, handle)
         for action_run_id, handle in rows
     }
 
