@@ -38,7 +38,9 @@ class ActionRun:
 
     `raw_command` is the action's current template (reconfiguration updates it),
     `original_command` the template when the run was created, `command` the rendered
-    command of the current (or next) attempt, frozen when rendered.
+    command of the current attempt: rendered again when each attempt starts (with the live
+    context, as Tron does) and durable with its `starting` mark, so a relaunch after a crash
+    runs the very same command. Before the first start it holds the creation-time rendering.
     """
 
     job_name: str
@@ -70,6 +72,9 @@ class ActionRun:
     triggers_done: tuple[str, ...] = ()
     # A manual retry killed the running attempt: its exit restarts the action.
     restart_on_exit: bool = False
+    # The next attempt renders `raw_command` (the newest config's template) instead of
+    # `original_command`: `retry --use-latest-command`, for that one attempt (as Tron).
+    use_latest_command: bool = False
 
     @property
     def id(self) -> ActionRunId:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from tron.config.model import ActionConfig
@@ -16,6 +18,18 @@ from tron.errors import ContextError
 logger = logging.getLogger(__name__)
 
 LOCAL_HOSTNAME = "localhost"
+# Keys of a run's context the engine adds for `{node}`: they stay the run's own.
+_NODE_KEYS = ("node_hostname", "node_hostnames")
+
+
+@dataclass(frozen=True, slots=True)
+class LiveContext:
+    """What an attempt's command is rendered with besides its run (spec 4: Tron renders each
+    attempt from the live context): MASTER `command_context` as configured now, and the
+    run time of the job's newest successful run, asked only of templates that use it."""
+
+    command_context: Mapping[str, Any]
+    last_success: Callable[[], datetime | None]
 
 
 def action_variables(
@@ -70,6 +84,19 @@ def render_command(run: JobRun, action_run: ActionRun, template: str) -> str:
     except ContextError as exc:
         logger.error("Failed to render command of %s: %s", action_run.id, exc)
         return RENDER_FAILED_COMMAND
+
+
+def render_attempt(run: JobRun, action_run: ActionRun, live: LiveContext | None) -> str:
+    """The command of a new attempt: the run's frozen template (or the newest config's, after
+    `retry --use-latest-command`) rendered now, with `live` when given (else the run's
+    context as it was when the run was created)."""
+    latest = action_run.use_latest_command
+    template = action_run.raw_command if latest else action_run.original_command
+    if live is not None:
+        own = {k: run.context[k] for k in _NODE_KEYS if k in run.context}
+        last_success = live.last_success() if "last_success" in template else run.last_success
+        run = replace(run, context={**live.command_context, **own}, last_success=last_success)
+    return render_command(run, action_run, template)
 
 
 def downstream_templates(action: ActionConfig) -> tuple[tuple[str, str], ...]:

@@ -20,16 +20,15 @@ from tron.core.action_run import (
 from tron.core.effects import Effect, KillAction, PublishTrigger, StartAction
 from tron.core.progress import INVALID_COMMAND_REASON, advance
 from tron.core.records import ActionRun, JobRun
-from tron.core.rendering import render_command
 from tron.core.run_lifecycle import cancel_job_run, start_job_run, stop_action
 from tron.core.run_state import (
+    blocked_actions,
     cleanup_run,
     get_action_run,
     job_run_state,
-    regular_runs,
     with_action_run,
 )
-from tron.core.states import ActionRunEvent, ActionRunState, can_transition
+from tron.core.states import COMPLETE_STATES, ActionRunEvent, ActionRunState, can_transition
 from tron.errors import BadRequestError, ConflictError, InvalidTransitionError
 
 _S = ActionRunState
@@ -126,12 +125,13 @@ def _retry(
     if not (action_run.state.is_done or action_run.state.is_active):
         raise InvalidTransitionError(action_run.state.value, "retry")
     remaining = action_run.retries_remaining
-    template = action_run.raw_command if use_latest_command else action_run.original_command
+    # The command is rendered when the attempt starts (`action_starting`), from the newest
+    # config's template if asked (spec 5.4 step 5).
     action_run = replace(
         action_run,
         retries_remaining=(1 if remaining is None or remaining <= 0 else remaining) - 1,
         retries_delay=None,
-        command=render_command(run, action_run, template),
+        use_latest_command=use_latest_command,
     )
     if has_process(action_run):
         # The kill's exit restarts it (`action_exited`); the retry is already counted.
@@ -159,9 +159,9 @@ def apply_job_run_command(
 ) -> _Result:
     """Apply start, success, fail or cancel to a whole job run.
 
-    `success`/`fail` mark every regular action run not yet complete (the cleanup then runs
-    as usual). Raises ConflictError with Tron's `Failed to <cmd>, JobRun:<id> in state <s>`
-    when nothing applies, BadRequestError for an unknown command.
+    `success` and `fail` mark the action runs as Tron does (spec 5.2; see `_marked`).
+    Raises ConflictError with Tron's `Failed to <cmd>, JobRun:<id> in state <s>` when
+    nothing applies, BadRequestError for an unknown command.
     """
     refused = ConflictError(f"Failed to {command}, JobRun:{run.id} in state {job_run_state(run)}")
     if command == "start":
@@ -177,13 +177,31 @@ def apply_job_run_command(
     raise BadRequestError(f"Unknown command {command} for job run {run.id}")
 
 
+def _marked(run: JobRun, command: str) -> list[ActionRun]:
+    """The action runs a job-run `success` or `fail` marks.
+
+    `success`: every one not complete, failed ones included (a person ran them by hand),
+    except those blocked behind a requirement that ended incomplete: marking that requirement
+    succeeded lets them run, as Tron starts them. `fail`: every one not already failed or
+    skipped, succeeded ones included (Tron's way to record that a good-looking run was not).
+    A cleanup still to come is left to run as usual; one already done is marked like the rest.
+    """
+    event = _E.SUCCESS if command == "success" else _E.FAIL
+    unmarked = COMPLETE_STATES if command == "success" else frozenset({_S.FAILED, _S.SKIPPED})
+    blocked = blocked_actions(run) if command == "success" else frozenset()
+    return [
+        a
+        for a in run.action_runs
+        if (a.state.is_done or not a.is_cleanup)
+        and a.state not in unmarked
+        and a.action_name not in blocked
+        and can_transition(a.state, event)
+    ]
+
+
 def _mark_all(run: JobRun, command: str, now: datetime, refused: ConflictError) -> _Result:
     event, finish = _EVENT_COMMANDS[command]
-    targets = [
-        a
-        for a in regular_runs(run)
-        if a.state not in (_S.SUCCEEDED, _S.SKIPPED, _S.FAILED) and can_transition(a.state, event)
-    ]
+    targets = _marked(run, command)
     if not targets:
         raise refused
     changed, effects = run, []

@@ -18,7 +18,7 @@ from tron.core.action_run import (
 from tron.core.effects import Effect, KillAction
 from tron.core.progress import advance
 from tron.core.records import ActionRun, JobRun
-from tron.core.rendering import render_command
+from tron.core.rendering import LiveContext, render_attempt
 from tron.core.run_state import get_action_run, job_run_state, with_action_run
 from tron.core.states import ActionRunEvent, ActionRunState, can_transition, next_state
 from tron.errors import ConflictError
@@ -112,17 +112,24 @@ def stop_action(
     return with_action_run(run, action_run), effects
 
 
-def action_starting(run: JobRun, action_name: str, *, now: datetime, node: str | None) -> JobRun:
+def action_starting(
+    run: JobRun,
+    action_name: str,
+    *,
+    now: datetime,
+    node: str | None,
+    live: LiveContext | None = None,
+) -> JobRun:
     """The engine is starting a new attempt on `node` (the `start` event).
 
-    Renders the command first if it was not yet (a cleanup started by hand).
-    Raises InvalidTransitionError when the action run cannot start, NotFoundError for an
-    unknown action.
+    The attempt's command is rendered now (spec 4, as Tron: each attempt from the run's
+    frozen template and the live context); it is part of this change, so it is durable
+    with the `starting` mark. Raises InvalidTransitionError when the action run cannot
+    start, NotFoundError for an unknown action.
     """
     action_run = get_action_run(run, action_name)
-    if action_run.command is None:
-        command = render_command(run, action_run, action_run.raw_command)
-        action_run = replace(action_run, command=command)
+    command = render_attempt(run, action_run, live)
+    action_run = replace(action_run, command=command, use_latest_command=False)
     started = begin_attempt(action_run, now=now, node=node or action_run.node)
     # An action starting again (by hand, after the run had ended) reopens the run.
     return replace(with_action_run(run, started), end_time=None)

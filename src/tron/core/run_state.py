@@ -1,8 +1,10 @@
 """A job run's state derived from its action runs (spec 5.3), and what is ready to start.
 
 Decisions documented here:
-- the cleanup's own result never decides success or failure (spec 5.5); a run whose regular
-  actions all completed is `succeeded` once its cleanup is done, whatever the cleanup did;
+- the cleanup's result counts as Tron's collection rules count it (spec 5.5 is ambiguous,
+  Tron's code decides): a run whose regular actions all completed is `succeeded` only when its
+  cleanup completed too; a failed (or `unknown`) cleanup leaves it `unknown`, a cancelled one
+  `cancelled`. With a failed regular action the run is `failed` whatever the cleanup did;
 - a collection is `cancelled` when everything is done, something was cancelled and no
   regular action failed (a cancelled run whose other actions had succeeded is cancelled);
 - `waiting` means some action waits for something that may still come (a trigger, a
@@ -183,7 +185,7 @@ def _any_unblocked_waiting(run: JobRun) -> bool:
 def _is_succeeded(run: JobRun) -> bool:
     cleanup = cleanup_run(run)
     regular_complete = all(a.state in COMPLETE_STATES for a in regular_runs(run))
-    return regular_complete and (cleanup is None or cleanup.state.is_done)
+    return regular_complete and (cleanup is None or cleanup.state in COMPLETE_STATES)
 
 
 def _is_cancelled(run: JobRun) -> bool:

@@ -160,6 +160,9 @@ class Daemon(EngineFacade):
             on_change=self.evaluator.job_changed,
         )
         self._finished: asyncio.Queue[JobRun] = asyncio.Queue()
+        # MASTER `command_context`, one dict the scheduler and the dispatcher share and
+        # reconfiguration updates in place.
+        context = dict(self.config.command_context)
         self.dispatcher = Dispatcher(
             registry=self.registry,
             writer=self.writer,
@@ -172,6 +175,7 @@ class Daemon(EngineFacade):
             metrics=self.metrics,
             finished=self._finished,
             published=self.published,
+            context=context,
             gate=self.leadership.wait_launchable if self.leadership is not None else None,
         )
         self.scheduler = Scheduler(
@@ -186,7 +190,7 @@ class Daemon(EngineFacade):
             metrics=self.metrics,
             output_root=self.output_root,
             published=self.published,
-            context=dict(self.config.command_context),
+            context=context,
         )
         self.recovery = Recovery(
             scheduler=self.scheduler,

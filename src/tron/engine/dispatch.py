@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +21,7 @@ from tron.core.effects import (
     StartAction,
 )
 from tron.core.records import ActionRun, JobRun
+from tron.core.rendering import LiveContext
 from tron.core.states import ActionRunState
 from tron.engine.clock import Clock
 from tron.engine.events import EventHub
@@ -78,6 +79,7 @@ class Dispatcher:
         metrics: Metrics,
         finished: asyncio.Queue[JobRun],
         published: set[str],
+        context: Mapping[str, object],
         gate: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._registry = registry
@@ -91,6 +93,9 @@ class Dispatcher:
         self._metrics = metrics
         self._finished = finished
         self._published = published
+        # MASTER `command_context` as configured now (reconfiguration updates it in place):
+        # each attempt's command is rendered with it.
+        self._context = context
         # Waited on before each launch: a leader whose lease is in doubt launches nothing.
         self._gate = gate
         self._handles: dict[str, Handle] = {}
@@ -131,8 +136,13 @@ class Dispatcher:
             if action_run is None or action_run.state.is_active:
                 continue
             node = self._safe_node(run, action_run)
-            run = jr.action_starting(run, effect.action_name, now=now, node=node)
+            live = self._live_context(run)
+            run = jr.action_starting(run, effect.action_name, now=now, node=node, live=live)
         return run
+
+    def _live_context(self, run: JobRun) -> LiveContext:
+        job = self._registry.owner(run.job_name)
+        return LiveContext(self._context, job.last_success if job else lambda: run.last_success)
 
     async def apply(self, run: JobRun, effects: Iterable[Effect]) -> None:
         """Carry out effects of a change already durable."""

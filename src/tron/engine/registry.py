@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from tron.config.model import JobConfig
 from tron.core.records import ActionRun, JobRun
+from tron.core.run_state import job_run_state
+from tron.core.states import ActionRunState
 from tron.errors import NotFoundError
 
 
@@ -29,6 +32,13 @@ class JobRuntime:
 
     def runs_newest_first(self) -> list[JobRun]:
         return sorted(self.runs.values(), key=lambda r: r.run_num, reverse=True)
+
+    def last_success(self) -> datetime | None:
+        """The run time of the newest succeeded run (`{last_success#...}`), None if none."""
+        for run in self.runs_newest_first():
+            if job_run_state(run) is ActionRunState.SUCCEEDED:
+                return run.run_time
+        return None
 
     def take_run_num(self) -> int:
         num = max(self.next_run_num, max(self.runs, default=-1) + 1)

@@ -98,7 +98,7 @@ class Scheduler:
             manual=manual,
             node=node,
             context={**self.context, "node_hostname": hostname},
-            last_success=_last_success(job),
+            last_success=job.last_success(),
         )
         effects: list[Effect] = []
         if start:
@@ -356,13 +356,6 @@ class Scheduler:
         namespace, _, name = run.job_name.partition(".")
         path: Path = self._output_root / namespace / name / str(run.run_num)
         shutil.rmtree(path, ignore_errors=True)
-
-
-def _last_success(job: JobRuntime) -> datetime | None:
-    for run in job.runs_newest_first():
-        if jr.job_run_state(run) is ActionRunState.SUCCEEDED:
-            return run.run_time
-    return None
 
 
 def _has_open_attempt(run: JobRun) -> bool:

@@ -134,7 +134,8 @@ def test_cleanup_render_failure_fails_cleanup_and_ends_the_run() -> None:
     run, _ = started(make_job([ActionConfig(name="a", command="x")], cleanup="{nope}"))
     run, effects = run_action(run, "a")
     assert action(run, "cleanup").exit_status == -1
-    assert effects == [JobRunDone(S.SUCCEEDED)]
+    # A failed cleanup after successful actions: Tron's collection rules give `unknown`.
+    assert effects == [JobRunDone(S.UNKNOWN)]
 
 
 def test_start_makes_actions_waiting_and_starts_the_roots() -> None:
@@ -166,6 +167,22 @@ def test_queue_then_start() -> None:
 
 
 def test_dag_runs_to_success_and_cleanup_sees_success() -> None:
+    run = _dag_through_cleanup()
+    run, effects = run_action(run, "cleanup")
+    assert effects == [JobRunDone(S.SUCCEEDED)]
+    assert is_finished(run)
+    assert run.end_time == T0 + timedelta(minutes=1)
+
+
+def test_a_failed_cleanup_after_good_actions_ends_the_run_unknown() -> None:
+    # Spec 5.5 reads both ways; Tron's collection rules (none failed, not all complete)
+    # give `unknown`, so the run is neither a success nor a failure.
+    run, effects = run_action(_dag_through_cleanup(), "cleanup", exit_status=1)
+    assert effects == [JobRunDone(S.UNKNOWN)]
+    assert is_finished(run)
+
+
+def _dag_through_cleanup() -> JobRun:
     run, _ = started(dag_job())
     run, effects = run_action(run, "a")
     assert effects == [StartAction("b"), StartAction("c")]
@@ -178,10 +195,7 @@ def test_dag_runs_to_success_and_cleanup_sees_success() -> None:
     assert action(run, "cleanup").command == "echo clean SUCCESS"
     assert job_run_state(run) is S.WAITING
     assert not is_finished(run)
-    run, effects = run_action(run, "cleanup", exit_status=1)
-    assert effects == [JobRunDone(S.SUCCEEDED)]
-    assert is_finished(run)
-    assert run.end_time == T0 + timedelta(minutes=1)
+    return run
 
 
 def test_failure_blocks_dependants_and_cleanup_sees_failure() -> None:
@@ -321,7 +335,11 @@ OK, F, C, SK, U = S.SUCCEEDED, S.FAILED, S.CANCELLED, S.SKIPPED, S.UNKNOWN
     ("a", "b", "c", "d", "cleanup", "expected"),
     [
         (OK, OK, SK, OK, OK, S.SUCCEEDED),
-        (OK, OK, OK, OK, F, S.SUCCEEDED),
+        # A failed or unknown cleanup after good actions: `unknown` (Tron's collection rules).
+        (OK, OK, OK, OK, F, S.UNKNOWN),
+        (OK, SK, OK, OK, U, S.UNKNOWN),
+        (OK, OK, OK, OK, C, S.CANCELLED),
+        (OK, F, OK, W, F, S.FAILED),
         (OK, OK, OK, OK, W, S.WAITING),
         (C, C, C, C, C, S.CANCELLED),
         (OK, C, C, C, C, S.CANCELLED),

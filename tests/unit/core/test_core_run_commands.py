@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from tests.unit.core.core_builders import (
@@ -27,6 +27,7 @@ from tron.core.job_run import (
     update_commands,
 )
 from tron.core.records import JobRun
+from tron.core.rendering import LiveContext
 from tron.core.states import ActionRunState
 from tron.errors import BadRequestError, ConflictError, InvalidTransitionError
 
@@ -139,10 +140,45 @@ def test_retry_with_latest_command_renders_the_new_template() -> None:
     new_job = make_job([ActionConfig(name="b", command="echo new {runid}")])
     run = update_commands(run, new_job)
     run, _ = apply_action_command(run, "b", "retry", now=T0, use_latest_command=True)
+    run = action_starting(run, "b", now=T0, node=None)
     assert action(run, "b").command == "echo new svc.etl.7"
-    run, _ = run_action(run, "b", exit_status=1)
+    assert action(run, "b").current_attempt.command == "echo new svc.etl.7"
+    # For that attempt only: the automatic and plain retries after it render the original.
+    run, _ = action_exited(run, "b", exit_status=1, now=T0)
     run, _ = apply_action_command(run, "b", "retry", now=T0)
+    run = action_starting(run, "b", now=T0, node=None)
     assert action(run, "b").command == "echo b"
+
+
+def test_each_attempt_renders_with_the_live_context() -> None:
+    # Spec 4, as Tron: the frozen template, rendered when the attempt starts, sees MASTER
+    # `command_context` and `last_success` as they are then, not as at the run's creation.
+    job = make_job(
+        [ActionConfig(name="a", command="run {env} {last_success#shortdate} on {node}")],
+        cleanup=None,
+    )
+    run, _ = started(job, context={"env": "old", "node_hostname": "host1"})
+    assert action(run, "a").command == "run old 2024-03-05 on host1"
+    asked: list[bool] = []
+
+    def last_success() -> datetime:
+        asked.append(True)
+        return T0 - timedelta(days=3)
+
+    live = LiveContext({"env": "new"}, last_success)
+    run = action_starting(run, "a", now=T0, node="node1", live=live)
+    assert action(run, "a").current_attempt.command == "run new 2024-03-02 on host1"
+    assert asked == [True]
+
+
+def test_the_newest_success_is_not_looked_up_for_a_template_without_it() -> None:
+    run, _ = started(dag_job())
+
+    def never() -> datetime:
+        raise AssertionError("looked up")
+
+    run = action_starting(run, "a", now=T0, node=None, live=LiveContext({}, never))
+    assert action(run, "a").command == "echo a svc.etl.7"
 
 
 def test_retry_of_a_running_action_kills_then_restarts_on_exit() -> None:
@@ -221,15 +257,63 @@ def test_job_run_success_marks_unfinished_actions_then_cleanup_runs() -> None:
         apply_job_run_command(run, "success", now=T0)
 
 
-def test_job_run_fail_marks_unfinished_actions_failed() -> None:
+def test_job_run_fail_marks_every_action_failed_then_cleanup_runs() -> None:
     run, _ = started(dag_job())
     run, _ = run_action(run, "a")
     run, effects = apply_job_run_command(run, "fail", now=T0)
     assert states(run) == {
-        "a": S.SUCCEEDED,
+        "a": S.FAILED,
         "b": S.FAILED,
         "c": S.FAILED,
         "d": S.FAILED,
         "cleanup": S.WAITING,
     }
     assert effects == [StartAction("cleanup")]
+
+
+def _succeeded_run() -> JobRun:
+    run, _ = started(dag_job())
+    for name in ("a", "b", "c", "d", "cleanup"):
+        run, _ = run_action(run, name)
+    assert job_run_state(run) is S.SUCCEEDED
+    return run
+
+
+def test_job_run_fail_on_a_succeeded_run_marks_it_failed() -> None:
+    # Spec 5.2: `fail` on a succeeded run records that it was not good after all.
+    run, effects = apply_job_run_command(_succeeded_run(), "fail", now=T0)
+    assert job_run_state(run) is S.FAILED
+    assert set(states(run).values()) == {S.FAILED}
+    assert effects == []
+
+
+def test_job_run_success_on_a_failed_run_marks_it_then_runs_the_dependants() -> None:
+    # Spec 5.2: the failed action is marked succeeded (a person fixed it) and what waited
+    # behind it runs; the run ends succeeded when they do.
+    run = _failed_b()
+    run, _ = run_action(run, "cleanup", exit_status=1)
+    assert job_run_state(run) is S.FAILED
+    run, effects = apply_job_run_command(run, "success", now=T0)
+    assert states(run) == {
+        "a": S.SUCCEEDED,
+        "b": S.SUCCEEDED,
+        "c": S.SUCCEEDED,
+        "d": S.WAITING,
+        "cleanup": S.SUCCEEDED,
+    }
+    assert effects == [PublishTrigger("svc.etl.b.k.v"), StartAction("d")]
+    assert run.end_time is None
+    run, effects = run_action(run, "d")
+    assert effects == [JobRunDone(S.SUCCEEDED)]
+    assert job_run_state(run) is S.SUCCEEDED
+
+
+def test_job_run_success_on_a_run_whose_cleanup_failed() -> None:
+    run, _ = started(dag_job())
+    for name in ("a", "b", "c", "d"):
+        run, _ = run_action(run, name)
+    run, _ = run_action(run, "cleanup", exit_status=1)
+    assert job_run_state(run) is S.UNKNOWN
+    run, effects = apply_job_run_command(run, "success", now=T0)
+    assert job_run_state(run) is S.SUCCEEDED
+    assert effects == []
