@@ -147,21 +147,31 @@ async def test_manual_start_with_a_request_id_is_idempotent(harness: Harness) ->
         assert "already" in again["error"]
 
 
-async def test_run_limit_prunes_old_runs_and_their_output(harness: Harness) -> None:
+async def test_run_limit_prunes_old_runs_and_their_output_as_tron(harness: Harness) -> None:
+    # The side-by-side run with Tron 3.10.5: four manual starts after the pending run, each
+    # waited for. Tron prunes by creation, the pending run too, and schedules the next one
+    # when a run ends: it keeps [.6 scheduled, .5 succeeded] (we used to keep [.0, .4]).
     write_config(harness.config_dir, _minutely("run_limit: 2"))
     async with harness.running() as h:
         assert h.daemon is not None
-        for num in (1, 2, 3):
-            await h.post("/api/jobs/MASTER.minutely", command="start")
-            await h.wait_run_state(f"MASTER.minutely.{num}", "succeeded")
+        job = h.daemon.registry.get_job("MASTER.minutely")
+        started = []
+        for _ in range(4):
+            result = await h.post("/api/jobs/MASTER.minutely", command="start")
+            run_id = result["result"].removeprefix("Created JobRun:")
+            started.append(run_id.rsplit(".", 1)[1])
+            await h.wait_run_state(run_id, "succeeded")
+            await wait_until(lambda: any(jr.is_pending(r) for r in job.runs.values()))
+        assert started == ["1", "2", "4", "5"]
+        assert _runs(h.daemon, "MASTER.minutely") == [
+            ("12:00", "succeeded", True),
+            ("12:01", "scheduled", False),
+        ]
+        assert sorted(job.runs) == [5, 6]
         output = h.working_dir / "output" / "MASTER" / "minutely"
-        nums = sorted(h.daemon.registry.get_job("MASTER.minutely").runs)
-        assert nums == [0, 3]  # the pending run is kept, the oldest finished ones go
-        assert not (output / "1").exists()
-        assert not (output / "2").exists()
-        assert (output / "3").exists()
+        assert [p.name for p in output.iterdir()] == ["5"]
         stored = await h.daemon.store.load_job_runs("MASTER.minutely")
-        assert sorted(r.run_num for r in stored) == [0, 3]
+        assert sorted(r.run_num for r in stored) == [5, 6]
 
 
 async def _upload(h: Harness, name: str, text: str, expect: int = 200) -> dict[str, object]:

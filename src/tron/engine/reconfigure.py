@@ -47,9 +47,11 @@ class Reconfigurer:
         # One look at the stored job states tells which added jobs have a history to load.
         states = await self._store.load_job_states() if changes.added else {}
         # `Config.jobs` is built on each call: once here, not once per job.
-        old_jobs, new_jobs = old.jobs, new.jobs
+        new_jobs = new.jobs
         await for_each(changes.added, lambda name: self._add(new_jobs[name], states.get(name)))
-        await for_each(changes.changed, lambda name: self._update(old_jobs[name], new_jobs[name]))
+        await for_each(
+            changes.changed, lambda name: self._change(new_jobs[name], changes.changed[name])
+        )
         logger.info(
             "reconfigured: %d added, %d removed, %d changed",
             len(changes.added),
@@ -92,10 +94,22 @@ class Reconfigurer:
         else:
             await self._scheduler.ensure_scheduled(job)
 
-    async def _update(self, previous: JobConfig, config: JobConfig) -> None:
+    async def _change(self, config: JobConfig, fields: tuple[str, ...]) -> None:
+        """Tron's equality leaves `enabled` out (spec 5.11): a change of it alone is not
+        applied. The job keeps the config it runs (so a later change compares against it,
+        as Tron compares against the last applied config), and its runtime flag is kept so
+        a restart does not apply it either."""
         job = self._registry.jobs.get(config.full_name)
         if job is None:
             return
+        if fields == ("enabled",):
+            logger.info("%s: a change of enabled alone is not applied", job.name)
+            await self._store.set_job_enabled(job.name, job.enabled)
+            return
+        await self._update(job, config)
+
+    async def _update(self, job: JobRuntime, config: JobConfig) -> None:
+        previous = job.config
         job.config = config
         job.touch()
         pending_times = []

@@ -339,14 +339,17 @@ class Scheduler:
             self._timers.cancel_all(run.job_name, run.run_num)
 
     async def prune(self, job: JobRuntime) -> None:
-        """Drop the oldest runs past run_limit, with their output; never a running one."""
+        """Drop the oldest runs past run_limit, with their output (spec 5.6), as Tron does:
+        by creation, a pending run included (the job gets its next one when a run ends,
+        `on_run_done`). Never the newest run, nor one whose actions may still be running:
+        forgetting it would lose sight of its processes."""
         limit = job.config.run_limit
-        candidates = sorted(job.runs.values(), key=lambda r: r.run_num)
-        excess = len(candidates) - limit
+        candidates = sorted(job.runs.values(), key=lambda r: r.run_num)[:-1]
+        excess = len(job.runs) - limit
         for run in candidates:
             if excess <= 0:
                 break
-            if jr.is_active(run) or jr.is_pending(run) or _has_open_attempt(run):
+            if jr.is_active(run) or _has_open_attempt(run):
                 continue
             await self.delete_run(job, run)
             self._remove_output(run)
