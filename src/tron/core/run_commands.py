@@ -33,6 +33,8 @@ from tron.errors import BadRequestError, ConflictError, InvalidTransitionError
 
 _S = ActionRunState
 _E = ActionRunEvent
+# States of a cleanup whose run never started: nothing will run it.
+_NOT_STARTED_RUN = frozenset({_S.SCHEDULED, _S.QUEUED})
 CLEANUP_DONE_MESSAGE = "JobRun has run a cleanup action, use rerun instead"
 START_SCHEDULED_MESSAGE = "Action run cannot be started if its job run is still scheduled."
 
@@ -184,7 +186,8 @@ def _marked(run: JobRun, command: str) -> list[ActionRun]:
     except those blocked behind a requirement that ended incomplete: marking that requirement
     succeeded lets them run, as Tron starts them. `fail`: every one not already failed or
     skipped, succeeded ones included (Tron's way to record that a good-looking run was not).
-    A cleanup still to come is left to run as usual; one already done is marked like the rest.
+    The cleanup of a started run is left to run as usual (or to end, when under way); one
+    already done, or in a run never started, is marked like the rest.
     """
     event = _E.SUCCESS if command == "success" else _E.FAIL
     unmarked = COMPLETE_STATES if command == "success" else frozenset({_S.FAILED, _S.SKIPPED})
@@ -192,7 +195,7 @@ def _marked(run: JobRun, command: str) -> list[ActionRun]:
     return [
         a
         for a in run.action_runs
-        if (a.state.is_done or not a.is_cleanup)
+        if (not a.is_cleanup or a.state.is_done or a.state in _NOT_STARTED_RUN)
         and a.state not in unmarked
         and a.action_name not in blocked
         and can_transition(a.state, event)

@@ -317,3 +317,13 @@ def test_job_run_success_on_a_run_whose_cleanup_failed() -> None:
     run, effects = apply_job_run_command(run, "success", now=T0)
     assert job_run_state(run) is S.SUCCEEDED
     assert effects == []
+
+
+@pytest.mark.parametrize(("command", "state"), [("success", S.SUCCEEDED), ("fail", S.FAILED)])
+def test_job_run_success_or_fail_of_a_run_never_started_marks_its_cleanup_too(
+    command: str, state: ActionRunState
+) -> None:
+    run, _ = apply_job_run_command(new_run(dag_job()), command, now=T0)
+    assert set(states(run).values()) == {state}
+    assert job_run_state(run) is state
+    assert run.end_time == T0
