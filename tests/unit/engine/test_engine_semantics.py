@@ -154,3 +154,26 @@ async def test_a_change_of_enabled_alone_is_not_applied_by_a_restart(tmp_path: P
     assert job.enabled
     await daemon.update_namespace("MASTER", _disabled(_pipeline(extract="extract3")), None)
     assert not job.enabled
+
+
+async def test_run_limit_prunes_the_pending_run_and_schedules_the_next_when_a_run_ends(
+    tmp_path: Path,
+) -> None:
+    # Spec 5.6, as Tron: the oldest run by creation goes, the pending one too; the job gets
+    # its next scheduled run when a run ends.
+    kit = EngineKit(
+        tmp_path,
+        _pipeline().replace("    node: localhost", "    run_limit: 2\n    node: localhost"),
+    )
+    daemon = await kit.start()
+    job = daemon.registry.get_job("MASTER.etl")
+    await daemon.commands.job("MASTER.etl", "start")
+    await daemon.commands.job("MASTER.etl", "start")
+    await settle()
+    assert sorted(job.runs) == [1, 2]  # the pending .0 went, with its timer
+    await kit.finish("MASTER.etl.1.extract", 0)
+    await kit.finish("MASTER.etl.1.load", 0)
+    await kit.until(lambda: any(jr.is_pending(r) for r in job.runs.values()))
+    assert sorted(job.runs) == [2, 3]  # .3 scheduled, and .1 pruned for it
+    assert jr.is_active(job.runs[2])
+    assert sorted(r.run_num for r in await kit.store.load_job_runs("MASTER.etl")) == [2, 3]
