@@ -248,3 +248,41 @@ async def test_cancelled_run_still_records_the_real_exit_of_its_attempt(harness:
         await wait_until(recorded)
         extract = await h.action("MASTER.dag.1.extract")
         assert extract["state"] == "cancelled"
+
+
+CONTEXT = """
+command_context: {{env: {env}}}
+jobs:
+  ctx:
+    node: localhost
+    schedule: "cron 0 4 * * *"
+    actions:
+      work:
+        command: "{command}"
+"""
+
+
+async def test_each_attempt_renders_with_the_live_context_and_retry_can_take_the_latest(
+    harness: Harness,
+) -> None:
+    # As Tron: the frozen template, rendered when each attempt starts with MASTER
+    # `command_context` as it is then; `use_latest_command=1` (what Tron's tronctl sends for
+    # `retry --use-latest-command`) renders the newest config's template.
+    write_config(harness.config_dir, CONTEXT.format(env="old", command="echo {env}; exit 1"))
+    async with harness.running() as h:
+        await h.post("/api/jobs/MASTER.ctx", command="start")
+        await h.wait_run_state("MASTER.ctx.1", "failed")
+        current = await h.get("/api/config", name="MASTER")
+        new = CONTEXT.format(env="new", command="echo latest {env}")
+        await h.post("/api/config", name="MASTER", config=new, hash=current["hash"])
+        await h.post("/api/jobs/MASTER.ctx/1/work", command="retry", use_latest_command="0")
+        await h.wait_run_state("MASTER.ctx.1", "failed")
+        await h.post("/api/jobs/MASTER.ctx/1/work", command="retry", use_latest_command="1")
+        await h.wait_run_state("MASTER.ctx.1", "succeeded")
+        work = await h.action("MASTER.ctx.1.work", include_stdout=1)
+        assert [a["command"] for a in work["attempts"]] == [
+            "echo old; exit 1",
+            "echo new; exit 1",
+            "echo latest new",
+        ]
+        assert work["stdout"] == ["old", "new", "latest new"]
