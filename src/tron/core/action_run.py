@@ -30,17 +30,21 @@ def apply_event(action_run: ActionRun, event: ActionRunEvent, *, now: datetime) 
     return replace(action_run, state=state, end_time=now, retry_at=None, restart_on_exit=False)
 
 
-def begin_attempt(action_run: ActionRun, *, now: datetime, node: str | None) -> ActionRun:
-    """The `start` event: a new attempt with the frozen command on `node`."""
+def begin_attempt(
+    action_run: ActionRun, *, now: datetime, node: str | None, command: str
+) -> ActionRun:
+    """The `start` event: a new attempt of `command` (rendered for it) on `node`."""
     started = apply_event(action_run, ActionRunEvent.START, now=now)
     attempt = Attempt(
         number=len(action_run.attempts) + 1,
-        command=action_run.command or "",
+        command=command,
         node=node,
         start_time=now,
     )
     return replace(
         started,
+        command=command,
+        use_latest_command=False,
         node=node,
         attempts=(*action_run.attempts, attempt),
         start_time=now,

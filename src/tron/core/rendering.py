@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,8 +18,6 @@ from tron.errors import ContextError
 logger = logging.getLogger(__name__)
 
 LOCAL_HOSTNAME = "localhost"
-# Keys of a run's context the engine adds for `{node}`: they stay the run's own.
-_NODE_KEYS = ("node_hostname", "node_hostnames")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,16 +31,25 @@ class LiveContext:
 
 
 def action_variables(
-    run: JobRun, action_run: ActionRun, template: str | None = None
+    run: JobRun,
+    action_run: ActionRun,
+    template: str | None = None,
+    live: LiveContext | None = None,
 ) -> dict[str, Any]:
-    """Every variable of spec 4.2 for this action run, over the run's user context.
+    """Every variable of spec 4.2 for this action run, over the user context: `live`'s
+    when given, else the run's as it was at its creation.
 
-    Given the `template` to render, `cleanup_job_status` (a walk over the whole run) is only
-    worked out when the template names it.
+    Given the `template` to render, `cleanup_job_status` (a walk over the whole run) and a
+    live `last_success` (a walk over the job's runs) are only worked out when it names them.
     """
     status = "" if template is not None and "cleanup_job_status" not in template else None
+    user = run.context if live is None else live.command_context
+    last_success = run.last_success
+    if live is not None:
+        wanted = template is None or "last_success" in template
+        last_success = live.last_success() if wanted else None
     return {
-        **run.context,
+        **user,
         "runid": str(run.id),
         "name": run.job_name,
         "namespace": run.job_name.split(".")[0],
@@ -50,7 +57,7 @@ def action_variables(
         "node": node_hostname(run, action_run.node),
         "manual": "true" if run.manual else "false",
         "cleanup_job_status": cleanup_job_status(run) if status is None else status,
-        "last_success": run.last_success,
+        "last_success": last_success,
     }
 
 
@@ -69,18 +76,23 @@ def node_hostname(run: JobRun, node: str | None) -> str:
     return node or LOCAL_HOSTNAME
 
 
-def render_template(run: JobRun, action_run: ActionRun, template: str) -> str:
-    """Render `template` for this action run; raises ContextError."""
+def render_template(
+    run: JobRun, action_run: ActionRun, template: str, live: LiveContext | None = None
+) -> str:
+    """Render `template` for this action run (with `live`, see `action_variables`); raises
+    ContextError."""
     if "{" not in template and "}" not in template:
         return template  # nothing to fill in, and str.format would return it unchanged
-    variables = action_variables(run, action_run, template)
+    variables = action_variables(run, action_run, template, live)
     return render(template, run_time=run.run_time, variables=variables)
 
 
-def render_command(run: JobRun, action_run: ActionRun, template: str) -> str:
+def render_command(
+    run: JobRun, action_run: ActionRun, template: str, live: LiveContext | None = None
+) -> str:
     """The command to run, or Tron's failing placeholder when it cannot render (spec 4.1)."""
     try:
-        return render_template(run, action_run, template)
+        return render_template(run, action_run, template, live)
     except ContextError as exc:
         logger.error("Failed to render command of %s: %s", action_run.id, exc)
         return RENDER_FAILED_COMMAND
@@ -92,11 +104,7 @@ def render_attempt(run: JobRun, action_run: ActionRun, live: LiveContext | None)
     context as it was when the run was created)."""
     latest = action_run.use_latest_command
     template = action_run.raw_command if latest else action_run.original_command
-    if live is not None:
-        own = {k: run.context[k] for k in _NODE_KEYS if k in run.context}
-        last_success = live.last_success() if "last_success" in template else run.last_success
-        run = replace(run, context={**live.command_context, **own}, last_success=last_success)
-    return render_command(run, action_run, template)
+    return render_command(run, action_run, template, live)
 
 
 def downstream_templates(action: ActionConfig) -> tuple[tuple[str, str], ...]:

@@ -129,8 +129,7 @@ def action_starting(
     """
     action_run = get_action_run(run, action_name)
     command = render_attempt(run, action_run, live)
-    action_run = replace(action_run, command=command, use_latest_command=False)
-    started = begin_attempt(action_run, now=now, node=node or action_run.node)
+    started = begin_attempt(action_run, now=now, node=node or action_run.node, command=command)
     # An action starting again (by hand, after the run had ended) reopens the run.
     return replace(with_action_run(run, started), end_time=None)
 
