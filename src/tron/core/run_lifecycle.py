@@ -9,6 +9,7 @@ from datetime import datetime
 
 from tron.core.action_run import (
     EXIT_STOP_KILL,
+    RENDER_FAILED_COMMAND,
     apply_event,
     begin_attempt,
     has_process,
@@ -129,6 +130,10 @@ def action_starting(
     """
     action_run = get_action_run(run, action_name)
     command = render_attempt(run, action_run, live)
+    if command == RENDER_FAILED_COMMAND:
+        # Nothing is launched: the engine records it failed with -1, and, as Tron's `fail`,
+        # with no retry left (spec 4.1, 5.4).
+        action_run = replace(action_run, retries_remaining=-1)
     started = begin_attempt(action_run, now=now, node=node or action_run.node, command=command)
     # An action starting again (by hand, after the run had ended) reopens the run.
     return replace(with_action_run(run, started), end_time=None)

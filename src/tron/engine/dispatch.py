@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tron.core import job_run as jr
+from tron.core.action_run import EXIT_INVALID_COMMAND, is_render_failed
 from tron.core.effects import (
     Effect,
     JobRunDone,
@@ -20,6 +21,7 @@ from tron.core.effects import (
     ScheduleRetry,
     StartAction,
 )
+from tron.core.progress import INVALID_COMMAND_REASON
 from tron.core.records import ActionRun, JobRun
 from tron.core.rendering import LiveContext
 from tron.core.states import ActionRunState
@@ -241,6 +243,11 @@ class Dispatcher:
             or attempt is None
             or attempt.number != launch.attempt
         ):
+            return
+        if is_render_failed(action_run):
+            # Its command could not render when the attempt started: Tron fails it, -1.
+            status = ExitStatus(exit_code=EXIT_INVALID_COMMAND, reason=INVALID_COMMAND_REASON)
+            await self.record_exit(run, launch.action_name, status)
             return
         node_name = action_run.node
         try:

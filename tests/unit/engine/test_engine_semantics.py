@@ -103,6 +103,24 @@ async def test_retry_renders_the_frozen_template_or_the_newest_with_use_latest_c
     ]
 
 
+async def test_a_command_that_no_longer_renders_fails_its_attempt_with_minus_one(
+    tmp_path: Path,
+) -> None:
+    # `{env}` leaves MASTER `command_context` while a run whose template uses it waits: as
+    # Tron, the attempt fails (-1, `Invalid command`, no retry) and nothing is launched.
+    kit = EngineKit(tmp_path, _pipeline())
+    daemon = await kit.start()
+    await daemon.commands.job("MASTER.etl", "start")
+    await settle()
+    gone = _pipeline().replace("command_context: {env: old}", "").replace("{env}", "x")
+    await daemon.update_namespace("MASTER", gone, None)
+    await kit.finish("MASTER.etl.1.extract", 0)
+    await kit.until(lambda: kit.state("MASTER.etl.1") == "failed")
+    load = kit.action("MASTER.etl.1.load")
+    assert (load.exit_status, load.reason, load.exit_statuses) == (-1, "Invalid command", (-1,))
+    assert _commands(kit, "MASTER.etl.1.load") == []
+
+
 async def test_a_relaunch_after_a_crash_runs_the_command_rendered_before_it(
     tmp_path: Path,
 ) -> None:
