@@ -84,8 +84,8 @@ def create_job_run(
     Trigger names are rendered now and frozen (spec 4); commands are rendered now too (what
     the run will do, and a check that they can render) but again when each attempt starts
     (`action_starting`, with the live context). The cleanup's command waits for its start
-    (it may use `{cleanup_job_status}`). `node` is the job
-    run's node name; `context` is MASTER `command_context`, plus optionally `node_hostname`
+    (it may use `{cleanup_job_status}`). `node` is the job run's node name; `context` is
+    MASTER `command_context` at creation, plus optionally `node_hostname`
     (hostname of `node`) and `node_hostnames` (name -> hostname) for `{node}`. A command
     that cannot render becomes Tron's failing placeholder; the action fails (-1) when it
     would start.
