@@ -172,10 +172,13 @@ class Dispatcher:
         task.add_done_callback(self._tasks.discard)
 
     def _run_done(self, run: JobRun, state: ActionRunState) -> None:
-        outcome = "success" if state is ActionRunState.SUCCEEDED else "fail"
-        self._metrics.job_runs_completed.labels(outcome=outcome).inc()
+        # Tron's counter says `fail` only for a failed run (a cancelled or unknown one, say a
+        # failed cleanup after good actions, counts as `success` there); ours per job are exact.
+        tron_outcome = "fail" if state is ActionRunState.FAILED else "success"
+        self._metrics.job_runs_completed.labels(outcome=tron_outcome).inc()
         metrics = self._metrics
-        counter = metrics.runs_succeeded if outcome == "success" else metrics.runs_failed
+        succeeded = state is ActionRunState.SUCCEEDED
+        counter = metrics.runs_succeeded if succeeded else metrics.runs_failed
         counter.labels(job=run.job_name).inc()
         self._timers.cancel(_key(TimerKind.MAX_RUNTIME, run))
         self._finished.put_nowait(run)

@@ -195,3 +195,23 @@ async def test_run_limit_prunes_the_pending_run_and_schedules_the_next_when_a_ru
     assert sorted(job.runs) == [2, 3]  # .3 scheduled, and .1 pruned for it
     assert jr.is_active(job.runs[2])
     assert sorted(r.run_num for r in await kit.store.load_job_runs("MASTER.etl")) == [2, 3]
+
+
+async def test_a_run_unknown_after_its_cleanup_failed_counts_as_tron_counts_it(
+    tmp_path: Path,
+) -> None:
+    text = _pipeline().replace(
+        "    actions:", '    cleanup_action: {command: "tidy"}\n    actions:'
+    )
+    kit = EngineKit(tmp_path, text)
+    daemon = await kit.start()
+    await daemon.commands.job("MASTER.etl", "start")
+    await settle()
+    for name, code in (("extract", 0), ("load", 0), ("cleanup", 1)):
+        await kit.until(lambda name=name: bool(_commands(kit, f"MASTER.etl.1.{name}")))
+        await kit.finish(f"MASTER.etl.1.{name}", code)
+    assert kit.state("MASTER.etl.1") == "unknown"
+    registry = daemon.metrics.registry
+    name = "tron_job_runs_completed_total"
+    assert registry.get_sample_value(name, {"outcome": "success"}) == 1
+    assert registry.get_sample_value(name, {"outcome": "fail"}) is None
