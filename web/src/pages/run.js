@@ -45,7 +45,7 @@ class RunPage {
   draw() {
     const run = this.run;
     const r = this.regions;
-    r.head.replaceChildren(h("h1", {}, run.id, " ", badge(run.state)), runButtons(paths.run(this.job, run.run_num), run.id, () => this.load()));
+    r.head.replaceChildren(h("h1", {}, run.id, " ", badge(run.state)), runButtons(paths.run(this.job, run.run_num), run.id, () => this.load(), run.commands));
     r.facts.replaceChildren(dl([["Run time", run.run_time], ["Started", when(run.start_time)], ["Ended", when(run.end_time)], ["Duration", formatDuration(run.duration) || "—"], ["Node", run.node?.name], ["Manual", run.manual ? "yes" : "no"]]));
     const graphHref = (name) => href("job", this.job, run.run_num, name);
     r.graph.replaceChildren(drawGraph(run.action_graph || [], graphHref));
@@ -60,7 +60,7 @@ class RunPage {
     this.regions.actions.replaceChildren(table(["Action", "State", "Node", "Start", "End", "Duration", "Exit", "Retries", ""], rows));
     const action = run.runs.find((a) => a.action_name === selected);
     this.regions.commands.replaceChildren(
-      action ? h("div", { class: "selected-action" }, h("h3", {}, `${action.id} `, badge(action.state)), actionButtons(paths.action(this.job, run.run_num, action.action_name), action.id, () => this.load())) : "",
+      action ? h("div", { class: "selected-action" }, h("h3", {}, `${action.id} `, badge(action.state)), actionButtons(paths.action(this.job, run.run_num, action.action_name), action.id, () => this.load(), action.commands)) : "",
     );
   }
 

@@ -1,0 +1,212 @@
+"""Acting without the CLI (issue 16) and the operator panels of issue 13, in Chromium against a
+real trond: buttons that follow state, start with a run time, backfill, the config editor,
+alerts with ack and silence, the why panel and the command history."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.integration.trond_process import TrondProcess
+from tests.web.conftest import NEVER
+
+pytestmark = pytest.mark.browser
+
+MASTER = """\
+time_zone: UTC
+notifications:
+  check_every: 1s
+  retry_initial: 1s
+  retry_max: 2s
+  channels:
+    nowhere: {type: webhook, url: "http://127.0.0.1:9/hook"}
+  default_channels: [nowhere]
+jobs: {}
+"""
+
+ACT = f"""\
+jobs:
+  quick:
+    node: localhost
+    schedule: "{NEVER}"
+    actions:
+      hello: {{command: "echo hello"}}
+  daily:
+    node: localhost
+    schedule: "{NEVER}"
+    actions:
+      load: {{command: "echo loading {{shortdate}}"}}
+  slow:
+    node: localhost
+    schedule: "{NEVER}"
+    actions:
+      first: {{command: "sleep 1"}}
+      second: {{command: "echo second", requires: [first]}}
+  flaky:
+    node: localhost
+    schedule: "{NEVER}"
+    monitoring: {{team: data, runbook: "http://runbooks/flaky"}}
+    actions:
+      boom: {{command: "echo going down; exit 3"}}
+"""
+
+EDITS = f"""\
+jobs:
+  keeper:
+    node: localhost
+    schedule: "{NEVER}"
+    actions:
+      one: {{command: "echo one"}}
+  goner:
+    node: localhost
+    schedule: "{NEVER}"
+    actions:
+      two: {{command: "echo two"}}
+"""
+
+
+@pytest.fixture(scope="module")
+def trond(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrondProcess]:
+    root = tmp_path_factory.mktemp("trond-act")
+    config = root / "config"
+    config.mkdir()
+    for name, text in (("MASTER", MASTER), ("act", ACT), ("edits", EDITS)):
+        (config / f"{name}.yaml").write_text(textwrap.dedent(text), encoding="utf-8")
+    process = TrondProcess(root / "work", config)
+    process.start()
+    yield process
+    process.stop()
+
+
+def wait_for(check: Callable[[], Any], what: str, seconds: float = 60.0) -> Any:
+    deadline = time.monotonic() + seconds
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened: {what}")
+        time.sleep(0.1)
+
+
+def api(trond: TrondProcess, path: str, **params: Any) -> Any:
+    return httpx.get(f"{trond.url}{path}", params=params, timeout=10).json()
+
+
+def command(trond: TrondProcess, path: str, **form: str) -> Any:
+    response = httpx.post(f"{trond.url}{path}", data=form, timeout=10)
+    assert response.is_success, response.text
+    return response.json()
+
+
+def finished_run(trond: TrondProcess, job: str) -> str:
+    """Starts a run of `job` and waits for its end; returns its number."""
+    result = command(trond, f"/api/jobs/{job}", command="start")["result"]
+    num = re.fullmatch(r"Created JobRun:[\w.]+\.(\d+)", result)
+    assert num, result
+    wait_for(
+        lambda: api(trond, f"/api/jobs/{job}/{num[1]}")["state"] in ("succeeded", "failed"),
+        f"{job} run {num[1]} ends",
+    )
+    return num[1]
+
+
+def test_buttons_follow_state_and_say_why_the_others_are_refused(
+    page: Page, trond: TrondProcess
+) -> None:
+    num = finished_run(trond, "act.quick")
+    page.goto(f"{trond.url}/web/#/job/act.quick/{num}/hello")
+    kill = page.locator('button[data-command="kill"]')
+    expect(kill).to_have_attribute("aria-disabled", "true")
+    expect(kill).to_have_attribute("title", re.compile("cannot kill from state succeeded"))
+    expect(page.locator('button[data-command="retry"]')).not_to_have_attribute(
+        "aria-disabled", "true"
+    )
+    refused = page.locator('.commands button[aria-disabled="true"]')
+    expect(refused).to_have_count(4)  # start, cancel, stop, kill
+    # Still reachable by keyboard; pressing it says why instead of asking to confirm.
+    kill.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#toast")).to_contain_text("Kill is not possible now")
+    expect(page.locator("dialog")).to_have_count(0)
+    page.goto(f"{trond.url}/web/#/job/act.quick/{num}")
+    head = page.locator(".region.head")
+    expect(head.locator('button[data-command="rerun"]')).not_to_have_attribute(
+        "aria-disabled", "true"
+    )
+    expect(head.locator('button[data-command="cancel"]')).to_have_attribute(
+        "title", re.compile("in state succeeded")
+    )
+
+
+def confirm(page: Page, verb: str) -> None:
+    dialog = page.locator("dialog.modal")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name=verb, exact=True).click()
+    expect(dialog).to_have_count(0)
+
+
+def run_times(trond: TrondProcess, job: str) -> list[str]:
+    return sorted(r["run_time"] for r in api(trond, f"/api/jobs/{job}", num_runs=100)["runs"])
+
+
+def test_start_with_a_run_time_from_the_job_page(page: Page, trond: TrondProcess) -> None:
+    page.goto(f"{trond.url}/web/#/job/act.daily")
+    page.get_by_label("Run time of the new run").fill("2025-02-03T04:05:06")
+    page.get_by_role("button", name="Start at this time").click()
+    confirm(page, "Start")
+    expect(page.locator("#toast")).to_contain_text("Created run act.daily.")
+    wait_for(lambda: "2025-02-03 04:05:06" in run_times(trond, "act.daily"), "the run exists")
+    # The command is recorded and shown in the job's command history.
+    expect(page.locator(".audit tr", has_text="start")).not_to_have_count(0)
+
+
+def test_backfill_a_date_range_with_a_dry_run_and_live_progress(
+    page: Page, trond: TrondProcess
+) -> None:
+    page.goto(f"{trond.url}/web/#/job/act.daily")
+    backfill = page.locator("form.backfill")
+    backfill.get_by_label("From").fill("2024-02-27")
+    backfill.get_by_label("To").fill("2024-03-01")
+    backfill.get_by_label("At once").fill("2")
+    backfill.get_by_role("button", name="Dry run").click()
+    expect(backfill.locator(".dry-run li")).to_have_text(
+        [f"tronctl start act.daily --run-date 2024-{d}" for d in ("02-27", "02-28", "02-29", "03-01")]
+    )
+    assert not any(t.startswith("2024-") for t in run_times(trond, "act.daily"))
+    backfill.get_by_role("button", name="Backfill", exact=True).click()
+    confirm(page, "Backfill")
+    expect(backfill.locator(".backfill-progress")).to_have_text(
+        "Backfill finished: 4/4 done, 0 failed, 0 running", timeout=60_000
+    )
+    expect(backfill.locator(".backfill-runs .badge")).to_have_text(["succeeded"] * 4)
+    days = [t for t in run_times(trond, "act.daily") if t.startswith("2024-")]
+    assert days == [f"2024-{d} 00:00:00" for d in ("02-27", "02-28", "02-29", "03-01")]
+
+
+def test_backfill_cancel_all_cancels_the_runs_in_flight_and_starts_no_more(
+    page: Page, trond: TrondProcess
+) -> None:
+    page.goto(f"{trond.url}/web/#/job/act.slow")
+    backfill = page.locator("form.backfill")
+    backfill.get_by_label("From").fill("2023-01-01")
+    backfill.get_by_label("To").fill("2023-01-10")
+    backfill.get_by_label("At once").fill("1")
+    backfill.get_by_role("button", name="Backfill", exact=True).click()
+    confirm(page, "Backfill")
+    expect(backfill.locator(".backfill-progress")).to_contain_text("1 running")
+    backfill.get_by_role("button", name="Cancel all").click()
+    expect(backfill.locator(".backfill-progress")).to_contain_text(
+        "Backfill finished", timeout=60_000
+    )
+    started = [t for t in run_times(trond, "act.slow") if t.startswith("2023-")]
+    assert len(started) < 10
+    expect(backfill.locator(".backfill-runs .badge", has_text="not started")).not_to_have_count(0)
