@@ -24,8 +24,7 @@ Refusals = Mapping[str, str | None]
 def action_run_commands(run: JobRun, action_name: str, *, now: datetime) -> Refusals:
     """Each action-run command mapped to None (accepted) or the API's reason for refusing it."""
     return {
-        command: _action_refusal(run, action_name, command, now)
-        for command in ACTION_RUN_COMMANDS
+        command: _action_refusal(run, action_name, command, now) for command in ACTION_RUN_COMMANDS
     }
 
 
