@@ -210,3 +210,80 @@ def test_backfill_cancel_all_cancels_the_runs_in_flight_and_starts_no_more(
     started = [t for t in run_times(trond, "act.slow") if t.startswith("2023-")]
     assert len(started) < 10
     expect(backfill.locator(".backfill-runs .badge", has_text="not started")).not_to_have_count(0)
+
+
+def test_config_editor_checks_as_you_type_diffs_and_applies_after_confirmation(
+    page: Page, trond: TrondProcess
+) -> None:
+    page.goto(f"{trond.url}/web/#/config/edits")
+    page.get_by_role("link", name="Edit edits").click()
+    editor = page.get_by_label("YAML of namespace edits")
+    expect(page.locator(".region.verdict")).to_contain_text("no change")
+    original = editor.input_value()
+    # A mistake: shown at its line, in the gutter (✗, not only a colour) and in the list.
+    editor.fill(original + "  broken:\n    node: nowhere\n")
+    problem = page.locator('ul.problems button[data-line="13"]')
+    expect(problem).to_have_text("line 13")
+    expect(page.locator('.gutter .ln.bad[data-line="13"]')).to_have_text("✗ 13")
+    expect(page.get_by_role("button", name="Apply")).to_be_disabled()
+    problem.click()
+    assert page.evaluate("document.activeElement.tagName") == "TEXTAREA"
+    # Fixed: the same summary as tronfig, the diff, and tronfig's question for a removal.
+    editor.fill(original.replace("goner", "newer"))
+    expect(page.locator("pre.summary")).to_have_text(
+        "Namespace edits: 1 added, 1 removed, 0 changed jobs\n  + job edits.newer\n"
+        "  - job edits.goner"
+    )
+    expect(page.locator("table.diff tr.diff-add")).to_have_count(1)
+    expect(page.locator("table.diff tr.diff-del")).to_have_count(1)
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("dialog.modal h2")).to_have_text(
+        "This removes jobs edits.goner from the running config. Apply?"
+    )
+    confirm(page, "Apply")
+    expect(page.locator("#toast")).to_contain_text("Applied to namespace edits")
+    wait_for(lambda: "newer" in api(trond, "/api/config", name="edits")["config"], "applied")
+    assert "edits.newer" in {j["name"] for j in api(trond, "/api/jobs")["jobs"]}
+
+
+def test_config_editor_refuses_to_apply_over_a_change_made_meanwhile(
+    page: Page, trond: TrondProcess
+) -> None:
+    page.goto(f"{trond.url}/web/#/config-edit/edits")
+    editor = page.get_by_label("YAML of namespace edits")
+    expect(page.locator(".region.verdict")).to_contain_text("no change")
+    current = api(trond, "/api/config", name="edits")
+    changed = current["config"].replace("echo one", "echo one, changed elsewhere")
+    command(trond, "/api/config", name="edits", config=changed, hash=current["hash"])
+    editor.fill(current["config"].replace("echo one", "echo one, changed here"))
+    expect(page.get_by_role("alert")).to_contain_text("Configuration has changed")
+    expect(page.get_by_role("button", name="Apply")).to_be_disabled()
+    page.get_by_role("button", name="Reload the running version").click()
+    expect(editor).to_have_value(re.compile("changed elsewhere"))
+
+
+def test_open_alerts_show_with_ack_and_silence_and_the_why_panel_answers(
+    page: Page, trond: TrondProcess
+) -> None:
+    finished_run(trond, "act.flaky")
+    wait_for(lambda: api(trond, "/api/alerts", job="act.flaky")["alerts"], "the alert opens")
+    page.goto(f"{trond.url}/web/#/jobs")
+    listed = page.locator(".alerts li", has_text="act.flaky")
+    expect(listed).to_contain_text("⚠ failed")
+    expect(listed.get_by_role("link", name="act.flaky")).to_be_visible()
+    page.goto(f"{trond.url}/web/#/job/act.flaky")
+    expect(page.locator(".why-sentence")).to_contain_text("Its next run act.flaky.")
+    alert = page.locator(".alerts li").first
+    expect(alert).to_contain_text("action boom exited 3")
+    alert.get_by_role("button", name="Acknowledge").click()
+    confirm(page, "Acknowledge")
+    expect(alert).to_contain_text("acknowledged by")
+    expect(alert.get_by_role("button", name="Acknowledge")).to_have_count(0)
+    why = page.locator(".why")
+    why.get_by_label("Silence act.flaky for").select_option("2h")
+    why.get_by_role("button", name="Silence for").click()
+    expect(why).to_contain_text("Alerts silenced until")
+    assert api(trond, "/api/jobs/act.flaky/why")["silenced_until"]
+    history = page.locator(".audit")
+    expect(history.locator("tr", has_text="silence")).not_to_have_count(0)
+    expect(history.locator("tr", has_text="start")).to_contain_text("✓ ok")

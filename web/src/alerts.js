@@ -63,8 +63,9 @@ function alertRow(alert, showJob, onDone) {
 
 // The open alerts (of one job, or all); empty when there are none, so pages show nothing.
 export class AlertsPanel {
-  constructor(job = null) {
+  constructor(job = null, onChange = null) {
     this.job = job;
+    this.onChange = onChange; // after an ack or a silence, for the page's other panels
     this.el = h("div", { class: "alerts", "data-region": "alerts", role: "region", "aria-label": "Open alerts" });
   }
 
@@ -87,7 +88,7 @@ export class AlertsPanel {
     const title = `${alerts.length} open alert${alerts.length === 1 ? "" : "s"}`;
     this.el.replaceChildren(
       h("h2", {}, `⚠ ${title}`),
-      h("ul", { class: "alert-list" }, alerts.map((a) => alertRow(a, !this.job, () => this.load().catch(() => {})))),
+      h("ul", { class: "alert-list" }, alerts.map((a) => alertRow(a, !this.job, () => (this.load().catch(() => {}), this.onChange?.())))),
     );
   }
 }

@@ -15,8 +15,9 @@ const EVIDENCE_LABELS = {
 };
 
 export class WhyPanel {
-  constructor(job) {
+  constructor(job, onChange) {
     this.job = job;
+    this.onChange = onChange; // after a silence: the history has a new line
     this.el = h("div", { class: "why", "data-region": "why", "aria-live": "polite" });
   }
 
@@ -27,7 +28,7 @@ export class WhyPanel {
     this.el.replaceChildren(
       h("p", { class: "why-sentence", "data-state": why.state }, why.sentence),
       evidence.length ? dl(evidence) : "",
-      h("p", { class: "muted" }, silenced, " ", silenceControl(this.job, () => this.load().catch(() => {}))),
+      h("p", { class: "muted" }, silenced, " ", silenceControl(this.job, this.onChange)),
     );
   }
 }
@@ -51,7 +52,8 @@ export class AuditPanel {
 // The three panels; `load` refreshes the why and the history (the alerts panel polls itself)
 // and never throws: a panel that fails says so in place.
 export function jobCare(job) {
-  const panels = { why: new WhyPanel(job), alerts: new AlertsPanel(job), audit: new AuditPanel(job) };
+  const panels = { alerts: new AlertsPanel(job, () => load()), audit: new AuditPanel(job) };
+  panels.why = new WhyPanel(job, () => load());
   const load = () =>
     Promise.all(
       [panels.why, panels.audit].map((panel) => panel.load().catch((error) => panel.el.replaceChildren(h("p", { class: "error" }, `Could not load: ${error.message}`)))),
