@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import textwrap
 import time
+from pathlib import Path
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.integration.trond_process import TrondProcess
-from tests.web.conftest import NEVER
+from tests.web.conftest import NEVER, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -287,3 +288,50 @@ def test_open_alerts_show_with_ack_and_silence_and_the_why_panel_answers(
     history = page.locator(".audit")
     expect(history.locator("tr", has_text="silence")).not_to_have_count(0)
     expect(history.locator("tr", has_text="start")).to_contain_text("✓ ok")
+
+
+AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
+# Every page, as (screenshot name, route, a selector that shows it has loaded).
+PAGES = (
+    ("jobs", "#/jobs", ".alerts li"),
+    ("job", "#/job/act.flaky", ".audit tr"),
+    ("run", "#/job/act.quick/{quick}?action=hello", ".selected-action .commands"),
+    ("action", "#/job/act.quick/{quick}/hello", 'button[data-command="kill"]'),
+    ("timeline", "#/timeline", "svg"),
+    ("config", "#/config/act", "table.diff, .region.versions p"),
+    ("config-edit", "#/config-edit/act", ".region.verdict p"),
+)
+
+
+def axe_violations(page: Page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        """async () => (await axe.run(document, {runOnly: {type: "tag",
+            values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})).violations
+            .map((v) => `${v.id}: ${v.help} at ${v.nodes.slice(0, 5).map((n) =>
+                n.target.join(" ") + " (" + n.failureSummary.replace(/\\s+/g, " ") + ")").join("; ")}`)"""
+    )
+    assert isinstance(found, list)
+    return [str(x) for x in found]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_page_passes_axe_in_both_themes_and_is_screenshot(
+    page: Page, trond: TrondProcess, scheme: str
+) -> None:
+    if not AXE.exists():
+        pytest.skip("web/node_modules/axe-core is missing (./scripts/build-web installs it)")
+    quick = finished_run(trond, "act.quick")
+    if not api(trond, "/api/alerts", job="act.flaky")["alerts"]:
+        finished_run(trond, "act.flaky")
+        wait_for(lambda: api(trond, "/api/alerts", job="act.flaky")["alerts"], "an alert")
+    page.emulate_media(color_scheme=scheme)
+    problems: dict[str, list[str]] = {}
+    for name, route, ready in PAGES:
+        page.goto(f"{trond.url}/web/{route.format(quick=quick)}")
+        expect(page.locator(ready).first).to_be_attached(timeout=30_000)
+        page.wait_for_timeout(300)  # let the last regions fill in before the audit
+        if found := axe_violations(page):
+            problems[name] = found
+        screenshot(page, f"act-{name}-{scheme}")
+    assert not problems, "\n".join(f"{k}: {v}" for k, vs in problems.items() for v in vs)

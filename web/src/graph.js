@@ -90,7 +90,7 @@ export function drawGraph(nodes, hrefFor = null) {
     totalW = x + w + PAD;
   }
   const totalH = Math.max(height, cleanup ? NODE_H + 40 : 0);
-  const svg = s("svg", { class: "dag", viewBox: `0 0 ${totalW} ${totalH}`, width: totalW, height: totalH, role: "img", "aria-label": "Action graph" }, ...parts);
+  const svg = s("svg", { class: "dag", viewBox: `0 0 ${totalW} ${totalH}`, width: totalW, height: totalH, role: "group", "aria-label": "Action graph" }, ...parts);
   return h("div", { class: "dag-wrap" }, svg);
 }
 
