@@ -334,4 +334,56 @@ def test_every_page_passes_axe_in_both_themes_and_is_screenshot(
         if found := axe_violations(page):
             problems[name] = found
         screenshot(page, f"act-{name}-{scheme}")
+    # The states the editor and the backfill form reach after input.
+    page.goto(f"{trond.url}/web/#/config-edit/edits")
+    editor = page.get_by_label("YAML of namespace edits")
+    expect(page.locator(".region.verdict p").first).to_be_attached()
+    editor.fill(editor.input_value() + "  broken:\n    node: nowhere\n")
+    expect(page.locator("ul.problems li").first).to_be_visible()
+    problems["config-edit with problems"] = axe_violations(page)
+    screenshot(page, f"act-config-edit-problems-{scheme}")
+    page.goto(f"{trond.url}/web/#/job/act.daily")
+    page.locator("form.backfill").get_by_role("button", name="Dry run").click()
+    expect(page.locator(".dry-run li").first).to_be_visible()
+    problems["backfill dry run"] = axe_violations(page)
+    screenshot(page, f"act-backfill-dry-run-{scheme}")
+    problems = {name: found for name, found in problems.items() if found}
     assert not problems, "\n".join(f"{k}: {v}" for k, vs in problems.items() for v in vs)
+
+
+FOCUSABLE = "a[href], button, input, select, textarea, [tabindex]:not([tabindex='-1'])"
+
+
+def test_every_control_of_the_job_and_action_pages_is_reachable_by_keyboard(
+    page: Page, trond: TrondProcess
+) -> None:
+    quick = finished_run(trond, "act.quick")
+    for route, ready in (
+        ("#/job/act.quick", ".audit tr"),
+        (f"#/job/act.quick/{quick}/hello", 'button[data-command="kill"]'),
+    ):
+        page.goto(f"{trond.url}/web/{route}")
+        expect(page.locator(ready).first).to_be_attached()
+        page.wait_for_timeout(300)
+        count = page.evaluate(
+            f"""() => [...document.querySelectorAll(`{FOCUSABLE}`)]
+                .filter((el) => el.getClientRects().length && !el.closest("[hidden]"))
+                .map((el, i) => (el.dataset.k = i)).length"""
+        )
+        seen: set[str] = set()
+        page.locator("body").focus()
+        # Date and time inputs hold a Tab stop per field: allow several presses per control.
+        for _ in range(count * 5 + 20):
+            page.keyboard.press("Tab")
+            key = page.evaluate("document.activeElement?.dataset?.k ?? ''")
+            if key:
+                seen.add(key)
+            if len(seen) == count:
+                break
+        missing = page.evaluate(
+            """(seen) => [...document.querySelectorAll("[data-k]")]
+                .filter((el) => !seen.includes(el.dataset.k))
+                .map((el) => el.outerHTML.slice(0, 80))""",
+            sorted(seen),
+        )
+        assert not missing, f"{route}: not reachable by Tab: {missing}"
