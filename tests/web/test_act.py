@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 import textwrap
 import time
-from pathlib import Path
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -306,10 +306,14 @@ PAGES = (
 def axe_violations(page: Page) -> list[str]:
     page.add_script_tag(path=str(AXE))
     found = page.evaluate(
-        """async () => (await axe.run(document, {runOnly: {type: "tag",
-            values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})).violations
-            .map((v) => `${v.id}: ${v.help} at ${v.nodes.slice(0, 5).map((n) =>
-                n.target.join(" ") + " (" + n.failureSummary.replace(/\\s+/g, " ") + ")").join("; ")}`)"""
+        """async () => {
+            const tags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+            const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+            const where = (n) =>
+                `${n.target.join(" ")} (${n.failureSummary.replace(/\\s+/g, " ")})`;
+            return result.violations.map(
+                (v) => `${v.id}: ${v.help} at ${v.nodes.slice(0, 5).map(where).join("; ")}`);
+        }"""
     )
     assert isinstance(found, list)
     return [str(x) for x in found]
