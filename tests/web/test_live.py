@@ -132,6 +132,10 @@ def test_ui_asks_for_the_token_once_when_the_api_answers_401(
     expect(page.locator(".vrow")).to_have_count(JOB_COUNT)
     page.goto(f"{token_trond.url}/web/#/job/web.pipeline")
     expect(page.locator("svg.dag")).to_be_visible()
+    expect(page.locator(".why-sentence")).to_contain_text("web.pipeline")
+    # The editor's checks are POSTs: they carry the token too, and pass the site guard.
+    page.goto(f"{token_trond.url}/web/#/config-edit/web")
+    expect(page.locator(".region.verdict")).to_contain_text("no change")
     expect(page.get_by_role("dialog")).to_have_count(0)
 
 

@@ -85,7 +85,7 @@ class ConfigPage {
   drawVersions() {
     const versions = this.versions;
     if (versions.length < 2) {
-      this.regions.versions.replaceChildren(h("p", { class: "muted" }, `${versions.length || "No"} saved version${versions.length === 1 ? "" : "s"} of ${this.ns}; a diff needs two (upload one with tronfig).`));
+      this.regions.versions.replaceChildren(h("p", { class: "muted" }, `${versions.length || "No"} saved version${versions.length === 1 ? "" : "s"} of ${this.ns}; a diff needs two (edit it here or upload one with tronfig).`));
       this.regions.diff.replaceChildren();
       return;
     }
