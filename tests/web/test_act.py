@@ -204,6 +204,10 @@ def test_backfill_cancel_all_cancels_the_runs_in_flight_and_starts_no_more(
     backfill.get_by_role("button", name="Backfill", exact=True).click()
     confirm(page, "Backfill")
     expect(backfill.locator(".backfill-progress")).to_contain_text("1 running")
+    # Leaving the page and coming back finds the same backfill still going.
+    page.goto(f"{trond.url}/web/#/jobs")
+    page.goto(f"{trond.url}/web/#/job/act.slow")
+    expect(backfill.locator(".backfill-progress")).to_contain_text("Backfill progress")
     backfill.get_by_role("button", name="Cancel all").click()
     expect(backfill.locator(".backfill-progress")).to_contain_text(
         "Backfill finished", timeout=60_000

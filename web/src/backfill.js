@@ -54,7 +54,14 @@ export function startAtControl(job) {
   return h("form", { class: "start-at", onsubmit: go }, h("label", {}, "Start with run time ", input), " ", h("button", { type: "submit" }, "Start at this time"));
 }
 
+// A backfill outlives its page: coming back to the job shows the same one still going.
+const running = new Map();
+
 export class BackfillPanel {
+  static of(job) {
+    return running.get(job) || new BackfillPanel(job);
+  }
+
   constructor(job) {
     this.job = job;
     this.rows = new Map(); // day -> {id, state}
@@ -114,6 +121,7 @@ export class BackfillPanel {
     this.stopped = false;
     this.rows = new Map(days.map((day) => [day, { id: null, state: "waiting" }]));
     this.cancelButton.hidden = false;
+    running.set(this.job, this);
     this.draw();
     const queue = [...days];
     const limit = Math.min(Math.max(Number(this.parallel.value) || 1, 1), MAX_PARALLEL);
@@ -123,6 +131,7 @@ export class BackfillPanel {
     await Promise.all(Array.from({ length: limit }, worker));
     for (const day of queue) this.rows.get(day).state = "not started";
     this.cancelButton.hidden = true;
+    running.delete(this.job);
     this.draw(true);
   }
 

@@ -130,7 +130,7 @@ class JobPage {
       section("Action graph", r.graph),
       section("Run history", r.history, r.gantt),
       section("Runs", r.runs),
-      section("Start and backfill", startAtControl(this.name), new BackfillPanel(this.name).el),
+      section("Start and backfill", startAtControl(this.name), BackfillPanel.of(this.name).el),
       section("Command history", care.audit.el),
     );
     const stopAlerts = care.alerts.watch();
