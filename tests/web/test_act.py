@@ -245,6 +245,8 @@ def test_config_editor_checks_as_you_type_diffs_and_applies_after_confirmation(
     expect(page.locator("dialog.modal h2")).to_have_text(
         "This removes jobs edits.goner from the running config. Apply?"
     )
+    expect(page.locator("dialog.modal p")).to_contain_text("+ job edits.newer")
+    screenshot(page, "act-config-edit-confirm")
     confirm(page, "Apply")
     expect(page.locator("#toast")).to_contain_text("Applied to namespace edits")
     wait_for(lambda: "newer" in api(trond, "/api/config", name="edits")["config"], "applied")
@@ -355,6 +357,13 @@ def test_every_page_passes_axe_in_both_themes_and_is_screenshot(
     expect(page.locator(".dry-run li").first).to_be_visible()
     problems["backfill dry run"] = axe_violations(page)
     screenshot(page, f"act-backfill-dry-run-{scheme}")
+    # A confirmation dialog, open over the page.
+    page.goto(f"{trond.url}/web/#/job/act.quick/{quick}/hello")
+    page.get_by_role("button", name="Retry").click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    problems["confirmation dialog"] = axe_violations(page)
+    screenshot(page, f"act-confirm-dialog-{scheme}")
+    page.keyboard.press("Escape")
     problems = {name: found for name, found in problems.items() if found}
     assert not problems, "\n".join(f"{k}: {v}" for k, vs in problems.items() for v in vs)
 
@@ -362,13 +371,16 @@ def test_every_page_passes_axe_in_both_themes_and_is_screenshot(
 FOCUSABLE = "a[href], button, input, select, textarea, [tabindex]:not([tabindex='-1'])"
 
 
-def test_every_control_of_the_job_and_action_pages_is_reachable_by_keyboard(
+def test_every_control_of_the_acting_pages_is_reachable_by_keyboard(
     page: Page, trond: TrondProcess
 ) -> None:
     quick = finished_run(trond, "act.quick")
     for route, ready in (
+        ("#/jobs", ".vrow"),
         ("#/job/act.quick", ".audit tr"),
+        (f"#/job/act.quick/{quick}?action=hello", ".selected-action .commands"),
         (f"#/job/act.quick/{quick}/hello", 'button[data-command="kill"]'),
+        ("#/config-edit/act", ".region.verdict p"),
     ):
         page.goto(f"{trond.url}/web/{route}")
         expect(page.locator(ready).first).to_be_attached()

@@ -68,7 +68,8 @@ class ConfigEditPage {
     Object.assign(this, { main, ns });
     this.editor = new Editor(`YAML of namespace ${ns}`, () => this.scheduleCheck());
     this.regions = { head: region("head"), verdict: region("verdict"), diff: region("diff") };
-    this.applyButton = h("button", { type: "button", class: "danger", disabled: true, onclick: () => this.apply() }, "Apply");
+    this.applyButton = h("button", { type: "button", class: "danger", onclick: () => this.apply() }, "Apply");
+    this.refuseApply("Checking…");
     this.timer = null;
     this.checked = null; // the text the verdict is about
     this.changes = null;
@@ -85,7 +86,7 @@ class ConfigEditPage {
 
   scheduleCheck() {
     clearTimeout(this.timer);
-    this.applyButton.disabled = true;
+    this.refuseApply("Wait for the check of your last change.");
     this.regions.verdict.replaceChildren(h("p", { class: "muted", role: "status" }, "Checking…"));
     this.timer = setTimeout(() => this.check(), CHECK_DELAY_MS);
   }
@@ -108,14 +109,15 @@ class ConfigEditPage {
       h("p", { class: "ok", role: "status" }, empty ? "✓ Valid; no change from the running version." : "✓ Valid. Applying it would do this:"),
       empty ? "" : h("pre", { class: "summary", "data-summary": "" }, (body.summary || []).join("\n")),
     );
-    this.applyButton.disabled = empty;
+    if (empty) this.refuseApply("Nothing to apply: this is the running version.");
+    else this.allowApply();
     this.regions.diff.replaceChildren(diffView(this.original, text));
   }
 
   refused(error) {
     const problems = error instanceof ApiError ? error.body.problems || [] : [];
     this.editor.markProblems(problems);
-    this.applyButton.disabled = true;
+    this.refuseApply(error.status === 409 ? "Reload the running version first." : "Fix the problems first.");
     const stale = error.status === 409;
     this.regions.verdict.replaceChildren(
       h("p", { class: "error", role: "alert" }, stale ? `✗ ${error.message} Someone changed ${this.ns} since you opened it; reload to edit the new version (your text is lost).` : `✗ ${problems.length || 1} problem${problems.length > 1 ? "s" : ""}:`),
@@ -133,7 +135,19 @@ class ConfigEditPage {
     this.regions.diff.replaceChildren(diffView(this.original, this.editor.value));
   }
 
+  // Like the command buttons: a refused Apply stays focusable and says why.
+  refuseApply(why) {
+    this.applyButton.setAttribute("aria-disabled", "true");
+    this.applyButton.title = why;
+  }
+
+  allowApply() {
+    this.applyButton.removeAttribute("aria-disabled");
+    this.applyButton.title = `Apply this version to ${this.ns}, after a confirmation.`;
+  }
+
   async apply() {
+    if (this.applyButton.getAttribute("aria-disabled")) return toast(this.applyButton.title, true);
     if (this.checked !== this.editor.value || !this.changes) return;
     const removing = removalText(this.changes);
     const question = removing ? `This removes ${removing} from the running config. Apply?` : `Apply these changes to ${this.ns}?`;
