@@ -280,8 +280,9 @@ def test_open_alerts_show_with_ack_and_silence_and_the_why_panel_answers(
     expect(listed.get_by_role("link", name="act.flaky")).to_be_visible()
     page.goto(f"{trond.url}/web/#/job/act.flaky")
     expect(page.locator(".why-sentence")).to_contain_text("Its next run act.flaky.")
-    alert = page.locator(".alerts li").first
-    expect(alert).to_contain_text("action boom exited 3")
+    unacked = page.locator(".alerts li", has=page.get_by_role("button", name="Acknowledge"))
+    expect(unacked.first).to_contain_text("action boom exited 3")
+    alert = page.locator(f'.alerts li[data-alert="{unacked.first.get_attribute("data-alert")}"]')
     alert.get_by_role("button", name="Acknowledge").click()
     confirm(page, "Acknowledge")
     expect(alert).to_contain_text("acknowledged by")
