@@ -18,8 +18,8 @@ const RUN_COMMANDS = {
   start: "Start %s now instead of waiting for its run time.",
   rerun: "Rerun %s: create a new manual run of the job with the same run time.",
   cancel: "Cancel %s: every action run that has not started will be cancelled.",
-  success: "Mark every action of %s that has not succeeded as succeeded.",
-  fail: "Mark every action of %s that has not finished as failed.",
+  success: "Mark %s as succeeded: its actions not yet complete are marked succeeded.",
+  fail: "Mark %s as failed: its actions are marked failed.",
 };
 
 const JOB_COMMANDS = {

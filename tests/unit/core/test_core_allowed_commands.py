@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.unit.core.core_builders import T0, dag_job, new_run, run_action, started
 
 from tron.core.allowed_commands import action_run_commands, job_run_commands
-from tron.core.job_run import action_started, action_starting
+from tron.core.job_run import action_started, action_starting, apply_action_command
+from tron.errors import TronError
 
 
 def allowed(refusals: object) -> set[str]:
@@ -43,10 +46,23 @@ def test_a_scheduled_run_can_start_or_cancel_but_its_actions_cannot_start() -> N
     assert refusals["kill"] is not None
 
 
-def test_a_finished_run_only_reruns_or_is_marked() -> None:
+def test_a_finished_run_can_be_rerun_but_not_started_or_cancelled() -> None:
     run, _ = started(dag_job())
     for name in ("a", "b", "c", "d", "cleanup"):
         run, _ = run_action(run, name)
     refusals = job_run_commands(run, now=T0)
-    assert allowed(refusals) == {"rerun"}
-    assert "in state succeeded" in str(refusals["cancel"])
+    assert "rerun" in allowed(refusals)
+    assert refusals["start"] == "Failed to start, JobRun:svc.etl.7 in state succeeded"
+    assert refusals["cancel"] == "Failed to cancel, JobRun:svc.etl.7 in state succeeded"
+
+
+def test_each_answer_is_what_the_command_itself_does() -> None:
+    run, _ = started(dag_job())
+    run, _ = run_action(run, "a", exit_status=1)
+    for name, why in action_run_commands(run, "a", now=T0).items():
+        if why is None:
+            apply_action_command(run, "a", name, now=T0)  # accepted: does not raise
+        else:
+            with pytest.raises(TronError) as refused:
+                apply_action_command(run, "a", name, now=T0)
+            assert str(refused.value) == why
