@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from tests.unit.core.core_builders import T0, dag_job, new_run, run_action, started
 
 from tron.core.allowed_commands import action_run_commands, job_run_commands
