@@ -145,6 +145,16 @@ def test_buttons_follow_state_and_say_why_the_others_are_refused(
     expect(head.locator('button[data-command="cancel"]')).to_have_attribute(
         "title", re.compile("in state succeeded")
     )
+    # The run page's commands for one action run, from the action run's own endpoint.
+    page.locator('tr[data-action="hello"]').get_by_role("button", name="Commands…").click()
+    selected = page.locator(".selected-action")
+    expect(selected.locator('button[data-command="kill"]')).to_have_attribute(
+        "aria-disabled", "true"
+    )
+    expect(selected.locator('button[data-command="skip"]')).not_to_have_attribute(
+        "aria-disabled", "true"
+    )
+    assert page.evaluate("document.activeElement.dataset.command") == "start"
 
 
 def confirm(page: Page, verb: str) -> None:

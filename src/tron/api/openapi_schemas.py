@@ -50,7 +50,8 @@ ATTEMPT = record(
     }
 )
 
-# Ours: each manual command, whether it would be accepted now and, if not, why.
+# Ours: each manual command, whether it would be accepted now and, if not, why (on a run and
+# on an action run's own endpoint, not on the action runs listed in a run).
 COMMANDS: Schema = {
     "type": "object",
     "additionalProperties": record({"allowed": BOOLEAN, "reason": nullable(STRING)}),

@@ -53,21 +53,24 @@ class RunPage {
     gantt(this.job, run.run_num).then((chart) => r.gantt.replaceChildren(chart), () => {});
   }
 
-  drawActions() {
+  async drawActions() {
     const run = this.run;
     const selected = this.query.get("action");
     const rows = run.runs.map((a) => actionRow(run, a, selected, (name) => this.select(name)));
     this.regions.actions.replaceChildren(table(["Action", "State", "Node", "Start", "End", "Duration", "Exit", "Retries", ""], rows));
     const action = run.runs.find((a) => a.action_name === selected);
-    this.regions.commands.replaceChildren(
-      action ? h("div", { class: "selected-action" }, h("h3", {}, `${action.id} `, badge(action.state)), actionButtons(paths.action(this.job, run.run_num, action.action_name), action.id, () => this.load(), action.commands)) : "",
-    );
+    if (!action) return this.regions.commands.replaceChildren();
+    // Which commands it takes comes from the action run's own endpoint (a run leaves it out).
+    const path = paths.action(this.job, run.run_num, action.action_name);
+    const detail = await getJson(path).catch(() => action);
+    if (this.run !== run) return; // reloaded meanwhile: the newer draw shows them
+    this.regions.commands.replaceChildren(h("div", { class: "selected-action" }, h("h3", {}, `${action.id} `, badge(action.state)), actionButtons(path, action.id, () => this.load(), detail.commands)));
   }
 
-  select(name) {
+  async select(name) {
     this.query.set("action", name);
     replaceQuery(this.query);
-    this.drawActions();
+    await this.drawActions();
     this.regions.commands.querySelector("button")?.focus();
   }
 

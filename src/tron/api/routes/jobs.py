@@ -39,10 +39,9 @@ def commands_json(refusals: Refusals) -> shapes.JsonObject:
 
 
 def _with_commands(body: shapes.JsonObject, run: JobRun, view: shapes.View) -> shapes.JsonObject:
+    # The run's own commands only: an action run's are on its own endpoint, as each trial
+    # walks the whole run (every action of a big run would cost its square).
     body["commands"] = commands_json(job_run_commands(run, now=view.now))
-    for action in body.get("runs") or []:
-        refusals = action_run_commands(run, action["action_name"], now=view.now)
-        action["commands"] = commands_json(refusals)
     return body
 
 
