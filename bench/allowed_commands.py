@@ -12,6 +12,7 @@ import statistics
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
 from tron.api.shapes import View, job_run_json
 from tron.config.model import ActionConfig, JobConfig
@@ -62,9 +63,9 @@ def main() -> None:
     for size in (10, 50, 200, 1000):
         run = chained_run(size)
         middle = f"a{size // 2}"
-        shape = median_ms(lambda: job_run_json(run, view, action_runs=True), args.repeats)
-        of_run = median_ms(lambda: job_run_commands(run, now=NOW), args.repeats)
-        of_action = median_ms(lambda: action_run_commands(run, middle, now=NOW), args.repeats)
+        shape = median_ms(partial(job_run_json, run, view, action_runs=True), args.repeats)
+        of_run = median_ms(partial(job_run_commands, run, now=NOW), args.repeats)
+        of_action = median_ms(partial(action_run_commands, run, middle, now=NOW), args.repeats)
         print(
             f"{size:5d} actions: run JSON {shape:7.2f} ms | run commands {of_run:7.2f} ms "
             f"({of_run / shape:5.2f}x) | one action's {of_action:7.2f} ms "
