@@ -19,8 +19,9 @@ from tests.integration.conftest import Harness
 
 # Keys of ours that Tron lacks, on purpose: each attempt of a retried action on its own
 # (issue 4), why an action ended as it did, every problem of a rejected config (issue 5), and
-# who leads when several trond share a database (issue 12).
-ALLOWED_EXTRA = frozenset({"attempts", "reason", "problems", "role"})
+# who leads when several trond share a database (issue 12), which commands a run or action
+# run accepts now (issue 16).
+ALLOWED_EXTRA = frozenset({"attempts", "reason", "problems", "role", "commands"})
 # Objects whose keys are data (job names, action names, namespaces), not field names.
 MAPS = frozenset({"jobs", "actions_expected_runtime", "monitoring", "dimensions", "response"})
 # Fields that are null or not depending on the run's history, not on the format.

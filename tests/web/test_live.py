@@ -81,9 +81,10 @@ def test_action_commands_ask_for_a_confirmation_that_names_what_happens(
     trond.post("/api/jobs/web.uni_ünïcode_jöb", command="start")
     page.goto(f"{trond.url}/web/#/job/web.uni_ünïcode_jöb/-1/grüß")
     expect(page.locator('pre.output[data-stream="stdout"]')).to_contain_text("héllo wörld ✓ 日本語")
-    page.get_by_role("button", name="Kill").click()
+    # The action has succeeded: Kill is refused (test_act.py), Retry asks first.
+    page.get_by_role("button", name="Retry").click()
     dialog = page.get_by_role("dialog")
-    expect(dialog).to_contain_text("SIGKILL")
+    expect(dialog).to_contain_text("run its command again")
     expect(dialog).to_contain_text("web.uni_ünïcode_jöb.")
     screenshot(page, "action-confirm")
     page.keyboard.press("Escape")
@@ -131,6 +132,10 @@ def test_ui_asks_for_the_token_once_when_the_api_answers_401(
     expect(page.locator(".vrow")).to_have_count(JOB_COUNT)
     page.goto(f"{token_trond.url}/web/#/job/web.pipeline")
     expect(page.locator("svg.dag")).to_be_visible()
+    expect(page.locator(".why-sentence")).to_contain_text("web.pipeline")
+    # The editor's checks are POSTs: they carry the token too, and pass the site guard.
+    page.goto(f"{token_trond.url}/web/#/config-edit/web")
+    expect(page.locator(".region.verdict")).to_contain_text("no change")
     expect(page.get_by_role("dialog")).to_have_count(0)
 
 

@@ -60,7 +60,7 @@ def test_job_page_draws_the_action_graph_with_cleanup_apart(
         expect(graph.locator(f'g.node[data-action="{name}"]')).to_have_count(1)
     expect(graph.locator("path.edge")).to_have_count(2)
     expect(graph.locator("text.caption")).to_have_text("runs last")
-    expect(page.get_by_role("button", name="Start")).to_be_visible()
+    expect(page.get_by_role("button", name="Start", exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="Disable")).to_be_visible()
     screenshot(page, "job")
 

@@ -6,9 +6,10 @@ const TOKEN_KEY = "tron.token";
 let tokenPrompt = null;
 
 export class ApiError extends Error {
-  constructor(status, message) {
+  constructor(status, message, body = {}) {
     super(message);
     this.status = status;
+    this.body = body; // e.g. a config upload's `problems`
   }
 }
 
@@ -37,7 +38,7 @@ async function send(path, init = {}, retried = false) {
     return send(path, init, true);
   }
   const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new ApiError(response.status, body.error || response.statusText);
+  if (!response.ok) throw new ApiError(response.status, body.error || response.statusText, body);
   return body;
 }
 
@@ -66,6 +67,9 @@ export const paths = {
   action: (job, run, action) => `/api/jobs/${enc(job)}/${enc(run)}/${enc(action)}`,
   history: (job, action) => `/api/jobs/${enc(job)}/${enc(action)}`,
   output: (job, run, action) => `/api/jobs/${enc(job)}/${enc(run)}/${enc(action)}/output`,
+  why: (job) => `/api/jobs/${enc(job)}/why`,
+  audit: (job) => `/api/jobs/${enc(job)}/history`,
+  silence: (job) => `/api/jobs/${enc(job)}/silence`,
 };
 
 // Ids are dot-separated and names have no dots (spec 6): ns.job.N[.action].

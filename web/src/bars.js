@@ -83,6 +83,6 @@ export function drawBars(rows, [from, to], width = availableWidth()) {
       parts.push(barShape(bar, left, y, Math.min(x(bar.end), width) - left));
     }
   });
-  const svg = s("svg", { class: "bars", viewBox: `0 0 ${width} ${height}`, width, height, role: "img", "aria-label": "Timeline" }, ...parts.flat());
+  const svg = s("svg", { class: "bars", viewBox: `0 0 ${width} ${height}`, width, height, role: "group", "aria-label": "Timeline" }, ...parts.flat());
   return h("div", { class: "bars-wrap" }, svg);
 }

@@ -4,6 +4,7 @@ import { confirmAction, toast } from "./dialogs.js";
 import { h } from "./dom.js";
 
 const ACTION_COMMANDS = {
+  start: "Start %s now, without waiting for its dependencies.",
   cancel: "Cancel %s: it will not run (only while it has not started yet).",
   retry: "Retry %s: run its command again as a new attempt.",
   success: "Mark %s as succeeded without running it; actions that depend on it may start.",
@@ -14,8 +15,11 @@ const ACTION_COMMANDS = {
 };
 
 const RUN_COMMANDS = {
+  start: "Start %s now instead of waiting for its run time.",
   rerun: "Rerun %s: create a new manual run of the job with the same run time.",
   cancel: "Cancel %s: every action run that has not started will be cancelled.",
+  success: "Mark %s as succeeded: its actions not yet complete are marked succeeded.",
+  fail: "Mark %s as failed: its actions are marked failed.",
 };
 
 const JOB_COMMANDS = {
@@ -40,30 +44,37 @@ async function run(path, name, target, explanation, onDone) {
   }
 }
 
-function buttons(table, names, path, target, onDone) {
+// `allowed` is the API's `commands` field ({name: {allowed, reason}}): a refused command stays
+// focusable (aria-disabled) so keyboard users can reach its tooltip; a click says why.
+function buttons(table, names, path, target, onDone, allowed = null) {
   return h(
     "div",
     { class: "commands", role: "group", "aria-label": `Commands for ${target}` },
-    names.map((name) =>
-      h(
+    names.map((name) => {
+      const verdict = allowed?.[name];
+      const refused = verdict && !verdict.allowed;
+      const why = refused ? `${title(name)} is not possible now: ${verdict.reason}` : table[name].replace("%s", target);
+      return h(
         "button",
         {
           type: "button",
           "data-command": name,
-          onclick: () => run(path, name, target, table[name], onDone),
+          "aria-disabled": refused ? "true" : null,
+          title: why,
+          onclick: () => (refused ? toast(why, true) : run(path, name, target, table[name], onDone)),
         },
         title(name),
-      ),
-    ),
+      );
+    }),
   );
 }
 
-export function actionButtons(path, target, onDone) {
-  return buttons(ACTION_COMMANDS, Object.keys(ACTION_COMMANDS), path, target, onDone);
+export function actionButtons(path, target, onDone, allowed = null) {
+  return buttons(ACTION_COMMANDS, Object.keys(ACTION_COMMANDS), path, target, onDone, allowed);
 }
 
-export function runButtons(path, target, onDone) {
-  return buttons(RUN_COMMANDS, Object.keys(RUN_COMMANDS), path, target, onDone);
+export function runButtons(path, target, onDone, allowed = null) {
+  return buttons(RUN_COMMANDS, Object.keys(RUN_COMMANDS), path, target, onDone, allowed);
 }
 
 export function jobButtons(path, target, enabled, onDone) {

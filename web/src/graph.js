@@ -1,6 +1,7 @@
 // Action graphs: dagre lays out the DAG, we draw it as SVG; cleanup is drawn apart, after a gap.
 import dagre from "@dagrejs/dagre";
 import { h, s } from "./dom.js";
+import { stateIcon } from "./states.js";
 
 const NODE_H = 40;
 const PAD = 16;
@@ -49,6 +50,7 @@ function nodeBox(name, box, node, hrefFor) {
     s("title", {}, title),
     s("rect", { width: box.width, height: box.height, rx: 6 }),
     s("text", { x: box.width / 2, y: box.height / 2 + 5, "text-anchor": "middle" }, name),
+    s("text", { class: "state-icon", x: 8, y: 14, "aria-hidden": "true" }, stateIcon(state)),
   );
   const href = node && hrefFor ? hrefFor(name) : null;
   return href ? s("a", { href, "aria-label": `${name}: ${state}` }, shape) : shape;
@@ -90,7 +92,7 @@ export function drawGraph(nodes, hrefFor = null) {
     totalW = x + w + PAD;
   }
   const totalH = Math.max(height, cleanup ? NODE_H + 40 : 0);
-  const svg = s("svg", { class: "dag", viewBox: `0 0 ${totalW} ${totalH}`, width: totalW, height: totalH, role: "img", "aria-label": "Action graph" }, ...parts);
+  const svg = s("svg", { class: "dag", viewBox: `0 0 ${totalW} ${totalH}`, width: totalW, height: totalH, role: "group", "aria-label": "Action graph" }, ...parts);
   return h("div", { class: "dag-wrap" }, svg);
 }
 
@@ -98,5 +100,7 @@ export function setNodeState(container, name, state) {
   for (const node of container.querySelectorAll(`g.node[data-action="${CSS.escape(name)}"]`)) {
     node.setAttribute("class", `node st-${state}`);
     node.setAttribute("data-state", state);
+    const icon = node.querySelector(".state-icon");
+    if (icon) icon.textContent = stateIcon(state);
   }
 }

@@ -3,6 +3,7 @@ import { getJson } from "./api.js";
 import { clear, h } from "./dom.js";
 import * as action from "./pages/action.js";
 import * as config from "./pages/config.js";
+import * as configedit from "./pages/configedit.js";
 import * as job from "./pages/job.js";
 import * as jobs from "./pages/jobs.js";
 import * as run from "./pages/run.js";
@@ -17,6 +18,7 @@ const ROUTES = [
   { head: "job", min: 3, max: 3, page: action, nav: "jobs" },
   { head: "timeline", min: 0, max: 0, page: timeline, nav: "timeline" },
   { head: "config", min: 0, max: 1, page: config, nav: "config" },
+  { head: "config-edit", min: 1, max: 1, page: configedit, nav: "config" },
 ];
 
 let cleanup = null;

@@ -10,8 +10,8 @@ export class VirtualList {
     this.versionOf = versionOf;
     this.items = [];
     this.live = new Map();
-    this.spacer = h("div", { class: "vspacer", role: "rowgroup" });
-    this.el = h("div", { class: "vlist", "aria-label": label }, this.spacer);
+    this.spacer = h("div", { class: "vspacer", role: "rowgroup", "aria-label": label });
+    this.el = h("div", { class: "vlist" }, this.spacer);
     this.el.addEventListener("scroll", () => this.schedule());
     this.el.addEventListener("keydown", (event) => this.onKey(event));
     this.frame = 0;

@@ -50,6 +50,13 @@ ATTEMPT = record(
     }
 )
 
+# Ours: each manual command, whether it would be accepted now and, if not, why (on a run and
+# on an action run's own endpoint, not on the action runs listed in a run).
+COMMANDS: Schema = {
+    "type": "object",
+    "additionalProperties": record({"allowed": BOOLEAN, "reason": nullable(STRING)}),
+}
+
 ACTION_RUN = record(
     {
         "id": STRING,
@@ -77,8 +84,9 @@ ACTION_RUN = record(
         "trigger_downstreams": STRING,
         "reason": nullable(STRING),
         "attempts": {"type": "array", "items": ref("Attempt")},
+        "commands": COMMANDS,
     },
-    optional=("reason", "attempts"),
+    optional=("reason", "attempts", "commands"),
 )
 
 RUN_GRAPH_NODE = record(
@@ -109,7 +117,9 @@ JOB_RUN = record(
         "url": STRING,
         "runs": nullable({"type": "array", "items": ref("ActionRun")}),
         "action_graph": nullable({"type": "array", "items": ref("RunGraphNode")}),
-    }
+        "commands": COMMANDS,
+    },
+    optional=("commands",),
 )
 
 JOB = record(
@@ -200,7 +210,11 @@ SCHEMAS: dict[str, Schema] = {
     ),
     "Jobs": record({"jobs": {"type": "array", "items": ref("Job")}}),
     "Result": record({"result": STRING}),
-    "ConfigAccepted": record({"status": STRING, "changes": ref("ConfigChanges")}),
+    # `summary`: the changes as tronfig prints them, one line each (ours, for the web editor).
+    "ConfigAccepted": record(
+        {"status": STRING, "changes": ref("ConfigChanges"), "summary": STRINGS},
+        optional=("summary",),
+    ),
     # What an upload changes (ours): jobs by full name, MASTER settings, pending-run notes.
     "ConfigChanges": record(
         {

@@ -49,7 +49,7 @@ class ActionPage {
   async load() {
     this.action = await getJson(paths.action(this.job, this.run, this.name));
     const r = this.regions;
-    r.head.replaceChildren(h("h1", {}, this.action.id, " ", badge(this.action.state)), actionButtons(paths.action(this.job, this.run, this.name), this.action.id, () => this.load()));
+    r.head.replaceChildren(h("h1", {}, this.action.id, " ", badge(this.action.state)), actionButtons(paths.action(this.job, this.run, this.name), this.action.id, () => this.load(), this.action.commands));
     r.facts.replaceChildren(facts(this.action));
     r.attempts.replaceChildren(attemptsTable(this.action));
     const attempts = this.action.attempts?.length || 0;

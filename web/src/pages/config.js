@@ -71,7 +71,8 @@ class ConfigPage {
     this.regions.list.replaceChildren(h("ul", { class: "ns-list" }, index.namespaces.map((ns) => h("li", {}, h("a", { href: href("config", ns), "aria-current": ns === this.ns ? "page" : null }, ns)))));
     if (!this.ns) return;
     const current = await getJson("/api/config", { name: this.ns });
-    this.regions.text.replaceChildren(h("h2", {}, this.ns, h("small", { class: "muted" }, ` sha1 ${current.hash.slice(0, 12)}`)), numbered(current.config, `${this.ns} YAML`));
+    const edit = h("a", { href: href("config-edit", this.ns), class: "button" }, `Edit ${this.ns}`);
+    this.regions.text.replaceChildren(h("h2", {}, this.ns, h("small", { class: "muted" }, ` sha1 ${current.hash.slice(0, 12)}`), " ", edit), numbered(current.config, `${this.ns} YAML`));
     this.versions = await getJson("/api/config/versions", { name: this.ns });
     this.drawVersions();
   }
@@ -84,7 +85,7 @@ class ConfigPage {
   drawVersions() {
     const versions = this.versions;
     if (versions.length < 2) {
-      this.regions.versions.replaceChildren(h("p", { class: "muted" }, `${versions.length || "No"} saved version${versions.length === 1 ? "" : "s"} of ${this.ns}; a diff needs two (upload one with tronfig).`));
+      this.regions.versions.replaceChildren(h("p", { class: "muted" }, `${versions.length || "No"} saved version${versions.length === 1 ? "" : "s"} of ${this.ns}; a diff needs two (edit it here or upload one with tronfig).`));
       this.regions.diff.replaceChildren();
       return;
     }

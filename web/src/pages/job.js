@@ -7,6 +7,8 @@ import { describeSchedule, formatDuration } from "../format.js";
 import { drawGraph } from "../graph.js";
 import { href, replaceQuery } from "../router.js";
 import { badge, crumbs, failure, liveReload, region, when } from "./common.js";
+import { BackfillPanel, startAtControl } from "../backfill.js";
+import { jobCare } from "./jobcare.js";
 
 const RUNS_SHOWN = 50;
 
@@ -79,12 +81,14 @@ export async function gantt(jobName, runNum) {
 class JobPage {
   constructor(main, name, query) {
     Object.assign(this, { main, name, query });
+    this.care = jobCare(name);
     this.regions = { head: region("head"), facts: region("facts"), graph: region("graph"), history: region("history"), gantt: region("gantt"), runs: region("runs") };
   }
 
   async load() {
     this.job = await getJson(paths.job(this.name), { include_action_graph: 1, num_runs: RUNS_SHOWN });
     this.draw();
+    this.care.load();
   }
 
   draw() {
@@ -116,15 +120,22 @@ class JobPage {
 
   mount() {
     const r = this.regions;
+    const care = this.care;
     this.main.append(
       crumbs(this.name),
       r.head,
+      care.alerts.el,
+      section("Why is this job not running?", care.why.el),
       section("Details", r.facts),
       section("Action graph", r.graph),
       section("Run history", r.history, r.gantt),
       section("Runs", r.runs),
+      section("Start and backfill", startAtControl(this.name), BackfillPanel.of(this.name).el),
+      section("Command history", care.audit.el),
     );
-    return liveReload((type, e) => type === "job_run" && splitRunId(e.id).job === this.name, () => this.load());
+    const stopAlerts = care.alerts.watch();
+    const stop = liveReload((type, e) => type === "job_run" && splitRunId(e.id).job === this.name, () => this.load());
+    return () => (stopAlerts(), stop());
   }
 }
 

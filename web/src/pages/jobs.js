@@ -1,4 +1,5 @@
 // Jobs page: every job, filtered and sorted instantly, virtualised, updated live from the stream.
+import { AlertsPanel } from "../alerts.js";
 import { getJson, paths, splitRunId, subscribe } from "../api.js";
 import { h } from "../dom.js";
 import { describeSchedule, formatSeconds, parseDuration, relative } from "../format.js";
@@ -204,7 +205,9 @@ class JobsPage {
 
   mount() {
     const table = h("div", { class: "vtable", role: "table", "aria-label": "Jobs" }, this.header, this.list.el);
-    this.main.append(h("h1", {}, "Jobs"), this.filters, table);
+    const alerts = new AlertsPanel(); // open alerts of every job (issue 13), above the list
+    this.main.append(h("h1", {}, "Jobs"), alerts.el, this.filters, table);
+    const stopAlerts = alerts.watch();
     const unsubscribe = subscribe((type, event) => this.onEvent(type, event));
     // Relative times ("3m ago") age; re-render the visible rows now and then.
     const ticker = setInterval(() => {
@@ -212,6 +215,7 @@ class JobsPage {
       this.list.render();
     }, 20000);
     return () => {
+      stopAlerts();
       unsubscribe();
       clearInterval(ticker);
       clearTimeout(this.timer);

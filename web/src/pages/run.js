@@ -45,7 +45,7 @@ class RunPage {
   draw() {
     const run = this.run;
     const r = this.regions;
-    r.head.replaceChildren(h("h1", {}, run.id, " ", badge(run.state)), runButtons(paths.run(this.job, run.run_num), run.id, () => this.load()));
+    r.head.replaceChildren(h("h1", {}, run.id, " ", badge(run.state)), runButtons(paths.run(this.job, run.run_num), run.id, () => this.load(), run.commands));
     r.facts.replaceChildren(dl([["Run time", run.run_time], ["Started", when(run.start_time)], ["Ended", when(run.end_time)], ["Duration", formatDuration(run.duration) || "—"], ["Node", run.node?.name], ["Manual", run.manual ? "yes" : "no"]]));
     const graphHref = (name) => href("job", this.job, run.run_num, name);
     r.graph.replaceChildren(drawGraph(run.action_graph || [], graphHref));
@@ -53,21 +53,24 @@ class RunPage {
     gantt(this.job, run.run_num).then((chart) => r.gantt.replaceChildren(chart), () => {});
   }
 
-  drawActions() {
+  async drawActions() {
     const run = this.run;
     const selected = this.query.get("action");
     const rows = run.runs.map((a) => actionRow(run, a, selected, (name) => this.select(name)));
     this.regions.actions.replaceChildren(table(["Action", "State", "Node", "Start", "End", "Duration", "Exit", "Retries", ""], rows));
     const action = run.runs.find((a) => a.action_name === selected);
-    this.regions.commands.replaceChildren(
-      action ? h("div", { class: "selected-action" }, h("h3", {}, `${action.id} `, badge(action.state)), actionButtons(paths.action(this.job, run.run_num, action.action_name), action.id, () => this.load())) : "",
-    );
+    if (!action) return this.regions.commands.replaceChildren();
+    // Which commands it takes comes from the action run's own endpoint (a run leaves it out).
+    const path = paths.action(this.job, run.run_num, action.action_name);
+    const detail = await getJson(path).catch(() => action);
+    if (this.run !== run) return; // reloaded meanwhile: the newer draw shows them
+    this.regions.commands.replaceChildren(h("div", { class: "selected-action" }, h("h3", {}, `${action.id} `, badge(action.state)), actionButtons(path, action.id, () => this.load(), detail.commands)));
   }
 
-  select(name) {
+  async select(name) {
     this.query.set("action", name);
     replaceQuery(this.query);
-    this.drawActions();
+    await this.drawActions();
     this.regions.commands.querySelector("button")?.focus();
   }
 

@@ -33,8 +33,12 @@ async def config(request: Request) -> Response:
         check=p.flag(form, "check", False),
     )
     upload = await uninterrupted(update, request.app.state.changes)
-    # Tron's body, plus ours: what the upload changes (or, with check=1, would change).
-    return json_response({"status": "Active", "changes": upload.changes.to_json()})
+    # Tron's body, plus ours: what the upload changes (or, with check=1, would change), and
+    # the same as the lines tronfig prints.
+    changes = upload.changes
+    return json_response(
+        {"status": "Active", "changes": changes.to_json(), "summary": changes.lines()}
+    )
 
 
 def _namespace_name(name: str) -> str:

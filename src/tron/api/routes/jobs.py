@@ -14,6 +14,8 @@ from tron.api import params as p
 from tron.api import search, shapes
 from tron.api.cache import JobJsonCache
 from tron.api.context import daemon_of, json_response, view_for
+from tron.core.allowed_commands import Refusals, action_run_commands, job_run_commands
+from tron.core.records import JobRun
 from tron.engine.daemon import Daemon
 from tron.engine.facade import JobView
 from tron.errors import (
@@ -29,6 +31,18 @@ DEFAULT_NUM_LINES = 100
 
 def _job_name(request: Request) -> str:
     return unquote(request.path_params["job"])
+
+
+def commands_json(refusals: Refusals) -> shapes.JsonObject:
+    """Ours: `{command: {allowed, reason}}`, so clients offer only what would be accepted."""
+    return {name: {"allowed": why is None, "reason": why} for name, why in refusals.items()}
+
+
+def _with_commands(body: shapes.JsonObject, run: JobRun, view: shapes.View) -> shapes.JsonObject:
+    # The run's own commands only: an action run's are on its own endpoint, as each trial
+    # walks the whole run (every action of a big run would cost its square).
+    body["commands"] = commands_json(job_run_commands(run, now=view.now))
+    return body
 
 
 def _job_json(daemon: Daemon, job: JobView, include: shapes.JobIncludes) -> shapes.JsonObject:
@@ -148,14 +162,14 @@ async def job_run(request: Request) -> Response:
         return json_response({"result": result})
     run = daemon.run(name, ref)
     q = request.query_params
-    return json_response(
-        shapes.job_run_json(
-            run,
-            view_for(daemon, runtime),
-            action_runs=p.flag(q, "include_action_runs", False),
-            action_graph=p.flag(q, "include_action_graph", False),
-        )
+    view = view_for(daemon, runtime)
+    body = shapes.job_run_json(
+        run,
+        view,
+        action_runs=p.flag(q, "include_action_runs", False),
+        action_graph=p.flag(q, "include_action_graph", False),
     )
+    return json_response(_with_commands(body, run, view))
 
 
 def _is_action_name(job: JobView, ref: str) -> bool:
@@ -195,7 +209,9 @@ async def action_run(request: Request) -> Response:
     run = daemon.run(name, ref)
     action = daemon.action_run(run, action_name)
     q = request.query_params
-    body = shapes.action_run_json(action, view_for(daemon, runtime))
+    view = view_for(daemon, runtime)
+    body = shapes.action_run_json(action, view)
+    body["commands"] = commands_json(action_run_commands(run, action_name, now=view.now))
     lines = p.integer(q, "num_lines", p.NUM_LINES) or DEFAULT_NUM_LINES
     if p.flag(q, "include_stdout", False):
         body["stdout"] = daemon.output_lines(action, "stdout", lines)
