@@ -199,7 +199,8 @@ SCHEMAS: dict[str, Schema] = {
         optional=("leader", "epoch", "lease_age", "holder", "stale_seconds"),
     ),
     "Jobs": record({"jobs": {"type": "array", "items": ref("Job")}}),
-    "Result": record({"result": STRING}),
+    # `refused` (ours) is there, true, when trond refused a command Tron answers with 200.
+    "Result": record({"result": STRING, "refused": BOOLEAN}, optional=("refused",)),
     "ConfigAccepted": record({"status": STRING, "changes": ref("ConfigChanges")}),
     # What an upload changes (ours): jobs by full name, MASTER settings, pending-run notes.
     "ConfigChanges": record(
