@@ -39,6 +39,20 @@ async def test_a_published_trigger_starts_the_waiting_action(harness: Harness) -
         waiting = await h.wait_run_state("MASTER.downstream.1", "waiting")
         consume = waiting["runs"][0]
         assert consume["triggered_by"] == "MASTER.upstream.produce.shortdate.2026-03-01"
+        assert waiting["start_time"] is None  # Tron's: no action has started yet
+        trigger = {"name": "MASTER.upstream.produce", "command": "TRIGGER", "dependencies": []}
+        job = await h.get("/api/jobs/MASTER.downstream", include_action_graph=1)
+        assert job["action_graph"][-1] == trigger
+        run = await h.job_run("MASTER.downstream.1", include_action_graph=1)
+        assert run["action_graph"][-1] == {**trigger, "state": "unknown"}
+        assert run["action_graph"][0]["dependencies"] == ["MASTER.upstream.produce"]
+        upstream = (await h.get("/api/jobs"))["jobs"]
+        graph = next(j for j in upstream if j["name"] == "MASTER.upstream")["action_graph"]
+        assert graph[-1] == {
+            "name": "MASTER.downstream.consume",
+            "command": "TRIGGER",
+            "dependencies": ["produce"],
+        }
         await h.post("/api/jobs/MASTER.upstream", command="start")
         await h.wait_run_state("MASTER.upstream.1", "succeeded")
         done = await h.wait_run_state("MASTER.downstream.1", "succeeded")
