@@ -9,7 +9,9 @@ then it must still differ, so the page stays true both ways.
 
 from __future__ import annotations
 
+import io
 import re
+import sys
 import textwrap
 import time
 from collections.abc import Callable, Iterator
@@ -21,7 +23,7 @@ import pytest
 from tests.integration.api_demo import MASTER
 from tests.integration.trond_process import TrondProcess
 from tests.unit.cli.fake_tron import capture
-from tron.cli import tronctl, tronview
+from tron.cli import tronctl, tronfig, tronview
 
 pytestmark = pytest.mark.slow
 
@@ -56,7 +58,12 @@ def normalize(text: str, peer: str = "<peer>") -> str:
     text = _NODE.sub("<node>", text)
     text = _VERSION.sub("<version>", text)
     lines = [re.sub(r"[ \t]+", " ", line).rstrip() for line in text.split("\n")]
-    lines = [line.replace("Node Pool : localhost (", "Node Pool : local (") for line in lines]
+    lines = [
+        line.replace("Node Pool : localhost (", "Node Pool : local (").replace(
+            "node: localhost", "node: local"
+        )
+        for line in lines
+    ]
     # Tron lists these two from sets: their order changes from one trond to the next.
     for title in ("List of Actions:", "Requirements:"):
         lines = _sorted_block(lines, title)
@@ -74,18 +81,31 @@ def _sorted_block(lines: list[str], title: str) -> list[str]:
 class Replay:
     """Runs a capture's command line with our CLI against `trond` and keeps both texts."""
 
-    def __init__(self, trond: TrondProcess, capsys: pytest.CaptureFixture[str], peer: Path) -> None:
+    def __init__(
+        self,
+        trond: TrondProcess,
+        capsys: pytest.CaptureFixture[str],
+        peer: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
         self.trond = trond
         self.peer = str(peer)
         self.capsys = capsys
+        self.monkeypatch = monkeypatch
         self.outcomes: list[Outcome] = []
 
     def __call__(self, sample: str) -> str:
         expected = capture(sample)
-        program, *argv = expected.command.split()
-        main: Callable[[list[str]], int] = {"tronctl": tronctl.main, "tronview": tronview.main}[
-            program
-        ]
+        command = expected.command
+        if command.startswith("echo y | "):
+            command = command.removeprefix("echo y | ")
+            self.monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))
+        program, *argv = command.split()
+        main: Callable[[list[str]], int] = {
+            "tronctl": tronctl.main,
+            "tronview": tronview.main,
+            "tronfig": tronfig.main,
+        }[program]
         argv = [self.trond.url if a == "http://127.0.0.1:8089" else a for a in argv]
         code = main(argv)
         out, err = self.capsys.readouterr()
@@ -115,6 +135,14 @@ def trond(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrondProcess]:
     demo = DEMO.read_text(encoding="utf-8").replace("node: local\n", "node: localhost\n")
     (config / "demo.yaml").write_text(demo.replace("<peer>", str(root)), encoding="utf-8")
     (root / "run").mkdir()
+    # The capture's tronfig commands name their files relative to its directory.
+    peers = root / "peers" / "tron" / "config"
+    peers.mkdir(parents=True)
+    for source in DEMO.parent.glob("*.yaml"):
+        text = source.read_text(encoding="utf-8")
+        if source.name != "MASTER.yaml":  # which defines `local`, for `tronfig -V`
+            text = text.replace("node: local\n", "node: localhost\n")
+        (peers / source.name).write_text(text, encoding="utf-8")
     process = TrondProcess(root / "work", config)
     process.start()
     yield process
@@ -182,6 +210,21 @@ def replay_the_capture(play: Replay) -> None:
     play("tronctl_kill_action.txt")
     play.wait("demo.long_job.2", "failed")
     play("tronctl_success_on_failed.txt")
+    play("tronfig_upload_new_namespace_extra_v1.txt")
+    play("tronfig_print_extra_v1.txt")
+    play("tronfig_upload_changed_namespace_extra_v2.txt")
+    play("tronfig_check_extra_v2.txt")
+    play("tronfig_print_extra_v2.txt")
+    for broken in (
+        "tronfig_upload_broken_bad_schedule.txt",
+        "tronfig_upload_broken_requires_cycle.txt",
+        "tronfig_upload_broken_unicode_first_char.txt",
+        "tronfig_upload_broken_unknown_node.txt",
+        "tronfig_upload_broken_yaml_syntax.txt",
+        "tronfig_validate_local_broken_unknown_node.txt",
+    ):
+        play(broken)
+    play("tronfig_delete_extra.txt")
 
 
 def documented_differences() -> set[str]:
@@ -189,9 +232,11 @@ def documented_differences() -> set[str]:
 
 
 def test_trons_transcripts_match_ours_but_where_the_differences_page_says(
-    trond: TrondProcess, capsys: pytest.CaptureFixture[str]
+    trond: TrondProcess, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    play = Replay(trond, capsys, trond.config_dir.parent)
+    root = trond.config_dir.parent
+    monkeypatch.chdir(root)
+    play = Replay(trond, capsys, root, monkeypatch)
     replay_the_capture(play)
     documented = documented_differences()
     wrong = [
