@@ -60,6 +60,11 @@ class InvalidTransitionError(ConflictError):
         super().__init__(f"cannot {event} from state {state}")
 
 
+class CommandRefusedError(ConflictError):
+    """A command that does not apply to the object now, which Tron answers with 200 and a
+    `result` text (so its CLI exits 0); our API adds `"refused": true` beside the text."""
+
+
 class BadRequestError(TronError):
     """A request is malformed: a missing or invalid parameter."""
 

@@ -73,13 +73,6 @@ TRON_ERRORS: list[tuple[str, str, dict[str, Any], int, str]] = [
     ),
     (
         "POST",
-        "/api/jobs/demo.dag_job/0/extract",
-        {"data": {"command": "recover"}},
-        400,
-        "Action run cannot be recovered if its state is not unknown.",
-    ),
-    (
-        "POST",
         "/api/config",
         {"data": {"config": "jobs: {}"}},
         400,
@@ -160,8 +153,7 @@ BAD_REQUESTS: list[tuple[str, str, dict[str, Any], int]] = [
     ("POST", "/api/jobs/demo.dag_job/0/nope", {"data": {"command": "start"}}, 404),
     ("POST", "/api/jobs", {"data": {"command": "move"}}, 400),
     ("POST", "/api/jobs", {"data": {"command": "bogus"}}, 501),
-    ("POST", "/api/events", {"data": {"command": "publish"}}, 400),
-    ("POST", "/api/events", {"data": {"command": "discard", "event": "never"}}, 404),
+    ("POST", "/api/events", {"data": {"command": "publish"}}, 409),  # the bus is off
     ("POST", "/api/jobs/demo.dag_job", {"content": b"\x00\xff\x01", "headers": FORM}, 400),
     (
         "POST",
@@ -249,8 +241,40 @@ async def test_command_results_use_trons_texts(api: Harness) -> None:
         "result": "JobRun:demo.dag_job.0 now in state cancelled"
     }
     assert await api.post("/api/jobs/demo.dag_job/0", command="cancel") == {
-        "result": "Failed to cancel, JobRun:demo.dag_job.0 in state cancelled"
+        "result": "Failed to cancel, JobRun:demo.dag_job.0 in state cancelled",
+        "refused": True,
     }
+
+
+async def test_refusals_tron_answers_with_200_carry_refused(api: Harness) -> None:
+    """Tron's 200 and text (its tronctl exits 0), and beside it `refused` for our tronctl."""
+
+    def refusal(text: str) -> dict[str, object]:
+        return {"result": text, "refused": True}
+
+    runs = (await api.get("/api/jobs/demo.cleanup_job"))["runs"]
+    pending = next(r["run_num"] for r in runs if r["state"] == "scheduled")
+    work = f"/api/jobs/demo.cleanup_job/{pending}/work"
+    assert await api.post(work, command="start") == refusal(
+        "Action run cannot be started if its job run is still scheduled."
+    )
+    assert await api.post(work, command="recover") == refusal(
+        "Action run cannot be recovered if its state is not unknown."
+    )
+    created = await api.post("/api/jobs/demo.cleanup_job", command="start")
+    run_num = created["result"].rsplit(".", 1)[1]
+    await api.wait_run_state(f"demo.cleanup_job.{run_num}", "succeeded")
+    assert await api.post(f"/api/jobs/demo.cleanup_job/{run_num}/work", command="retry") == (
+        refusal("JobRun has run a cleanup action, use rerun instead")
+    )
+    assert await api.post(f"/api/jobs/demo.cleanup_job/{run_num}", command="cancel") == refusal(
+        f"Failed to cancel, JobRun:demo.cleanup_job.{run_num} in state succeeded"
+    )
+    # The operators' audit log counts them as not done either.
+    history = (await api.get("/api/audit"))["history"]
+    refused = [e for e in history if "use rerun" in e["result"] or "still scheduled" in e["result"]]
+    assert len(refused) == 2
+    assert not any(e["ok"] for e in refused)
 
 
 async def test_move_of_an_idle_job_is_refused_with_a_clear_501(api: Harness) -> None:

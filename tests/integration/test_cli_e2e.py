@@ -18,6 +18,7 @@ pytestmark = pytest.mark.slow
 
 MASTER = """\
     time_zone: UTC
+    eventbus_enabled: true
     jobs:
       hello:
         node: localhost
@@ -49,6 +50,13 @@ DEMO = """\
         schedule: "cron 0 7 * * *"
         actions:
           grüß: {command: "echo 'héllo wörld ✓ 日本語 🚀'"}
+      publisher:
+        node: localhost
+        schedule: "cron 0 7 * * *"
+        actions:
+          emit:
+            command: "exit 1"
+            trigger_downstreams: {batch: "{shortdate}"}
 """
 EXTRA = """\
 jobs:
@@ -173,6 +181,20 @@ def test_cancel_and_kill(trond: TrondProcess, capsys: pytest.CaptureFixture[str]
     code, out, _ = cli(tronctl.main, trond, capsys, "cancel", run_id)
     assert code == 1
     assert out.startswith(f"Failed to cancel, JobRun:{run_id} in state ")
+
+
+def test_skip_and_publish_publishes_the_event_once_named(
+    trond: TrondProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_id = start(trond, capsys, "demo.publisher")
+    assert wait_state(trond, run_id, {"failed"}) == "failed"
+    action = trond.get(f"/api/jobs/demo.publisher/{run_id.rsplit('.', 1)[1]}/emit")
+    batch = str(action["trigger_downstreams"])
+    assert batch.startswith("batch.")  # Tron's key.value, which Tron's tronctl prefixes too
+    code, out, _ = cli(tronctl.main, trond, capsys, "skip-and-publish", f"{run_id}.emit")
+    assert code == 0, out
+    assert f"    * demo.publisher.emit.{batch}\n" in out
+    assert list(trond.get("/api/events")["response"]) == [f"demo.publisher.emit.{batch}"]
 
 
 def test_follow_prints_output_until_the_end(

@@ -12,6 +12,7 @@ from tron.core.records import ActionRun, JobRun
 from tron.store.memory import MemoryStore
 
 TRIGGERS = """
+eventbus_enabled: true
 jobs:
   upstream:
     node: localhost
@@ -38,12 +39,60 @@ async def test_a_published_trigger_starts_the_waiting_action(harness: Harness) -
         waiting = await h.wait_run_state("MASTER.downstream.1", "waiting")
         consume = waiting["runs"][0]
         assert consume["triggered_by"] == "MASTER.upstream.produce.shortdate.2026-03-01"
+        assert waiting["start_time"] is None  # Tron's: no action has started yet
+        trigger = {"name": "MASTER.upstream.produce", "command": "TRIGGER", "dependencies": []}
+        job = await h.get("/api/jobs/MASTER.downstream", include_action_graph=1)
+        assert job["action_graph"][-1] == trigger
+        run = await h.job_run("MASTER.downstream.1", include_action_graph=1)
+        assert run["action_graph"][-1] == {**trigger, "state": "unknown"}
+        assert run["action_graph"][0]["dependencies"] == ["MASTER.upstream.produce"]
+        upstream = (await h.get("/api/jobs"))["jobs"]
+        graph = next(j for j in upstream if j["name"] == "MASTER.upstream")["action_graph"]
+        assert graph[-1] == {
+            "name": "MASTER.downstream.consume",
+            "command": "TRIGGER",
+            "dependencies": ["produce"],
+        }
         await h.post("/api/jobs/MASTER.upstream", command="start")
         await h.wait_run_state("MASTER.upstream.1", "succeeded")
         done = await h.wait_run_state("MASTER.downstream.1", "succeeded")
         assert done["runs"][0]["triggered_by"].endswith("2026-03-01 (done)")
         events = await h.get("/api/events")
         assert "MASTER.upstream.produce.shortdate.2026-03-01" in events["response"]
+
+
+async def test_event_endpoints_follow_eventbus_enabled_as_tron(harness: Harness) -> None:
+    """Off: Tron's `EventBus disabled` (409 here, 500 in Tron) on every event endpoint, while
+    the triggers between jobs still work. On (after an upload of MASTER): Tron's answers."""
+    bus_off = TRIGGERS.replace("eventbus_enabled: true\n", "")
+    write_config(harness.config_dir, bus_off)
+    disabled = {"error": "EventBus disabled"}
+    event = "MASTER.upstream.produce.shortdate.2026-03-01"
+    async with harness.running() as h:
+        assert await h.post("/api/events", 409, command="publish", event="x") == disabled
+        assert await h.post("/api/events", 409, command="discard", event="x") == disabled
+        assert await h.post("/api/events", 400, command="nope", event="x") == {
+            "error": "Unknown command: nope"
+        }
+        assert h.client is not None
+        listed = await h.client.get("/api/events")
+        assert (listed.status_code, listed.json()) == (409, disabled)
+        await h.post("/api/jobs/MASTER.downstream", command="start")
+        await h.post("/api/jobs/MASTER.upstream", command="start")
+        await h.wait_run_state("MASTER.downstream.1", "succeeded")
+
+        config = await h.get("/api/config", name="MASTER")
+        await h.post("/api/config", name="MASTER", config=TRIGGERS, hash=config["hash"])
+        assert (await h.get("/api/events"))["response"] == {event: {}}
+        assert await h.post("/api/events", command="publish", event=event) == {
+            "response": f"event {event} already published"
+        }
+        assert await h.post("/api/events", 400, command="publish") == {
+            "error": "'event' is required."
+        }
+        assert await h.post("/api/events", 404, command="discard", event="never") == {
+            "error": "could not discard never"
+        }
 
 
 class DiesAfterSuccess(MemoryStore):

@@ -37,7 +37,8 @@ async function run(path, name, target, explanation, onDone) {
   if (!ok) return;
   try {
     const body = await command(path, name);
-    toast(body.result || "Done");
+    // Tron answers some refusals with 200; trond marks them `refused`.
+    toast(body.result || "Done", body.refused === true);
     onDone?.();
   } catch (error) {
     toast(`${title(name)} failed: ${error.message}`, true);

@@ -14,13 +14,20 @@ function textWidth(text) {
   return measurer.measureText(text).width;
 }
 
+// Tron's graphs name other jobs' actions met along triggers (`ns.job.action`, command
+// TRIGGER); action names cannot hold a dot.
+function isTrigger(name) {
+  return name.includes(".");
+}
+
 function layout(nodes) {
   const g = new dagre.graphlib.Graph();
   g.setGraph({ rankdir: "LR", nodesep: 18, ranksep: 48, marginx: PAD, marginy: PAD });
   g.setDefaultEdgeLabel(() => ({}));
   const known = new Set(nodes.map((n) => n.name));
   for (const node of nodes) {
-    g.setNode(node.name, { width: Math.max(90, textWidth(node.name) + 32), height: NODE_H });
+    const trigger = isTrigger(node.name);
+    g.setNode(node.name, { width: Math.max(90, textWidth(node.name) + 32), height: NODE_H, trigger });
   }
   for (const node of nodes) {
     for (const dep of node.dependencies || []) {
@@ -37,7 +44,7 @@ function layout(nodes) {
 }
 
 function nodeBox(name, box, node, hrefFor) {
-  const state = node?.state || (box.trigger ? "trigger" : "none");
+  const state = box.trigger ? "trigger" : node?.state || "none";
   const title = node?.command ? `${name}\n${node.command}` : name;
   const shape = s(
     "g",
@@ -52,7 +59,7 @@ function nodeBox(name, box, node, hrefFor) {
     s("text", { x: box.width / 2, y: box.height / 2 + 5, "text-anchor": "middle" }, name),
     s("text", { class: "state-icon", x: 8, y: 14, "aria-hidden": "true" }, stateIcon(state)),
   );
-  const href = node && hrefFor ? hrefFor(name) : null;
+  const href = node && hrefFor && !box.trigger ? hrefFor(name) : null;
   return href ? s("a", { href, "aria-label": `${name}: ${state}` }, shape) : shape;
 }
 

@@ -29,6 +29,7 @@ from tron.api.routes import alerts, config, events, jobs, metrics, runs
 from tron.api.site import LOOPBACK_NAMES, HostRule, SitePolicy
 from tron.api.standby import StandbyRefusal
 from tron.api.tickets import TicketBook
+from tron.api.trigger_graph import TriggerGraphs
 from tron.engine.daemon import Daemon
 from tron.errors import TronError
 
@@ -108,6 +109,7 @@ def create_app(
     )
     app.state.daemon = daemon
     app.state.job_cache = JobJsonCache()
+    app.state.trigger_graphs = TriggerGraphs()
     app.state.meters = meters
     app.state.tickets = tickets
     app.state.changes = set()  # uploads running to their end (uninterrupted.py)

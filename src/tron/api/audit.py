@@ -70,11 +70,21 @@ def _json_fields(text: str) -> dict[str, list[str]]:
     return {k: [str(v)] for k, v in data.items()} if isinstance(data, dict) else {}
 
 
-def _result(status: int, body: bytes) -> str:
+def _answer(body: bytes) -> Any:
     try:
-        data: Any = json.loads(body)
+        return json.loads(body)
     except ValueError:
-        data = None
+        return None
+
+
+def _refused(body: bytes) -> bool:
+    """A command Tron refuses with 200 (see CommandRefusedError) did nothing either."""
+    data = _answer(body)
+    return isinstance(data, dict) and data.get("refused") is True
+
+
+def _result(status: int, body: bytes) -> str:
+    data = _answer(body)
     if isinstance(data, dict):
         text = data.get("result") or data.get("error") or data.get("detail")
         if text:
@@ -121,7 +131,7 @@ class AuditMiddleware:
             command=_command(body, scope.get("query_string", b""), scope["path"]),
             target=_target(scope["path"]),
             result=_result(status, answer),
-            ok=200 <= status < 300,
+            ok=200 <= status < 300 and not _refused(answer),
         )
         try:
             await daemon.record_audit(entry)

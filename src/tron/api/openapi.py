@@ -256,7 +256,7 @@ def _other_paths() -> dict[str, Any]:
             "get": _get({"type": "array", "items": ref("ConfigVersion")}, _query("name"))
         },
         "/api/events": {
-            "get": _get(ref("EventResponse")),
+            "get": _get(ref("EventResponse"), errors=(409,)),
             "post": _post(
                 ref("EventResponse"),
                 _form(
@@ -267,6 +267,8 @@ def _other_paths() -> dict[str, Any]:
                     ("command", "event"),
                 ),
                 404,
+                409,
+                description="409 `EventBus disabled` without MASTER `eventbus_enabled: true`",
             ),
         },
         "/api/stream": {

@@ -209,7 +209,8 @@ SCHEMAS: dict[str, Schema] = {
         optional=("leader", "epoch", "lease_age", "holder", "stale_seconds"),
     ),
     "Jobs": record({"jobs": {"type": "array", "items": ref("Job")}}),
-    "Result": record({"result": STRING}),
+    # `refused` (ours) is there, true, when trond refused a command Tron answers with 200.
+    "Result": record({"result": STRING, "refused": BOOLEAN}, optional=("refused",)),
     # `summary`: the changes as tronfig prints them, one line each (ours, for the web editor).
     "ConfigAccepted": record(
         {"status": STRING, "changes": ref("ConfigChanges"), "summary": STRINGS},

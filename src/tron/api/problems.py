@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from tron.api.params import PayloadTooLargeError, UnsupportedMediaTypeError
 from tron.errors import (
     BadRequestError,
+    CommandRefusedError,
     ConfigError,
     ConflictError,
     NodeError,
@@ -57,6 +58,10 @@ def is_disk_full(exc: BaseException) -> bool:
 
 
 def error_response(exc: TronError) -> JSONResponse:
+    if isinstance(exc, CommandRefusedError):
+        # Tron answers these with 200 and its text (its tronctl exits 0); `refused` lets
+        # our CLIs and scripts tell a refusal from a success without parsing the text.
+        return JSONResponse({"result": str(exc), "refused": True})
     status = next((code for family, code in _STATUS if isinstance(exc, family)), 400)
     if isinstance(exc, StoreError) and is_disk_full(exc):
         status = INSUFFICIENT_STORAGE

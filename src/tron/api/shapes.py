@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from tron.api.trigger_graph import TRIGGER_COMMAND, JobTriggers
 from tron.config.model import JobConfig, NodeConfig
 from tron.core import job_run as jr
 from tron.core.records import ActionRun, Attempt, JobRun
@@ -26,12 +27,14 @@ _ACTIVE_JOB_STATES = frozenset(
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class View:
-    """What shaping needs besides the records: now, the zone to show times in, nodes."""
+    """What shaping needs besides the records: now, the zone to show times in, nodes, the
+    published events and the job's trigger edges (for its action graph)."""
 
     now: datetime
     zone: ZoneInfo | None
     nodes: dict[str, NodeConfig]
     published: Collection[str] = ()
+    triggers: JobTriggers = field(default_factory=dict)
 
 
 def fmt_time(value: datetime | None, zone: ZoneInfo | None) -> str | None:
@@ -95,12 +98,19 @@ def action_run_json(action_run: ActionRun, view: View, *, requirements: bool = T
         "retries_delay": fmt_delta(action_run.retries_delay),
         "in_delay": in_delay,
         "triggered_by": ", ".join(
-            f"{t} (done)" if t in view.published else t for t in action_run.triggered_by
+            f"{t} (done)" if t in view.published else t for t in sorted(action_run.triggered_by)
         ),
-        "trigger_downstreams": ", ".join(action_run.trigger_downstreams),
+        "trigger_downstreams": ", ".join(sorted(_trigger_keys(action_run))),
         "reason": action_run.reason,
         "attempts": [attempt_json(a, view) for a in action_run.attempts],
     }
+
+
+def _trigger_keys(action_run: ActionRun) -> list[str]:
+    """Tron's `key.value` of each event the action publishes; the event id is
+    `<job>.<action>.<key>.<value>` (what `tronctl skip-and-publish` rebuilds)."""
+    prefix = f"{action_run.job_name}.{action_run.action_name}."
+    return [e.removeprefix(prefix) for e in action_run.trigger_downstreams]
 
 
 def _retries_remaining(action_run: ActionRun) -> int | None:
@@ -126,25 +136,32 @@ def attempt_json(attempt: Attempt, view: View) -> JsonObject:
 def job_run_json(
     run: JobRun, view: View, *, action_runs: bool = False, action_graph: bool = False
 ) -> JsonObject:
+    start = shown_start_time(run)
     return {
         "id": str(run.id),
         "run_num": run.run_num,
         "run_time": fmt_time(run.run_time, view.zone),
-        "start_time": fmt_time(run.start_time, view.zone),
+        "start_time": fmt_time(start, view.zone),
         "end_time": fmt_time(run.end_time, view.zone),
         "manual": run.manual,
         "job_name": run.job_name,
         "state": jr.job_run_state(run).value,
         "node": node_json(run.node, view),
-        "duration": duration(run.start_time, run.end_time, view.now),
+        "duration": duration(start, run.end_time, view.now),
         "url": f"/jobs/{quote(run.job_name)}/{run.run_num}",
         "runs": [action_run_json(a, view) for a in run.action_runs] if action_runs else None,
         "action_graph": run_graph_json(run, view) if action_graph else None,
     }
 
 
+def shown_start_time(run: JobRun) -> datetime | None:
+    """Tron's job-run start: its earliest action start, so a run still waiting on a trigger
+    (started, but no action yet) has none."""
+    return min((a.start_time for a in run.action_runs if a.start_time), default=None)
+
+
 def run_graph_json(run: JobRun, view: View) -> list[JsonObject]:
-    return [
+    actions = [
         {
             "id": str(a.id),
             "name": a.action_name,
@@ -153,16 +170,34 @@ def run_graph_json(run: JobRun, view: View) -> list[JsonObject]:
             "state": a.state.value,
             "start_time": fmt_time(a.start_time, view.zone),
             "end_time": fmt_time(a.end_time, view.zone),
-            "dependencies": list(a.requires),
+            "dependencies": [*a.requires, *view.triggers.get(a.action_name, ())],
         }
         for a in run.action_runs
     ]
+    # Tron never updates a trigger node's state: it is always "unknown".
+    triggers = [{**t, "state": "unknown"} for t in _trigger_nodes(view.triggers)]
+    return actions + triggers
 
 
-def job_graph_json(job: JobConfig) -> list[JsonObject]:
-    return [
-        {"name": a.name, "command": a.command, "dependencies": list(a.requires)}
+def job_graph_json(job: JobConfig, triggers: JobTriggers) -> list[JsonObject]:
+    actions = [
+        {
+            "name": a.name,
+            "command": a.command,
+            "dependencies": [*a.requires, *triggers.get(a.name, ())],
+        }
         for a in job.all_actions
+    ]
+    return actions + _trigger_nodes(triggers)
+
+
+def _trigger_nodes(triggers: JobTriggers) -> list[JsonObject]:
+    """Tron's pseudo-nodes for other jobs' actions met along trigger edges; their names
+    have dots, which action names cannot."""
+    names = {*triggers, *(t for deps in triggers.values() for t in deps)}
+    return [
+        {"name": name, "command": TRIGGER_COMMAND, "dependencies": list(triggers.get(name, ()))}
+        for name in sorted(n for n in names if "." in n)
     ]
 
 
@@ -238,7 +273,7 @@ def job_json(
         if include.runs is not None
         else None,
         "max_runtime": str(job.max_runtime),
-        "action_graph": job_graph_json(job) if include.action_graph else None,
+        "action_graph": job_graph_json(job, view.triggers) if include.action_graph else None,
         "monitoring": dict(job.monitoring),
         "expected_runtime": job.expected_runtime.total_seconds(),
         "actions_expected_runtime": {

@@ -58,12 +58,15 @@ class UsageError(Exception):
 
 # Exit statuses of all three CLIs: done, refused or failed (the message says why), misused.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-# Tron answers some refusals with 200 and a result such as `Failed to kill: ...`.
+# Tron answers some refusals with 200 and a result text; our trond adds `"refused": true`.
+# Tron's own trond does not, so against it the text's opening words are what there is.
 _REFUSED_PREFIXES = ("Failed to ", "Error: ")
 
 
-def refused(result: str) -> bool:
-    return result.startswith(_REFUSED_PREFIXES)
+def refused(body: Json) -> bool:
+    if "refused" in body:
+        return body["refused"] is True
+    return result_text(body).startswith(_REFUSED_PREFIXES)
 
 
 def run_time_param(value: datetime) -> str:
@@ -102,12 +105,12 @@ def control(ctx: Context, args: argparse.Namespace) -> int:
     code = EXIT_OK
     for tid in resolved:
         try:
-            text = result_text(ctx.client.command(tid.parts, args.command, **params))
+            body = ctx.client.command(tid.parts, args.command, **params)
         except RequestError as exc:
             if not args.json:
                 raise
-            text = f"Error: {exc.message}"
-        ok = not refused(text)
+            body = {"result": f"Error: {exc.message}", "refused": True}
+        text, ok = result_text(body), not refused(body)
         results.append({"id": str(tid), "command": args.command, "ok": ok, "result": text})
         if not args.json:
             print(text)
@@ -154,8 +157,9 @@ def skip_then_publish(client: ApiClient, tid: TronId) -> int:
     print(f"Successfully skipped {tid}.")
     print(f"\nFetching triggers to publish for {tid}...")
     body = client.action_run(tid.job, str(tid.run), str(tid.action), num_lines=1)
-    triggers = [t.strip() for t in str(body.get("trigger_downstreams") or "").split(",")]
-    triggers = [t for t in triggers if t]
+    # The API lists `key.value`s (Tron's wire); the event id prefixes the action's full name.
+    listed = [t.strip() for t in str(body.get("trigger_downstreams") or "").split(",")]
+    triggers = [f"{tid.job}.{tid.action}.{t}" for t in listed if t]
     if not triggers:
         print(f"{tid} has no triggers to publish - just skipping instead.")
         return 0

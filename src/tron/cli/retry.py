@@ -24,6 +24,7 @@ class RetryStatus(StrEnum):
     NOT_ISSUED = "Retry request not issued, but dependencies done"
     ISSUED = "Retry request issued successfully"
     FAILED = "Failed to issue retry request"
+    REFUSED = "Retry request refused"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -128,6 +129,8 @@ class Retrier:
             self.say(f"Error: couldn't issue retry request: {exc.message}")
             return RetryStatus.FAILED
         self.say(f"Got result: {body.get('result', 'OK')}")
+        if body.get("refused") is True:  # e.g. the run's cleanup ran: Tron's 200, exit 0
+            return RetryStatus.REFUSED
         self.say(f"Check the status of the retry run using: `tronview {self.target}`")
         return RetryStatus.ISSUED
 

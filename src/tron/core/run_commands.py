@@ -29,7 +29,12 @@ from tron.core.run_state import (
     with_action_run,
 )
 from tron.core.states import COMPLETE_STATES, ActionRunEvent, ActionRunState, can_transition
-from tron.errors import BadRequestError, ConflictError, InvalidTransitionError
+from tron.errors import (
+    BadRequestError,
+    CommandRefusedError,
+    ConflictError,
+    InvalidTransitionError,
+)
 
 _S = ActionRunState
 _E = ActionRunEvent
@@ -56,9 +61,10 @@ def apply_action_command(
     `reason` says why a stop or kill was asked for; the action run keeps it.
 
     Raises InvalidTransitionError when the action run's state refuses the command,
-    ConflictError for the two refusals of spec 8.3, BadRequestError for an unknown command,
-    NotFoundError for an unknown action. `start` only checks and asks for a StartAction:
-    the state changes when the engine calls `action_starting`.
+    CommandRefusedError for the two refusals Tron answers with 200 (spec 8.3),
+    BadRequestError for an unknown command, NotFoundError for an unknown action. `start`
+    only checks and asks for a StartAction: the state changes when the engine calls
+    `action_starting`.
     """
     action_run = get_action_run(run, action_name)
     if command == "start":
@@ -107,7 +113,7 @@ _EVENT_COMMANDS: dict[
 
 def _start(run: JobRun, action_run: ActionRun, published: frozenset[str], now: datetime) -> _Result:
     if run.start_time is None and job_run_state(run) is _S.SCHEDULED:
-        raise ConflictError(START_SCHEDULED_MESSAGE)
+        raise CommandRefusedError(START_SCHEDULED_MESSAGE)
     action_run = with_triggers(_checked(action_run, _E.START, "start"), published)
     if is_render_failed(action_run):
         failed = fail_unstarted(
@@ -123,7 +129,7 @@ def _retry(
     """Spec 5.4 "Manual retry": no dependency check; retries_delay dropped for this run."""
     cleanup = cleanup_run(run)
     if cleanup is not None and cleanup.state.is_done:
-        raise ConflictError(CLEANUP_DONE_MESSAGE)
+        raise CommandRefusedError(CLEANUP_DONE_MESSAGE)
     if not (action_run.state.is_done or action_run.state.is_active):
         raise InvalidTransitionError(action_run.state.value, "retry")
     remaining = action_run.retries_remaining

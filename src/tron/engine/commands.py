@@ -13,7 +13,7 @@ from tron.engine.registry import Registry
 from tron.engine.scheduling import Scheduler
 from tron.engine.timers import TimerKey, TimerKind, Timers
 from tron.errors import (
-    BadRequestError,
+    CommandRefusedError,
     ConflictError,
     InvalidTransitionError,
     UnknownCommandError,
@@ -47,6 +47,9 @@ ACTION_COMMANDS = (
 
 class Commands:
     """Applies operator commands to live jobs; returns the `result` text Tron returns.
+
+    A command Tron refuses with 200 and a `result` text (cancel of a finished run, start of
+    an action in a scheduled run, ...) raises CommandRefusedError with that text.
 
     Every command returns once its decision is durable; launches and signals it asks for are
     carried out in the background.
@@ -103,9 +106,10 @@ class Commands:
             raise UnknownCommandError(command, f"JobRun:{run.id}")
         try:
             run = await self._job_run_command(run, command)
-        except ConflictError:
+        except ConflictError as exc:
             state = jr.job_run_state(self.registry.current(run)).value
-            return f"Failed to {command}, JobRun:{run.id} in state {state}"
+            refusal = f"Failed to {command}, JobRun:{run.id} in state {state}"
+            raise CommandRefusedError(refusal) from exc
         return f"JobRun:{run.id} now in state {jr.job_run_state(run).value}"
 
     async def _job_run_command(self, run: JobRun, command: str) -> JobRun:
@@ -142,7 +146,9 @@ class Commands:
             return await self._stop(run, action_name, kill=command == "kill")
         if command == "recover":
             if action_run.state is not ActionRunState.UNKNOWN:
-                raise BadRequestError("Action run cannot be recovered if its state is not unknown.")
+                raise CommandRefusedError(
+                    "Action run cannot be recovered if its state is not unknown."
+                )
             raise ActionCommandError(command, action_name, action_run.state.value)
         now = self._clock.now()
         try:
@@ -172,6 +178,6 @@ class Commands:
             await self.dispatcher.stop(
                 run, action_name, kill=kill, reason=_KILLED if kill else _STOPPED
             )
-        except InvalidTransitionError:
-            return f"Failed to {command}: {label} is not running"
+        except InvalidTransitionError as exc:
+            raise CommandRefusedError(f"Failed to {command}: {label} is not running") from exc
         return f"Attempting to {command} {label}"

@@ -190,6 +190,17 @@ def test_retry_matches_tron_capture(tron: FakeTron, capsys: pytest.CaptureFixtur
     assert tron.form() == {"command": "retry", "use_latest_command": "0"}
 
 
+def test_retry_refused_with_200_exits_1(tron: FakeTron, capsys: pytest.CaptureFixture[str]) -> None:
+    # Tron answers a retry after the run's cleanup with 200 and its tronctl says "issued".
+    text = "JobRun has run a cleanup action, use rerun instead"
+    tron.posts["/api/jobs/demo.failing_job/1/boom"] = reply(200, {"result": text, "refused": True})
+    code, out, _ = run(tron, capsys, "retry", "demo.failing_job.1.boom")
+    assert code == 1
+    assert f"Got result: {text}" in out
+    assert "Retry request refused" in out
+    assert "Check the status" not in out
+
+
 def test_retry_with_unfinished_requirement_is_not_sent(
     tron: FakeTron, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -257,10 +268,9 @@ def test_retry_rejects_bad_wait(value: str, capsys: pytest.CaptureFixture[str]) 
 def test_skip_and_publish_publishes_each_trigger(
     tron: FakeTron, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # The API lists Tron's `key.value`s; the event id is prefixed with the action's name.
     path = "/api/jobs/demo.failing_job/1/boom"
-    tron.routes[path] = dict(
-        tron.routes[path], trigger_downstreams="demo.f.boom.k.v1, demo.f.boom.k.v2"
-    )
+    tron.routes[path] = dict(tron.routes[path], trigger_downstreams="k.v1, k.v2")
     tron.posts[path] = reply(
         200, {"result": "ActionRun: demo.failing_job.1.boom now in state skipped"}
     )
@@ -268,8 +278,8 @@ def test_skip_and_publish_publishes_each_trigger(
     code, out, _ = run(tron, capsys, "skip-and-publish", "demo.failing_job.1.boom")
     assert code == 0
     assert "Successfully skipped demo.failing_job.1.boom." in out
-    assert "    * demo.f.boom.k.v1\n    * demo.f.boom.k.v2" in out
-    assert tron.form() == {"command": "publish", "event": "demo.f.boom.k.v2"}
+    assert "    * demo.failing_job.boom.k.v1\n    * demo.failing_job.boom.k.v2" in out
+    assert tron.form() == {"command": "publish", "event": "demo.failing_job.boom.k.v2"}
 
 
 def test_skip_and_publish_without_triggers_just_skips(
@@ -572,6 +582,33 @@ def test_a_refusal_answered_with_200_exits_1(
     tron.posts[path] = reply(200, {"result": result})
     code, out, _ = run(tron, capsys, *argv)
     assert (code, out) == (1, result + "\n")
+
+
+@pytest.mark.parametrize(
+    ("argv", "path", "result"),
+    [
+        (
+            ["start", "demo.dag_job.0.extract"],
+            "/api/jobs/demo.dag_job/0/extract",
+            "Action run cannot be started if its job run is still scheduled.",
+        ),
+        (
+            ["recover", "demo.dag_job.1.load"],
+            "/api/jobs/demo.dag_job/1/load",
+            "Action run cannot be recovered if its state is not unknown.",
+        ),
+    ],
+)
+def test_the_refused_field_decides_the_exit_status(
+    tron: FakeTron, capsys: pytest.CaptureFixture[str], argv: list[str], path: str, result: str
+) -> None:
+    # Tron's text gives no hint that nothing was done; our trond says so beside it.
+    tron.posts[path] = reply(200, {"result": result, "refused": True})
+    code, out, _ = run(tron, capsys, *argv)
+    assert (code, out) == (1, result + "\n")
+    tron.posts[path] = reply(200, {"result": "Failed to, but fine", "refused": False})
+    code, _, _ = run(tron, capsys, *argv)
+    assert code == 0
 
 
 def test_first_refusal_stops_the_remaining_ids(

@@ -13,17 +13,28 @@ from tron.api import params as p
 from tron.api.context import daemon_of, json_response
 from tron.api.streams import until_stopped
 from tron.api.tickets import TICKET_SECONDS, TicketBook
-from tron.errors import BadRequestError, NotFoundError
+from tron.engine.daemon import Daemon
+from tron.errors import BadRequestError, ConflictError, NotFoundError
+
+
+class EventBusDisabledError(ConflictError):
+    """MASTER's `eventbus_enabled` is off: Tron's `/api/events` refuses everything then (with
+    500; ours is 409, as an API error is never a 500 here). Triggers between jobs still work."""
+
+    def __init__(self) -> None:
+        super().__init__("EventBus disabled")
 
 
 async def events(request: Request) -> Response:
     daemon = daemon_of(request)
     if request.method == "GET":
+        _check_enabled(daemon)
         return json_response({"response": {e: {} for e in daemon.published_events()}})
     form = await p.form(request)
     command, event = form.get("command", ""), form.get("event", "")
     if command not in ("publish", "discard"):
         raise BadRequestError(f"Unknown command: {command}")
+    _check_enabled(daemon)
     if not event:
         raise BadRequestError("'event' is required.")
     if command == "publish":
@@ -33,6 +44,11 @@ async def events(request: Request) -> Response:
     if not await daemon.discard_event(event):
         raise NotFoundError(f"could not discard {event}")
     return json_response({"response": "OK"})
+
+
+def _check_enabled(daemon: Daemon) -> None:
+    if not daemon.config.eventbus_enabled:
+        raise EventBusDisabledError()
 
 
 async def stream(request: Request) -> Response:

@@ -13,7 +13,8 @@ from starlette.routing import Route
 from tron.api import params as p
 from tron.api import search, shapes
 from tron.api.cache import JobJsonCache
-from tron.api.context import daemon_of, json_response, view_for
+from tron.api.context import daemon_of, json_response, trigger_graphs_of, view_for
+from tron.api.trigger_graph import TriggerGraphs
 from tron.core.allowed_commands import Refusals, action_run_commands, job_run_commands
 from tron.core.records import JobRun
 from tron.engine.daemon import Daemon
@@ -45,13 +46,15 @@ def _with_commands(body: shapes.JsonObject, run: JobRun, view: shapes.View) -> s
     return body
 
 
-def _job_json(daemon: Daemon, job: JobView, include: shapes.JobIncludes) -> shapes.JsonObject:
+def _job_json(
+    daemon: Daemon, graphs: TriggerGraphs, job: JobView, include: shapes.JobIncludes
+) -> shapes.JsonObject:
     return shapes.job_json(
         job.config,
         job.enabled,
         job.runs_newest_first(),
         daemon.node_pool(job.config.node),
-        view_for(daemon, job),
+        view_for(daemon, job, graphs if include.action_graph else None),
         include,
     )
 
@@ -92,9 +95,10 @@ async def jobs(request: Request) -> Response:
         node_pool=p.flag(q, "include_node_pool", True),
     )
     cache: JobJsonCache = request.app.state.job_cache
+    graphs = trigger_graphs_of(request)
     cache.follow_config(daemon.config, set(daemon.jobs()))
     parts = [
-        cache.get(name, include, job.version, partial(_job_json, daemon, job, include))
+        cache.get(name, include, job.version, partial(_job_json, daemon, graphs, job, include))
         for name, job in sorted(daemon.jobs().items())
     ]
     return Response(
@@ -147,7 +151,7 @@ async def job(request: Request) -> Response:
         action_runs=p.flag(q, "include_action_runs", False),
         action_graph=p.flag(q, "include_action_graph", False),
     )
-    return json_response(_job_json(daemon, runtime, include))
+    return json_response(_job_json(daemon, trigger_graphs_of(request), runtime, include))
 
 
 async def job_run(request: Request) -> Response:
@@ -162,12 +166,13 @@ async def job_run(request: Request) -> Response:
         return json_response({"result": result})
     run = daemon.run(name, ref)
     q = request.query_params
-    view = view_for(daemon, runtime)
+    graph = p.flag(q, "include_action_graph", False)
+    view = view_for(daemon, runtime, trigger_graphs_of(request) if graph else None)
     body = shapes.job_run_json(
         run,
         view,
         action_runs=p.flag(q, "include_action_runs", False),
-        action_graph=p.flag(q, "include_action_graph", False),
+        action_graph=graph,
     )
     return json_response(_with_commands(body, run, view))
 
