@@ -18,6 +18,7 @@ from typing import IO
 from tron.config import config_hash
 from tron.config.changes import ConfigChanges, changes_of
 from tron.config.model import Config
+from tron.core.alerts.model import AuditEntry
 from tron.core.job_run import is_pending
 from tron.core.records import JobRun
 from tron.engine import lockfile
@@ -404,6 +405,13 @@ class Daemon(EngineFacade):
         if self.leadership is None or self._leading:
             return "leader"
         return "standby"
+
+    async def record_audit(self, entry: AuditEntry) -> AuditEntry:
+        """The leader records operators' commands; a standby refused them and writes nothing
+        (its store refuses every write)."""
+        if self.role == "standby":
+            return entry
+        return await super().record_audit(entry)
 
     def leader_address(self) -> str | None:
         """Where the leader's API answers, when known (standbys point clients there)."""

@@ -33,6 +33,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from tron.core.records import ActionRun, JobRun
 from tron.errors import StoreError
 from tron.store import postgres_queries as q
+from tron.store.alerts_postgres import PostgresAlerts
 from tron.store.base import ConfigVersion, JobState, Transition
 from tron.store.common import Now, system_now
 from tron.store.dsn import masked, scrubbed
@@ -51,7 +52,7 @@ FENCE_LOCK = 0x7472_6F6E_0002  # "tron" 2
 _UNFENCED = object()  # fence() never called: every write goes through
 
 
-class PostgresStore:
+class PostgresStore(PostgresAlerts):
     """`PostgresStore(dsn)`; `open()` connects, creates or migrates the schema."""
 
     def __init__(
