@@ -8,6 +8,7 @@ from datetime import datetime
 
 from tron.core.alerts.model import Alert, AuditEntry, DeliveryState, Notification
 from tron.store.alerts_base import OutboxStats
+from tron.store.renames import renamed_alert, renamed_notification
 
 
 def about(target: str, entry_target: str) -> bool:
@@ -101,3 +102,16 @@ class MemoryAlerts:
 
     async def silences(self) -> dict[str, datetime]:
         return dict(self._silences)
+
+    def rename_alerts(self, old: str, new: str) -> None:
+        """A job's alerts, notifications and silence under its new name (`tronctl move`)."""
+        self._alerts = {
+            (a := renamed_alert(alert, new) if alert.key.job == old else alert).id: a
+            for alert in self._alerts.values()
+        }
+        for seq, notification in self._outbox.items():
+            if notification.job == old:
+                self._outbox[seq] = renamed_notification(notification, old, new)
+        self._silences.pop(new, None)
+        if old in self._silences:
+            self._silences[new] = self._silences.pop(old)

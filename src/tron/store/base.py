@@ -110,6 +110,12 @@ class Store(Protocol):
 
     async def delete_job_run(self, job_name: str, run_num: int) -> None: ...
 
+    async def rename_job(self, old: str, new: str) -> None:
+        """Move everything recorded under job `old` to `new`, all or nothing (see
+        store/renames.py for what moves). Raises ConflictError, changing nothing, when runs
+        are already recorded under `new`."""
+        ...
+
     async def add_event(self, event_id: str) -> bool:
         """Store a trigger event; False if it was already there."""
         ...

@@ -229,6 +229,9 @@ class PostgresStore(PostgresAlerts):
     async def delete_job_run(self, job_name: str, run_num: int) -> None:
         await self.write(lambda cur, _: q.delete_job_run(cur, job_name, run_num))
 
+    async def rename_job(self, old: str, new: str) -> None:
+        await self.write(lambda cur, retrying: q.rename_job(cur, old, new, retrying))
+
     async def add_event(self, event_id: str) -> bool:
         return await self.write(lambda cur, _: q.add_event(cur, event_id))
 
