@@ -40,6 +40,7 @@ from tron.engine.events import EventHub
 from tron.engine.facade import EngineFacade
 from tron.engine.leadership import Leadership, LeaseSettings
 from tron.engine.metrics import Metrics
+from tron.engine.moves import Mover
 from tron.engine.nodes import NodeExecutors
 from tron.engine.reconfigure import Reconfigurer
 from tron.engine.recovery import Recovery, restore_job
@@ -51,8 +52,6 @@ from tron.errors import ConfigError, Problem, StaleConfigError, TronError
 from tron.executors.base import Executor
 from tron.private import ensure_dir, modes_for, tighten
 from tron.store import open_store, state_files
-from tron.store.alerts_base import AlertStore
-from tron.store.alerts_memory import MemoryAlerts
 from tron.store.base import Store
 from tron.store.lease import LeaseStore
 from tron.store.tron_import import import_working_dir
@@ -206,6 +205,15 @@ class Daemon(EngineFacade):
             store=self.store,
             nodes=self.nodes,
         )
+        self.mover = Mover(
+            registry=self.registry,
+            store=self.store,
+            timers=self.timers,
+            recovery=self.recovery,
+            evaluator=self.evaluator,
+            events=self.events,
+            output_root=self.output_root,
+        )
         self.commands = Commands(
             registry=self.registry,
             scheduler=self.scheduler,
@@ -216,12 +224,7 @@ class Daemon(EngineFacade):
         )
 
     def _build_alerting(self) -> None:
-        alert_store: AlertStore
-        if isinstance(self.store, AlertStore):
-            alert_store = self.store
-        else:
-            logger.warning("this store keeps no alerts: alerts and the outbox live in memory")
-            alert_store = MemoryAlerts()
+        alert_store = self.store
         self.senders = Senders()
         self.delivery = DeliveryWorker(
             store=alert_store,
@@ -405,6 +408,12 @@ class Daemon(EngineFacade):
         if self.leadership is None or self._leading:
             return "leader"
         return "standby"
+
+    async def move_job(self, old: str, new: str) -> str:
+        """`tronctl move OLD NEW` (see engine/moves.py); serialized with config uploads, which
+        also change which jobs there are."""
+        async with self._config_lock:
+            return await self.mover.move(old, new)
 
     async def record_audit(self, entry: AuditEntry) -> AuditEntry:
         """The leader records operators' commands; a standby refused them and writes nothing
@@ -592,7 +601,11 @@ class Daemon(EngineFacade):
                 sources.pop(name, None)
             new, digest = await self._check_config(sources, name)
             # Measured before applying: Tron's rule keeps a changed job's pending run in place.
-            changes = changes_of(self.config, new, name).with_pending_runs(self._pending_times())
+            changes = (
+                changes_of(self.config, new, name)
+                .with_pending_runs(self._pending_times())
+                .after_moves(self.registry.jobs)
+            )
             if check:
                 return ConfigUpload(config=new, changes=changes)
             staged = self.config_dir.stage(name, text if text.strip() else None)

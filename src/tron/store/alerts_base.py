@@ -1,8 +1,8 @@
 """The AlertStore contract: alerts with their history, the notification outbox, the
 operators' audit log and silences.
 
-A separate protocol from `Store` so a backend can take it up on its own; the memory, SQLite
-and PostgreSQL stores implement both. Every write returns once it is durable.
+Part of the `Store` contract (which includes it), kept apart so the alerting parts of the
+engine ask for what they use only. Every write returns once it is durable.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from tron.core.records import ActionRun, JobRun
+from tron.store.alerts_base import AlertStore
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,10 +42,10 @@ class Transition:
     reason: str | None = None
 
 
-class Store(Protocol):
-    """Durable state. Every `save_*`/`create_*` returns only once the write is durable, so
-    the engine never acts on something a crash could forget. Implementations: MemoryStore,
-    SqliteStore (and later PostgresStore); one contract suite tests them all.
+class Store(AlertStore, Protocol):
+    """Durable state, alerts included. Every `save_*`/`create_*` returns only once the write
+    is durable, so the engine never acts on something a crash could forget. Implementations:
+    MemoryStore, SqliteStore and PostgresStore; one contract suite tests them all.
     """
 
     async def open(self) -> None:

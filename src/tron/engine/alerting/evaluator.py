@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 
 from tron.config.model import Config, JobConfig
@@ -210,6 +210,20 @@ class Evaluator:
                 self._silences[job] = until
         self._dirty.add(job)
         self._wake.set()
+
+    async def job_moving(self, old: str, new: str, move: Callable[[], Awaitable[None]]) -> None:
+        """Run `move` (the store's rename of the job `old`) between two evaluations, then
+        follow the job's open alerts, silence and disabled time under its new name."""
+        async with self._lock:
+            await move()
+            self._open.pop(old, None)
+            moved = await self._store.load_alerts(job=new, open_only=True)
+            if moved:
+                self._open[new] = moved
+            for held in (self._silences, self._disabled_since):
+                held.pop(new, None)
+                if old in held:
+                    held[new] = held.pop(old)
 
     def silenced_until(self, job: str) -> datetime | None:
         until = self._silences.get(job)
