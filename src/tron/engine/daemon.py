@@ -290,6 +290,7 @@ class Daemon(EngineFacade):
             asyncio.create_task(self.timers.run()),
             asyncio.create_task(self.scheduler.follow_finished_runs(self._finished)),
             asyncio.create_task(self.evaluator.follow_changes()),
+            asyncio.create_task(self.evaluator.watch_heartbeat()),
             asyncio.create_task(self.delivery.run()),
         ]
         # After recovery, so hashing a big config does not slow the start-up itself.
