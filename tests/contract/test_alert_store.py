@@ -207,3 +207,33 @@ async def test_a_deposed_postgres_leader_records_no_alert_and_marks_nothing(pg_u
 async def test_unknown_notifications_are_left_alone(store: AlertStore) -> None:
     await store.mark_failed(9999, attempts=1, retry_at=T0, error="x")
     assert await store.pending_notifications() == []
+
+
+async def test_prune_history_keeps_what_is_open_pending_or_recent(store: AlertStore) -> None:
+    day = timedelta(days=1)
+    old, recent, still_open = alert("ns.a"), alert("ns.b", at=1), alert("ns.c", at=2)
+    owed = alert("ns.d", at=3)  # resolved long ago, its resolve not delivered yet
+    await store.save_alerts(
+        [old, recent, still_open, owed],
+        [note(old, "k-old"), note(recent, "k-recent"), note(still_open, "k-open"),
+         note(owed, "k-owed")],
+    )  # fmt: skip
+    seqs = {n.key: n.seq for n in await store.pending_notifications()}
+    await store.mark_delivered(seqs["k-old"], T0)
+    await store.mark_delivered(seqs["k-recent"], T0 + 9 * day)
+    await store.mark_delivered(seqs["k-open"], T0)
+    resolved = [
+        replace(old, state=AlertState.RESOLVED, resolved_at=T0 + day),
+        replace(recent, state=AlertState.RESOLVED, resolved_at=T0 + 9 * day),
+        replace(owed, state=AlertState.RESOLVED, resolved_at=T0 + day),
+    ]
+    await store.save_alerts(resolved)
+
+    assert await store.prune_history(T0 + 5 * day) == 3  # the old alert, two notifications
+    assert [a.key.job for a in await store.load_alerts()] == ["ns.d", "ns.c", "ns.b"]
+    assert [n.key for n in await store.notifications()] == ["k-owed", "k-recent"]
+    assert [n.key for n in await store.pending_notifications()] == ["k-owed"]
+    assert await store.prune_history(T0 + 5 * day) == 0
+    later = alert("ns.e", at=4)
+    await store.save_alerts([later], [note(later, "k-later")])  # seqs are not reused
+    assert (await store.pending_notifications())[-1].seq > seqs["k-owed"]

@@ -65,6 +65,12 @@ class AlertStore(Protocol):
         """Entries newest first; with `target`, those about it or one of its runs/actions."""
         ...
 
+    async def prune_history(self, before: datetime) -> int:
+        """Delete the alerts resolved before `before` (unless a notification of theirs is
+        still pending) and the notifications delivered before it; how many rows went.
+        Nothing pending is ever deleted."""
+        ...
+
     async def set_silence(self, job: str, until: datetime | None) -> None:
         """Silence a job's notifications until `until`; None lifts the silence."""
         ...

@@ -25,6 +25,8 @@ from tron.store.alerts_rows import (
     failed,
     notification_of,
     notification_record,
+    old_alerts,
+    old_notifications,
     outbox_row,
     under,
 )
@@ -143,6 +145,21 @@ async def audit_log(cur: Cursor, target: str | None, limit: int) -> list[AuditEn
     ]  # fmt: skip
 
 
+async def prune_history(cur: Cursor, before: datetime) -> int:
+    await cur.execute("SELECT DISTINCT alert_id FROM outbox WHERE state = 'pending'")
+    pending = {alert_id for (alert_id,) in await cur.fetchall()}
+    await cur.execute("SELECT record FROM alerts WHERE state = 'resolved'")
+    resolved = [alert_of(text) for (text,) in await cur.fetchall()]
+    await cur.execute("SELECT seq, record FROM outbox WHERE state = 'delivered'")
+    delivered = [notification_of(seq, text) for seq, text in await cur.fetchall()]
+    alerts, seqs = old_alerts(resolved, pending, before), old_notifications(delivered, before)
+    if alerts:
+        await cur.execute("DELETE FROM alerts WHERE id = ANY(%s)", (alerts,))
+    if seqs:
+        await cur.execute("DELETE FROM outbox WHERE seq = ANY(%s)", (seqs,))
+    return len(alerts) + len(seqs)
+
+
 async def set_silence(cur: Cursor, job: str, until: datetime | None) -> None:
     if until is None:
         await cur.execute("DELETE FROM silences WHERE job = %s", (job,))
@@ -204,6 +221,9 @@ class PostgresAlerts:
 
     async def audit_log(self, *, target: str | None = None, limit: int = 100) -> list[AuditEntry]:
         return await self.read(lambda cur, _: audit_log(cur, target, limit))
+
+    async def prune_history(self, before: datetime) -> int:
+        return await self.write(lambda cur, _: prune_history(cur, before))
 
     async def set_silence(self, job: str, until: datetime | None) -> None:
         await self.write(lambda cur, _: set_silence(cur, job, until))

@@ -3,7 +3,7 @@ PostgreSQL share the tables' shape, so they share this)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -50,6 +50,20 @@ def delivered(at: datetime) -> Change:
 
 def failed(attempts: int, retry_at: datetime, error: str) -> Change:
     return lambda n: replace(n, attempts=attempts, next_attempt_at=retry_at, last_error=error)
+
+
+def old_alerts(resolved: Iterable[Alert], pending: Collection[str], before: datetime) -> list[str]:
+    """The ids of resolved alerts to prune: resolved before `before`, nothing pending."""
+    return [
+        alert.id
+        for alert in resolved
+        if alert.resolved_at is not None and alert.resolved_at < before and alert.id not in pending
+    ]
+
+
+def old_notifications(delivered: Iterable[Notification], before: datetime) -> list[int]:
+    """The seqs of delivered notifications to prune: delivered before `before`."""
+    return [n.seq for n in delivered if n.delivered_at is not None and n.delivered_at < before]
 
 
 def under(target: str) -> str:

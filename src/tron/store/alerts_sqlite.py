@@ -22,6 +22,8 @@ from tron.store.alerts_rows import (
     failed,
     notification_of,
     notification_record,
+    old_alerts,
+    old_notifications,
     outbox_row,
     under,
 )
@@ -138,6 +140,17 @@ def audit_log(conn: sqlite3.Connection, target: str | None, limit: int) -> list[
     ]  # fmt: skip
 
 
+def prune_history(conn: sqlite3.Connection, before: datetime) -> int:
+    pending = {a for (a,) in conn.execute("SELECT alert_id FROM outbox WHERE state = 'pending'")}
+    resolved = conn.execute("SELECT record FROM alerts WHERE state = 'resolved'")
+    alerts = old_alerts((alert_of(text) for (text,) in resolved), pending, before)
+    delivered = conn.execute("SELECT seq, record FROM outbox WHERE state = 'delivered'")
+    seqs = old_notifications((notification_of(s, text) for s, text in delivered), before)
+    conn.executemany("DELETE FROM alerts WHERE id = ?", [(a,) for a in alerts])
+    conn.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s in seqs])
+    return len(alerts) + len(seqs)
+
+
 def set_silence(conn: sqlite3.Connection, job: str, until: datetime | None) -> None:
     if until is None:
         conn.execute("DELETE FROM silences WHERE job = ?", (job,))
@@ -200,6 +213,9 @@ class SqliteAlerts:
 
     async def audit_log(self, *, target: str | None = None, limit: int = 100) -> list[AuditEntry]:
         return await self.run(functools.partial(audit_log, target=target, limit=limit))
+
+    async def prune_history(self, before: datetime) -> int:
+        return await self.run(functools.partial(prune_history, before=before))
 
     async def set_silence(self, job: str, until: datetime | None) -> None:
         await self.run(functools.partial(set_silence, job=job, until=until))

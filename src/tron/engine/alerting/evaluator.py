@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tron.config.model import Config, JobConfig
 from tron.core.alerts.model import Alert, AlertKind, Notice, Notification
@@ -32,6 +32,7 @@ CHECK_KEY = TimerKey(TimerKind.ALERTS, "", 0)
 DEFAULT_REALERT_CHECKS = 120  # repeats, when realert_every is unset: every 120 checks (1 h)
 # The newest runs are enough for every rule; older ones would only slow the check at 10k jobs.
 RECENT_RUNS = 20
+PRUNE_EVERY = timedelta(hours=1)
 
 
 class Evaluator:
@@ -62,6 +63,7 @@ class Evaluator:
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self.last_beat: datetime | None = None
+        self._pruned_at: datetime | None = None
 
     async def start(self) -> None:
         """Read back the open alerts and silences, and arm the first check (now)."""
@@ -93,6 +95,17 @@ class Evaluator:
         # Armed again first: a failing evaluation must not stop the checks.
         self._arm(now + self._config().notifications.check_every)
         await self.evaluate([*self._registry.jobs, *self._open])
+        await self._prune(now)
+
+    async def _prune(self, now: datetime) -> None:
+        """Delete old history (resolved alerts, delivered notifications), once an hour."""
+        keep = self._config().notifications.keep_history
+        if keep is None or (self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY):
+            return
+        self._pruned_at = now
+        pruned = await self._store.prune_history(now - keep)
+        if pruned:
+            logger.info("pruned %d alerts and notifications older than %s", pruned, keep)
 
     async def evaluate(self, names: Iterable[str]) -> None:
         async with self._lock:
