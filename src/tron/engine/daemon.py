@@ -224,10 +224,9 @@ class Daemon(EngineFacade):
         )
 
     def _build_alerting(self) -> None:
-        alert_store = self.store
         self.senders = Senders()
         self.delivery = DeliveryWorker(
-            store=alert_store,
+            store=self.store,
             clock=self.clock,
             settings=lambda: self.config.notifications,
             senders=self.senders,
@@ -235,7 +234,7 @@ class Daemon(EngineFacade):
         )
         self.evaluator = Evaluator(
             registry=self.registry,
-            store=alert_store,
+            store=self.store,
             clock=self.clock,
             timers=self.timers,
             config=lambda: self.config,
@@ -244,7 +243,7 @@ class Daemon(EngineFacade):
             metrics=self.alert_metrics,
         )
         self.alerting = AlertService(
-            registry=self.registry, store=alert_store, evaluator=self.evaluator, clock=self.clock
+            registry=self.registry, store=self.store, evaluator=self.evaluator, clock=self.clock
         )
 
     def _count_timer_failure(self, key: TimerKey) -> None:
