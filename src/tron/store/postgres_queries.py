@@ -18,7 +18,7 @@ from tron.errors import ConflictError, NotFoundError
 from tron.store.base import ConfigVersion, JobState, Transition
 from tron.store.codec import decode_datetime, dumps, encode_datetime, encode_record
 from tron.store.common import decoded, make_transition, transition_key
-from tron.store.renames import RenamePlan
+from tron.store.renames import RenamePlan, batches
 from tron.store.rows import (
     action_run_of,
     action_run_rows,
@@ -336,8 +336,8 @@ async def rename_job(cur: Cursor, old: str, new: str, retrying: bool) -> None:
         found[name] = await cur.fetchall()
     if retrying and found["taken"] and not found["runs"]:
         return  # the connection broke after our commit: the runs moved already
-    for sql, params in plan.writes(found):
-        await cur.execute(_marks(sql), params)
+    for sql, rows in batches(plan.writes(found)):
+        await cur.executemany(_marks(sql), rows)
 
 
 def _marks(sql: str) -> bytes:

@@ -54,6 +54,17 @@ def renamed_notification(notification: Notification, old: str, new: str) -> Noti
     return replace(notification, job=new, alert_id=renamed_id(notification.alert_id, old, new))
 
 
+def batches(statements: Sequence[Statement]) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """Consecutive statements of the same SQL as one batch (for `executemany`)."""
+    out: list[tuple[str, list[tuple[Any, ...]]]] = []
+    for sql, params in statements:
+        if out and out[-1][0] == sql:
+            out[-1][1].append(params)
+        else:
+            out.append((sql, [params]))
+    return out
+
+
 def name_taken(new: str) -> ConflictError:
     return ConflictError(f"{new} exists already (its runs are in the state)")
 
@@ -104,21 +115,28 @@ class RenamePlan:
                 " end_time, record, slot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (new, run_num, *run_columns(run), slot),
             ))  # fmt: skip
+        # One statement kind after the other, so each kind runs as one batch (see batches).
+        ids: list[tuple[str, str]] = []
         for run_num, action_name, record in actions:
             action_run = renamed_action_run(action_run_of(record), new)
-            was, now = f"{old}.{run_num}.{action_name}", str(action_run.id)
-            out += [
-                ("UPDATE action_runs SET job_name = ?, record = ?"
-                 " WHERE job_name = ? AND run_num = ? AND action_name = ?",
-                 (new, dumps(encode_record(action_run)), old, run_num, action_name)),
-                # Transitions are append-only (a trigger refuses updates): copied, then
-                # the old ones deleted.
-                ("INSERT INTO transitions (action_run_id, seq, state, at, exit_status, node,"
-                 " reason) SELECT ?, seq, state, at, exit_status, node, reason FROM transitions"
-                 " WHERE action_run_id = ?", (now, was)),
-                ("DELETE FROM transitions WHERE action_run_id = ?", (was,)),
-                ("UPDATE handles SET action_run_id = ? WHERE action_run_id = ?", (now, was)),
-            ]  # fmt: skip
+            ids.append((str(action_run.id), f"{old}.{run_num}.{action_name}"))
+            out.append((
+                "UPDATE action_runs SET job_name = ?, record = ?"
+                " WHERE job_name = ? AND run_num = ? AND action_name = ?",
+                (new, dumps(encode_record(action_run)), old, run_num, action_name),
+            ))  # fmt: skip
+        # Transitions are append-only (a trigger refuses updates): copied, then the old deleted.
+        out += [
+            ("INSERT INTO transitions (action_run_id, seq, state, at, exit_status, node, reason)"
+             " SELECT ?, seq, state, at, exit_status, node, reason FROM transitions"
+             " WHERE action_run_id = ?", (now, was))
+            for now, was in ids
+        ]  # fmt: skip
+        out += [("DELETE FROM transitions WHERE action_run_id = ?", (was,)) for _, was in ids]
+        out += [
+            ("UPDATE handles SET action_run_id = ? WHERE action_run_id = ?", (now, was))
+            for now, was in ids
+        ]
         out.append(("DELETE FROM job_runs WHERE job_name = ?", (old,)))
         return out
 

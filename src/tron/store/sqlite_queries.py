@@ -21,7 +21,7 @@ from tron.store.codec import (
     encode_record,
 )
 from tron.store.common import decoded, make_transition, transition_key
-from tron.store.renames import RenamePlan
+from tron.store.renames import RenamePlan, batches
 from tron.store.rows import (
     action_run_of,
     action_run_rows,
@@ -313,5 +313,5 @@ def events(conn: sqlite3.Connection) -> list[str]:
 def rename_job(conn: sqlite3.Connection, old: str, new: str) -> None:
     plan = RenamePlan(old, new)
     found = {name: conn.execute(*read).fetchall() for name, read in plan.reads(alerts=True).items()}
-    for statement in plan.writes(found):
-        conn.execute(*statement)
+    for sql, rows in batches(plan.writes(found)):
+        conn.executemany(sql, rows)
