@@ -20,16 +20,30 @@ from tron.core.alerts.model import (
     Notification,
 )
 from tron.store.alerts_base import AlertStore
+from tron.store.lease import FencedError
 from tron.store.memory import MemoryStore
+from tron.store.postgres import PostgresStore
 from tron.store.sqlite import SqliteStore
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+Made = MemoryStore | SqliteStore | PostgresStore
+
+
+def reopenable(kind: str, tmp_path: Path, pg_url: str | None) -> Made:
+    """A new store object on the same state each time (memory keeps nothing across)."""
+    if kind == "postgres":
+        assert pg_url is not None
+        return PostgresStore(pg_url)
+    return SqliteStore(tmp_path / "s.sqlite")
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AlertStore]:
-    made: MemoryStore | SqliteStore = (
-        MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "s.sqlite")
+    pg_url = request.getfixturevalue("pg_url") if request.param == "postgres" else None
+    made = (
+        MemoryStore() if request.param == "memory" else reopenable(request.param, tmp_path, pg_url)
     )
     await made.open()
     yield made
@@ -132,27 +146,94 @@ async def test_silences(store: AlertStore) -> None:
     assert await store.silences() == {}
 
 
-async def test_sqlite_keeps_it_all_across_reopen(tmp_path: Path) -> None:
-    path = tmp_path / "s.sqlite"
-    store = SqliteStore(path)
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def test_durable_stores_keep_it_all_across_reopen(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    pg_url = request.getfixturevalue("pg_url") if kind == "postgres" else None
+    store = reopenable(kind, tmp_path, pg_url)
     await store.open()
     a = alert()
     await store.save_alerts([a], [note(a, "k1")])
     await store.set_silence("ns.job", T0)
+    await store.add_audit(
+        AuditEntry(at=T0, who="bob", command="disable", target="ns.job", result="ok", ok=False)
+    )
     await store.close()
-    again = SqliteStore(path)
+    again = reopenable(kind, tmp_path, pg_url)
     await again.open()
     assert await again.load_alerts() == [a]
     assert [n.key for n in await again.pending_notifications()] == ["k1"]
     assert await again.silences() == {"ns.job": T0}
+    assert [(e.who, e.ok) for e in await again.audit_log(target="ns.job")] == [("bob", False)]
     await again.close()
 
 
-def test_both_backends_are_alert_stores(tmp_path: Path) -> None:
+def test_every_backend_is_an_alert_store(tmp_path: Path) -> None:
     assert isinstance(MemoryStore(), AlertStore)
     assert isinstance(SqliteStore(tmp_path / "x"), AlertStore)
+    assert isinstance(PostgresStore("postgresql://nowhere/x"), AlertStore)
+
+
+@pytest.mark.postgres
+async def test_a_deposed_postgres_leader_records_no_alert_and_marks_nothing(pg_url: str) -> None:
+    leader, usurper = PostgresStore(pg_url), PostgresStore(pg_url)
+    await leader.open()
+    await usurper.open()
+    try:
+        first = await leader.acquire_lease("one", "http://one", 30)
+        assert first is not None
+        leader.fence(first.epoch)
+        a = alert()
+        await leader.save_alerts([a], [note(a, "k1")])
+        (queued,) = await leader.pending_notifications()
+        await usurper.release_lease("one", first.epoch)  # as if its lease lapsed
+        assert await usurper.acquire_lease("two", "http://two", 30) is not None
+        later = alert(at=5)
+        with pytest.raises(FencedError):
+            await leader.save_alerts([later], [note(later, "k2")])
+        with pytest.raises(FencedError):
+            await leader.mark_delivered(queued.seq, T0)
+        with pytest.raises(FencedError):
+            await leader.set_silence("ns.job", T0)
+        assert await usurper.load_alerts() == [a]
+        assert [n.key for n in await usurper.pending_notifications()] == ["k1"]
+        assert await usurper.silences() == {}
+    finally:
+        await leader.close()
+        await usurper.close()
 
 
 async def test_unknown_notifications_are_left_alone(store: AlertStore) -> None:
     await store.mark_failed(9999, attempts=1, retry_at=T0, error="x")
     assert await store.pending_notifications() == []
+
+
+async def test_prune_history_keeps_what_is_open_pending_or_recent(store: AlertStore) -> None:
+    day = timedelta(days=1)
+    old, recent, still_open = alert("ns.a"), alert("ns.b", at=1), alert("ns.c", at=2)
+    owed = alert("ns.d", at=3)  # resolved long ago, its resolve not delivered yet
+    await store.save_alerts(
+        [old, recent, still_open, owed],
+        [note(old, "k-old"), note(recent, "k-recent"), note(still_open, "k-open"),
+         note(owed, "k-owed")],
+    )  # fmt: skip
+    seqs = {n.key: n.seq for n in await store.pending_notifications()}
+    await store.mark_delivered(seqs["k-old"], T0)
+    await store.mark_delivered(seqs["k-recent"], T0 + 9 * day)
+    await store.mark_delivered(seqs["k-open"], T0)
+    resolved = [
+        replace(old, state=AlertState.RESOLVED, resolved_at=T0 + day),
+        replace(recent, state=AlertState.RESOLVED, resolved_at=T0 + 9 * day),
+        replace(owed, state=AlertState.RESOLVED, resolved_at=T0 + day),
+    ]
+    await store.save_alerts(resolved)
+
+    assert await store.prune_history(T0 + 5 * day) == 3  # the old alert, two notifications
+    assert [a.key.job for a in await store.load_alerts()] == ["ns.d", "ns.c", "ns.b"]
+    assert [n.key for n in await store.notifications()] == ["k-owed", "k-recent"]
+    assert [n.key for n in await store.pending_notifications()] == ["k-owed"]
+    assert await store.prune_history(T0 + 5 * day) == 0
+    later = alert("ns.e", at=4)
+    await store.save_alerts([later], [note(later, "k-later")])  # seqs are not reused
+    assert (await store.pending_notifications())[-1].seq > seqs["k-owed"]

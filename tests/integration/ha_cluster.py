@@ -39,7 +39,8 @@ def wait_for(predicate: Callable[[], Any], limit: float, what: str, every: float
 
 
 class Cluster:
-    """`count` trond on `url`; jobs `ha.quick0..N` (exit 0) and `ha.long0..M` (sleep, exit 3)."""
+    """`count` trond on `url`; jobs `ha.quick0..N` (exit 0) and `ha.long0..M` (sleep, exit 3);
+    `master_extra` is appended to MASTER.yaml (notifications, jobs of its own)."""
 
     def __init__(
         self,
@@ -52,6 +53,7 @@ class Cluster:
         long_seconds: float = 4,
         lease_seconds: float = 3,
         renew_seconds: float = 1,
+        master_extra: str = "",
     ) -> None:
         self.root = root
         self.url = url
@@ -60,11 +62,11 @@ class Cluster:
         self.config_dir = root / "config"
         self.quick = [f"ha.quick{i}" for i in range(quick_jobs)]
         self.long = [f"ha.long{i}" for i in range(long_jobs)]
-        self._write_config(long_seconds, lease_seconds, renew_seconds)
+        self._write_config(long_seconds, lease_seconds, renew_seconds, master_extra)
         self.nodes = [TrondProcess(root / f"trond{i}", self.config_dir) for i in range(count)]
         self.requested: list[tuple[str, str]] = []  # (job, request key) acknowledged
 
-    def _write_config(self, long_seconds: float, lease: float, renew: float) -> None:
+    def _write_config(self, long_seconds: float, lease: float, renew: float, extra: str) -> None:
         (self.shared / "output").mkdir(parents=True, exist_ok=True)
         self.config_dir.mkdir(parents=True, exist_ok=True)
         log = self.launches
@@ -85,7 +87,7 @@ class Cluster:
             command = f"echo {{runid}} >> {log}; sleep {long_seconds}; exit 3"
             jobs += f'  {name.split(".")[1]}:\n{head}        command: "{command}"\n'
 
-        (self.config_dir / "MASTER.yaml").write_text(textwrap.dedent(master))
+        (self.config_dir / "MASTER.yaml").write_text(textwrap.dedent(master) + extra)
         (self.config_dir / "ha.yaml").write_text(jobs)
 
     # -- processes ------------------------------------------------------------------------

@@ -277,12 +277,31 @@ async def test_refusals_tron_answers_with_200_carry_refused(api: Harness) -> Non
     assert not any(e["ok"] for e in refused)
 
 
-async def test_move_of_an_idle_job_is_refused_with_a_clear_501(api: Harness) -> None:
+async def test_move_renames_a_job_with_its_history_and_back(api: Harness) -> None:
+    renamed = "démo.renamed_ü"
+    before = await api.get(f"/api/jobs/{UNICODE_JOB}")
+    moved = await request(
+        api, "POST", "/api/jobs",
+        data={"command": "move", "old_name": UNICODE_JOB, "new_name": renamed},
+    )  # fmt: skip
+    assert moved == (200, {"result": f"Moving {UNICODE_JOB} to {renamed} succeeded."})
+    status, _ = await request(api, "GET", f"/api/jobs/{UNICODE_JOB}")
+    assert status == 404
+    after = await api.get(f"/api/jobs/{renamed}")
+    assert after["name"] == renamed
+    assert [r["run_num"] for r in after["runs"]] == [r["run_num"] for r in before["runs"]]
+    assert all(r["id"].startswith(f"{renamed}.") for r in after["runs"])
     status, body = await request(
-        api,
-        "POST",
-        "/api/jobs",
-        data={"command": "move", "old_name": UNICODE_JOB, "new_name": "demo.renamed"},
-    )
-    assert status == 501
-    assert body["error"].startswith(f"Moving {UNICODE_JOB} to demo.renamed is not supported")
+        api, "POST", "/api/jobs",
+        data={"command": "move", "old_name": renamed, "new_name": "no_namespace"},
+    )  # fmt: skip
+    assert status == 400
+    assert "no_namespace cannot name a job" in body["error"]
+    back = await request(
+        api, "POST", "/api/jobs",
+        data={"command": "move", "old_name": renamed, "new_name": UNICODE_JOB},
+    )  # fmt: skip
+    assert back[0] == 200
+    assert [r["id"] for r in (await api.get(f"/api/jobs/{UNICODE_JOB}"))["runs"]] == [
+        r["id"] for r in before["runs"]
+    ]

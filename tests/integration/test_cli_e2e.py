@@ -284,3 +284,46 @@ def test_piped_fragment_cannot_quietly_replace_master(
     code, out, _ = cli(tronfig.main, trond, capsys, "--dry-run", "-")
     assert (code, out.splitlines()[-1]) == (0, "Dry run: nothing was changed.")
     assert trond.get("/api/config", name="MASTER") == before
+
+
+MOVABLE = """\
+jobs:
+  {name}:
+    node: localhost
+    schedule: "cron 0 8 * * *"
+    actions:
+      step: {{command: "echo still me ✓"}}
+"""
+
+
+def test_move_then_rename_in_the_config_keeps_the_history(
+    trond: TrondProcess,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Tron's way to rename a job: `tronctl move OLD NEW`, then the config names it NEW."""
+    source = tmp_path / "moves.yaml"
+    source.write_text(MOVABLE.format(name="old_name"), encoding="utf-8")
+    assert cli(tronfig.main, trond, capsys, "-n", "moves", str(source))[0] == 0
+    run_id = start(trond, capsys, "moves.old_name")
+    assert wait_state(trond, run_id, {"succeeded", "failed"}) == "succeeded"
+    num = run_id.rsplit(".", 1)[1]
+
+    code, out, _ = cli(tronctl.main, trond, capsys, "move", "moves.old_name", "moves.nouveau_ü")
+    assert (code, out) == (0, "Moving moves.old_name to moves.nouveau_ü succeeded.\n")
+    code, out, _ = cli(tronctl.main, trond, capsys, "move", "moves.old_name", "moves.x")
+    assert (code, out) == (1, "Error: moves.old_name doesn't exist\n")
+    code, out, _ = cli(tronview.main, trond, capsys, f"moves.nouveau_ü.{num}.step")
+    assert code == 0
+    assert "still me ✓" in out  # its output moved with it
+
+    source.write_text(MOVABLE.format(name="nouveau_ü"), encoding="utf-8")
+    code, out, err = cli(tronfig.main, trond, capsys, "-n", "moves", str(source))
+    assert code == 0, (out, err)
+    job = trond.get("/api/jobs/moves.nouveau_ü")
+    assert f"moves.nouveau_ü.{num}" in [r["id"] for r in job["runs"]]
+    code, out, _ = cli(tronview.main, trond, capsys)
+    assert "moves.old_name" not in out
+    monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))
+    assert cli(tronfig.main, trond, capsys, "-d", "moves")[0] == 0

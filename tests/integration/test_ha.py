@@ -12,6 +12,7 @@ import pytest
 
 from tests.integration.ha_cluster import Cluster, summary, wait_for
 from tests.pg import PgServer
+from tests.receivers import WebhookReceiver
 from tron.core import job_run as jr
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -99,6 +100,7 @@ def test_a_paused_leader_writes_and_launches_nothing_after_a_takeover(cluster: C
     refused = httpx.post(f"{old.url}/api/jobs/{cluster.quick[2]}", data={"command": "start"})
     assert refused.status_code == 409
     assert refused.json()["leader"] == new.url
+    assert "could not record" not in old.log.read_text()  # a standby's audit writes nothing
     cluster.start_run(cluster.quick[2])
     check_exactly_once(cluster)
 
@@ -112,3 +114,64 @@ def test_restarting_the_database_loses_nothing(cluster: Cluster, pg_server: PgSe
         cluster.start_run(job)
     check_exactly_once(cluster)
     assert cluster.leader()
+
+
+# A job of MASTER's that fails, and a channel for it; the receiver refuses until told.
+ALERTING = """\
+notifications:
+  check_every: 1s
+  retry_initial: 1s
+  retry_max: 1s
+  channels:
+    hook: {{type: webhook, url: "{url}"}}
+  default_channels: [hook]
+jobs:
+  boom:
+    node: localhost
+    schedule: "cron 0 0 1 1 *"
+    monitoring: {{team: data, realert_every: 1d}}
+    actions:
+      a: {{command: "exit 3"}}
+"""
+
+
+@pytest.mark.timeout(300)
+def test_an_open_alert_and_an_undelivered_notification_survive_a_failover(
+    tmp_path: Path, pg_url: str
+) -> None:
+    hook = WebhookReceiver(fail_first=10**9)
+    cluster = Cluster(
+        tmp_path, pg_url, count=2, quick_jobs=1, long_jobs=0,
+        master_extra=ALERTING.format(url=hook.url),
+    )  # fmt: skip
+    try:
+        cluster.start()
+        old = cluster.leader()
+        cluster.start_run("MASTER.boom")
+        (opened,) = wait_for(lambda: old.get("/api/alerts")["alerts"], 60, "the alert opens")
+        wait_for(lambda: hook.tries, 60, "a first try, refused")
+        key = hook.tries[0]
+        cluster.kill9(old)
+        new = cluster.leader(besides=old)
+        # The new leader holds the same alert, and the notification is still owed.
+        assert new.get("/api/alerts")["alerts"] == [opened]
+        owed = new.get("/api/notifications", alert=opened["id"])["notifications"]
+        assert [(n["key"], n["state"]) for n in owed] == [(key, "pending")]
+        hook.fail_first = 0
+        wait_for(lambda: hook.keys(), 60, "the new leader delivers it")
+        # Two more checks of the new leader: had it re-fired the alert, it would be queued.
+        beat = new.get("/api/health")["last_heartbeat"]
+        for _ in range(2):
+            wait_for(
+                lambda b=beat: (now := new.get("/api/health")["last_heartbeat"]) != b and now,
+                60,
+                "the next alert check",
+            )
+            beat = new.get("/api/health")["last_heartbeat"]
+        assert [a["id"] for a in new.get("/api/alerts")["alerts"]] == [opened["id"]]
+        sent = new.get("/api/notifications")["notifications"]
+        assert [(n["key"], n["state"]) for n in sent] == [(key, "delivered")]
+        assert hook.keys() == [key]
+    finally:
+        cluster.stop()
+        hook.close()

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.contract.test_alert_store import T0, alert, note
 from tests.contract.test_store import full_job_run, job_run
 from tron.__main__ import main
+from tron.core.alerts.model import AlertKind, AuditEntry
 from tron.core.states import ActionRunState
 from tron.store.postgres import PostgresStore
 from tron.store.sqlite import SqliteStore
@@ -34,6 +36,17 @@ async def _fill(store: SqliteStore) -> None:
     await store.save_handle("ns.job.3.a", {"pid": 42, "attempt": 1})
     await store.set_job_enabled("ns.job", False)
     await store.add_event("ns.job.shortdate.2024-01-01")
+    # Alerts in an order their ids do not sort in; one notification delivered, one pending.
+    late, failed = alert("ns.zz", AlertKind.LATE), alert("ns.aa", at=1)
+    await store.save_alerts([late, failed], [note(late, "k1"), note(failed, "k2", "mail")])
+    await store.mark_delivered(1, T0)
+    await store.add_audit(
+        AuditEntry(at=T0, who="ana@::1", command="disable", target="ns.job", result="200", ok=True)
+    )
+    await store.add_audit(
+        AuditEntry(at=T0, who="ünï", command="kill", target="ns.job.3.a", result="409", ok=False)
+    )
+    await store.set_silence("ns.zz", T0)
     await store.close()
 
 
@@ -51,6 +64,11 @@ async def _snapshot(store: SqliteStore | PostgresStore) -> tuple[object, ...]:
                 for v in await store.config_versions()
             ],
             [await store.transitions(str(a.id)) for r in runs for a in r.action_runs],
+            await store.load_alerts(),
+            await store.notifications(),
+            await store.pending_notifications(),
+            await store.audit_log(),
+            await store.silences(),
         )
     finally:
         await store.close()
@@ -66,6 +84,7 @@ async def test_a_state_goes_to_postgres_and_back_unchanged(
     out = capsys.readouterr().out
     assert "job_runs: 2" in out
     assert "transitions: 4" in out
+    assert "alerts: 2\noutbox: 2\naudit_log: 2\nsilences: 1\n" in out
     assert await _snapshot(PostgresStore(pg_url)) == before
 
     # A new row after the copy sorts after the copied ones.
@@ -73,6 +92,12 @@ async def test_a_state_goes_to_postgres_and_back_unchanged(
     await store.open()
     assert (await store.save_config_version("MASTER", "jobs: [y]\n", "h3")).version == 3
     assert [v.hash for v in await store.config_versions()] == ["h1", "h2", "h3"]
+    newer = alert("ns.mm", at=2)
+    await store.save_alerts([newer], [note(newer, "k3")])
+    assert [a.key.job for a in await store.load_alerts()] == ["ns.mm", "ns.aa", "ns.zz"]
+    assert [n.key for n in await store.pending_notifications()] == ["k2", "k3"]
+    audit = AuditEntry(at=T0, who="x", command="enable", target="ns.job", result="200", ok=True)
+    assert (await store.add_audit(audit)).seq == 3
     await store.close()
 
     back = tmp_path / "back.sqlite"
@@ -80,6 +105,7 @@ async def test_a_state_goes_to_postgres_and_back_unchanged(
     after = await _snapshot(SqliteStore(back))
     assert after[:4] == before[:4]
     assert after[5] == before[5]
+    assert after[6:] == (await _snapshot(PostgresStore(pg_url)))[6:]  # with the alert added
 
 
 async def test_a_non_empty_target_is_refused_without_force(

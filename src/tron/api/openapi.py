@@ -166,7 +166,8 @@ def _jobs_paths() -> dict[str, Any]:
                 404,
                 409,
                 501,
-                description="`move` is refused: 404/409 with Tron's texts, else 501",
+                description="`move` renames a job with its history (Tron's texts: 404 unknown"
+                " job, 409 name taken or job running; 400 a name no job can have)",
             ),
         },
         "/api/jobs/{job}": {

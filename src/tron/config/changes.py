@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -103,6 +103,22 @@ class ConfigChanges:
             if job.moves_schedule and job.name in pending
         ]
         return dataclasses.replace(self, notes=(*self.notes, *notes))
+
+    def after_moves(self, live: Collection[str]) -> ConfigChanges:
+        """Seen from the jobs trond runs (`live`) after `tronctl move`: a job moved away is
+        not removed again, and the job moved to a name the upload adds is updated, not new."""
+        gone = [name for name in self.removed if name not in live]
+        taken = [name for name in self.added if name in live]
+        if not gone and not taken:
+            return self
+        notes = [f"{name} was moved away by tronctl move: nothing to remove" for name in gone]
+        notes += [f"{name} is the job tronctl move renamed: updated in place" for name in taken]
+        return dataclasses.replace(
+            self,
+            removed=tuple(name for name in self.removed if name in live),
+            added=tuple(name for name in self.added if name not in live),
+            notes=(*self.notes, *notes),
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -66,6 +66,8 @@ class NotificationsConfig:
     output_lines: int = 20
     # How long the scheduler may go without a heartbeat before /api/health answers 503.
     heartbeat_timeout: timedelta = timedelta(minutes=5)
+    # Resolved alerts and delivered notifications older than this are deleted (None: kept).
+    keep_history: timedelta | None = timedelta(days=30)
 
 
 _CHANNEL_FIELDS: Mapping[str, v.Reader] = {
@@ -148,6 +150,7 @@ _FIELDS: Mapping[str, v.Reader] = {
     "retry_max": v.time_delta,
     "output_lines": v.integer(0),
     "heartbeat_timeout": v.time_delta,
+    "keep_history": v.optional_time_delta,
 }
 
 

@@ -18,6 +18,7 @@ from typing import IO
 from tron.config import config_hash
 from tron.config.changes import ConfigChanges, changes_of
 from tron.config.model import Config
+from tron.core.alerts.model import AuditEntry
 from tron.core.job_run import is_pending
 from tron.core.records import JobRun
 from tron.engine import lockfile
@@ -39,6 +40,7 @@ from tron.engine.events import EventHub
 from tron.engine.facade import EngineFacade
 from tron.engine.leadership import Leadership, LeaseSettings
 from tron.engine.metrics import Metrics
+from tron.engine.moves import Mover
 from tron.engine.nodes import NodeExecutors
 from tron.engine.reconfigure import Reconfigurer
 from tron.engine.recovery import Recovery, restore_job
@@ -50,8 +52,6 @@ from tron.errors import ConfigError, Problem, StaleConfigError, TronError
 from tron.executors.base import Executor
 from tron.private import ensure_dir, modes_for, tighten
 from tron.store import open_store, state_files
-from tron.store.alerts_base import AlertStore
-from tron.store.alerts_memory import MemoryAlerts
 from tron.store.base import Store
 from tron.store.lease import LeaseStore
 from tron.store.tron_import import import_working_dir
@@ -209,6 +209,15 @@ class Daemon(EngineFacade):
             store=self.store,
             nodes=self.nodes,
         )
+        self.mover = Mover(
+            registry=self.registry,
+            store=self.store,
+            timers=self.timers,
+            recovery=self.recovery,
+            evaluator=self.evaluator,
+            events=self.events,
+            output_root=self.output_root,
+        )
         self.commands = Commands(
             registry=self.registry,
             scheduler=self.scheduler,
@@ -219,15 +228,9 @@ class Daemon(EngineFacade):
         )
 
     def _build_alerting(self) -> None:
-        alert_store: AlertStore
-        if isinstance(self.store, AlertStore):
-            alert_store = self.store
-        else:
-            logger.warning("this store keeps no alerts: alerts and the outbox live in memory")
-            alert_store = MemoryAlerts()
         self.senders = Senders()
         self.delivery = DeliveryWorker(
-            store=alert_store,
+            store=self.store,
             clock=self.clock,
             settings=lambda: self.config.notifications,
             senders=self.senders,
@@ -235,7 +238,7 @@ class Daemon(EngineFacade):
         )
         self.evaluator = Evaluator(
             registry=self.registry,
-            store=alert_store,
+            store=self.store,
             clock=self.clock,
             timers=self.timers,
             config=lambda: self.config,
@@ -244,7 +247,7 @@ class Daemon(EngineFacade):
             metrics=self.alert_metrics,
         )
         self.alerting = AlertService(
-            registry=self.registry, store=alert_store, evaluator=self.evaluator, clock=self.clock
+            registry=self.registry, store=self.store, evaluator=self.evaluator, clock=self.clock
         )
 
     def _count_timer_failure(self, key: TimerKey) -> None:
@@ -290,6 +293,7 @@ class Daemon(EngineFacade):
             asyncio.create_task(self.timers.run()),
             asyncio.create_task(self.scheduler.follow_finished_runs(self._finished)),
             asyncio.create_task(self.evaluator.follow_changes()),
+            asyncio.create_task(self.evaluator.watch_heartbeat()),
             asyncio.create_task(self.delivery.run()),
         ]
         # After recovery, so hashing a big config does not slow the start-up itself.
@@ -408,6 +412,19 @@ class Daemon(EngineFacade):
         if self.leadership is None or self._leading:
             return "leader"
         return "standby"
+
+    async def move_job(self, old: str, new: str) -> str:
+        """`tronctl move OLD NEW` (see engine/moves.py); serialized with config uploads, which
+        also change which jobs there are."""
+        async with self._config_lock:
+            return await self.mover.move(old, new)
+
+    async def record_audit(self, entry: AuditEntry) -> AuditEntry:
+        """The leader records operators' commands; a standby refused them and writes nothing
+        (its store refuses every write)."""
+        if self.role == "standby":
+            return entry
+        return await super().record_audit(entry)
 
     def leader_address(self) -> str | None:
         """Where the leader's API answers, when known (standbys point clients there)."""
@@ -588,7 +605,11 @@ class Daemon(EngineFacade):
                 sources.pop(name, None)
             new, digest = await self._check_config(sources, name)
             # Measured before applying: Tron's rule keeps a changed job's pending run in place.
-            changes = changes_of(self.config, new, name).with_pending_runs(self._pending_times())
+            changes = (
+                changes_of(self.config, new, name)
+                .with_pending_runs(self._pending_times())
+                .after_moves(self.registry.jobs)
+            )
             if check:
                 return ConfigUpload(config=new, changes=changes)
             staged = self.config_dir.stage(name, text if text.strip() else None)

@@ -73,6 +73,11 @@ class Reconfigurer:
         """A new job, or one added back: its history is kept and its run numbers continue,
         but it starts enabled as its config says and is scheduled from now (spec 5.11)."""
         name = config.full_name
+        moved = self._registry.jobs.get(name)
+        if moved is not None:
+            # Renamed to this name by `tronctl move` before its config was: it is updated.
+            await self._update(moved.config, config)
+            return
         job = self._registry.retired.pop(name, None)
         if job is None:
             job = JobRuntime(config=config, enabled=config.enabled)

@@ -1,8 +1,8 @@
 """The AlertStore contract: alerts with their history, the notification outbox, the
 operators' audit log and silences.
 
-A separate protocol from `Store` so a backend can take it up on its own; the memory and
-SQLite stores implement both. Every write returns once it is durable.
+Part of the `Store` contract (which includes it), kept apart so the alerting parts of the
+engine ask for what they use only. Every write returns once it is durable.
 """
 
 from __future__ import annotations
@@ -63,6 +63,12 @@ class AlertStore(Protocol):
 
     async def audit_log(self, *, target: str | None = None, limit: int = 100) -> list[AuditEntry]:
         """Entries newest first; with `target`, those about it or one of its runs/actions."""
+        ...
+
+    async def prune_history(self, before: datetime) -> int:
+        """Delete the alerts resolved before `before` (unless a notification of theirs is
+        still pending) and the notifications delivered before it; how many rows went.
+        Nothing pending is ever deleted."""
         ...
 
     async def set_silence(self, job: str, until: datetime | None) -> None:

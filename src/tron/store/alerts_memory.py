@@ -8,6 +8,8 @@ from datetime import datetime
 
 from tron.core.alerts.model import Alert, AuditEntry, DeliveryState, Notification
 from tron.store.alerts_base import OutboxStats
+from tron.store.alerts_rows import old_alerts, old_notifications
+from tron.store.renames import renamed_alert, renamed_notification
 
 
 def about(target: str, entry_target: str) -> bool:
@@ -19,6 +21,7 @@ class MemoryAlerts:
     def __init__(self) -> None:
         self._alerts: dict[str, Alert] = {}  # insertion order is open order
         self._outbox: dict[int, Notification] = {}
+        self._last_seq = 0  # seqs are never reused, even once pruned
         self._keys: set[str] = set()
         self._audit: list[AuditEntry] = []
         self._silences: dict[str, datetime] = {}
@@ -31,7 +34,7 @@ class MemoryAlerts:
         for notification in notifications:
             if notification.key in self._keys:
                 continue
-            seq = len(self._outbox) + 1
+            seq = self._last_seq = self._last_seq + 1
             self._keys.add(notification.key)
             self._outbox[seq] = dataclasses.replace(notification, seq=seq)
 
@@ -93,6 +96,18 @@ class MemoryAlerts:
         found = [e for e in reversed(self._audit) if target is None or about(target, e.target)]
         return found[:limit]
 
+    async def prune_history(self, before: datetime) -> int:
+        pending = {n.alert_id for n in self._outbox.values() if n.state is DeliveryState.PENDING}
+        resolved = [a for a in self._alerts.values() if not a.is_open]
+        alerts = old_alerts(resolved, pending, before)
+        delivered = [n for n in self._outbox.values() if n.state is DeliveryState.DELIVERED]
+        seqs = old_notifications(delivered, before)
+        for alert_id in alerts:
+            del self._alerts[alert_id]
+        for seq in seqs:
+            del self._outbox[seq]  # its key stays taken: a notice is never queued twice
+        return len(alerts) + len(seqs)
+
     async def set_silence(self, job: str, until: datetime | None) -> None:
         if until is None:
             self._silences.pop(job, None)
@@ -101,3 +116,16 @@ class MemoryAlerts:
 
     async def silences(self) -> dict[str, datetime]:
         return dict(self._silences)
+
+    def rename_alerts(self, old: str, new: str) -> None:
+        """A job's alerts, notifications and silence under its new name (`tronctl move`)."""
+        self._alerts = {
+            (a := renamed_alert(alert, new) if alert.key.job == old else alert).id: a
+            for alert in self._alerts.values()
+        }
+        for seq, notification in self._outbox.items():
+            if notification.job == old:
+                self._outbox[seq] = renamed_notification(notification, old, new)
+        self._silences.pop(new, None)
+        if old in self._silences:
+            self._silences[new] = self._silences.pop(old)

@@ -12,22 +12,24 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TypeVar
 
-from tron.core.alerts.model import Alert, AuditEntry, DeliveryState, Notification
+from tron.core.alerts.model import Alert, AuditEntry, Notification
 from tron.store.alerts_base import OutboxStats
-from tron.store.codec import decode_datetime, decode_record, dumps, encode_datetime, encode_record
-from tron.store.codec import loads as json_loads
-from tron.store.common import decoded
+from tron.store.alerts_rows import (
+    Change,
+    alert_of,
+    alert_row,
+    delivered,
+    failed,
+    notification_of,
+    notification_record,
+    old_alerts,
+    old_notifications,
+    outbox_row,
+    under,
+)
+from tron.store.codec import decode_datetime, encode_datetime
 
 T = TypeVar("T")
-
-
-def _alert(text: str) -> Alert:
-    return decoded("alerts", "record", lambda: decode_record(Alert, json_loads(text)))
-
-
-def _notification(seq: int, text: str) -> Notification:
-    record = decoded("outbox", str(seq), lambda: decode_record(Notification, json_loads(text)))
-    return replace(record, seq=seq)
 
 
 def save_alerts(
@@ -36,15 +38,13 @@ def save_alerts(
     conn.executemany(
         "INSERT INTO alerts (id, job, kind, state, record) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT (id) DO UPDATE SET state = excluded.state, record = excluded.record",
-        [(a.id, a.key.job, a.key.kind.value, a.state.value, dumps(encode_record(a)))
-         for a in alerts],
-    )  # fmt: skip
+        [alert_row(a) for a in alerts],
+    )
     conn.executemany(
         "INSERT OR IGNORE INTO outbox (key, alert_id, job, state, created_at, record)"
         " VALUES (?, ?, ?, ?, ?, ?)",
-        [(n.key, n.alert_id, n.job, n.state.value, encode_datetime(n.created_at),
-          dumps(encode_record(n))) for n in notifications],
-    )  # fmt: skip
+        [outbox_row(n) for n in notifications],
+    )
 
 
 def load_alerts(
@@ -55,19 +55,19 @@ def load_alerts(
         " ORDER BY rowid DESC LIMIT ?3",
         (job, int(open_only), -1 if limit is None else limit),
     )
-    return [_alert(text) for (text,) in rows]
+    return [alert_of(text) for (text,) in rows]
 
 
 def get_alert(conn: sqlite3.Connection, alert_id: str) -> Alert | None:
     row = conn.execute("SELECT record FROM alerts WHERE id = ?", (alert_id,)).fetchone()
-    return _alert(row[0]) if row else None
+    return alert_of(row[0]) if row else None
 
 
 def pending_notifications(conn: sqlite3.Connection, limit: int) -> list[Notification]:
     rows = conn.execute(
         "SELECT seq, record FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?", (limit,)
     )
-    return [_notification(seq, text) for seq, text in rows]
+    return [notification_of(seq, text) for seq, text in rows]
 
 
 def notifications(conn: sqlite3.Connection, alert_id: str | None, limit: int) -> list[Notification]:
@@ -76,40 +76,28 @@ def notifications(conn: sqlite3.Connection, alert_id: str | None, limit: int) ->
         " ORDER BY seq DESC LIMIT ?2",
         (alert_id, limit),
     )
-    return [_notification(seq, text) for seq, text in rows]
+    return [notification_of(seq, text) for seq, text in rows]
 
 
-def _update(
-    conn: sqlite3.Connection, seq: int, change: Callable[[Notification], Notification]
-) -> None:
+def _update(conn: sqlite3.Connection, seq: int, change: Change) -> None:
     row = conn.execute("SELECT record FROM outbox WHERE seq = ?", (seq,)).fetchone()
     if row is None:
         return
-    new = change(_notification(seq, row[0]))
+    new = change(notification_of(seq, row[0]))
     conn.execute(
         "UPDATE outbox SET state = ?, record = ? WHERE seq = ?",
-        (new.state.value, dumps(encode_record(new)), seq),
+        (new.state.value, notification_record(new), seq),
     )
 
 
 def mark_delivered(conn: sqlite3.Connection, seq: int, at: datetime) -> None:
-    _update(
-        conn,
-        seq,
-        lambda n: replace(
-            n, state=DeliveryState.DELIVERED, delivered_at=at, attempts=n.attempts + 1
-        ),
-    )
+    _update(conn, seq, delivered(at))
 
 
 def mark_failed(
     conn: sqlite3.Connection, seq: int, attempts: int, retry_at: datetime, error: str
 ) -> None:
-    _update(
-        conn,
-        seq,
-        lambda n: replace(n, attempts=attempts, next_attempt_at=retry_at, last_error=error),
-    )
+    _update(conn, seq, failed(attempts, retry_at, error))
 
 
 def outbox_stats(conn: sqlite3.Connection) -> OutboxStats:
@@ -137,11 +125,8 @@ def add_audit(conn: sqlite3.Connection, entry: AuditEntry) -> AuditEntry:
 
 
 def audit_log(conn: sqlite3.Connection, target: str | None, limit: int) -> list[AuditEntry]:
-    # `target` or anything under it (`job.3`, `job.3.load`); escape LIKE's wildcards.
-    pattern = None
-    if target is not None:
-        escaped = target.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"{escaped}.%"
+    # `target` or anything under it (`job.3`, `job.3.load`).
+    pattern = None if target is None else under(target)
     rows = conn.execute(
         "SELECT seq, at, who, command, target, result, ok FROM audit_log"
         " WHERE ?1 IS NULL OR target = ?1 OR target LIKE ?2 ESCAPE '\\'"
@@ -153,6 +138,17 @@ def audit_log(conn: sqlite3.Connection, target: str | None, limit: int) -> list[
                    result=result, ok=bool(ok))
         for seq, at, who, command, tgt, result, ok in rows
     ]  # fmt: skip
+
+
+def prune_history(conn: sqlite3.Connection, before: datetime) -> int:
+    pending = {a for (a,) in conn.execute("SELECT alert_id FROM outbox WHERE state = 'pending'")}
+    resolved = conn.execute("SELECT record FROM alerts WHERE state = 'resolved'")
+    alerts = old_alerts((alert_of(text) for (text,) in resolved), pending, before)
+    delivered = conn.execute("SELECT seq, record FROM outbox WHERE state = 'delivered'")
+    seqs = old_notifications((notification_of(s, text) for s, text in delivered), before)
+    conn.executemany("DELETE FROM alerts WHERE id = ?", [(a,) for a in alerts])
+    conn.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s in seqs])
+    return len(alerts) + len(seqs)
 
 
 def set_silence(conn: sqlite3.Connection, job: str, until: datetime | None) -> None:
@@ -217,6 +213,9 @@ class SqliteAlerts:
 
     async def audit_log(self, *, target: str | None = None, limit: int = 100) -> list[AuditEntry]:
         return await self.run(functools.partial(audit_log, target=target, limit=limit))
+
+    async def prune_history(self, before: datetime) -> int:
+        return await self.run(functools.partial(prune_history, before=before))
 
     async def set_silence(self, job: str, until: datetime | None) -> None:
         await self.run(functools.partial(set_silence, job=job, until=until))

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from tron.core.records import ActionRun, JobRun
+from tron.store.alerts_base import AlertStore
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,10 +42,10 @@ class Transition:
     reason: str | None = None
 
 
-class Store(Protocol):
-    """Durable state. Every `save_*`/`create_*` returns only once the write is durable, so
-    the engine never acts on something a crash could forget. Implementations: MemoryStore,
-    SqliteStore (and later PostgresStore); one contract suite tests them all.
+class Store(AlertStore, Protocol):
+    """Durable state, alerts included. Every `save_*`/`create_*` returns only once the write
+    is durable, so the engine never acts on something a crash could forget. Implementations:
+    MemoryStore, SqliteStore and PostgresStore; one contract suite tests them all.
     """
 
     async def open(self) -> None:
@@ -109,6 +110,12 @@ class Store(Protocol):
     async def transitions(self, action_run_id: str) -> list[Transition]: ...
 
     async def delete_job_run(self, job_name: str, run_num: int) -> None: ...
+
+    async def rename_job(self, old: str, new: str) -> None:
+        """Move everything recorded under job `old` to `new`, all or nothing (see
+        store/renames.py for what moves). Raises ConflictError, changing nothing, when runs
+        are already recorded under `new`."""
+        ...
 
     async def add_event(self, event_id: str) -> bool:
         """Store a trigger event; False if it was already there."""

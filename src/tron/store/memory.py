@@ -11,6 +11,7 @@ from tron.errors import ConflictError, NotFoundError
 from tron.store.alerts_memory import MemoryAlerts
 from tron.store.base import ConfigVersion, JobState, Transition
 from tron.store.common import Now, bumped_run_num, make_transition, system_now, transition_key
+from tron.store.renames import name_taken, renamed_action_run, renamed_run
 
 RunKey = tuple[str, int]
 
@@ -137,6 +138,34 @@ class MemoryStore(MemoryAlerts):
         slot = self._slots.pop(key, None)
         if slot is not None:
             del self._slot_owners[(job_name, slot)]
+
+    async def rename_job(self, old: str, new: str) -> None:
+        if any(job == new for job, _ in self._runs):
+            raise name_taken(new)
+        for key in sorted(k for k in self._runs if k[0] == old):
+            new_key = (new, key[1])
+            self._runs[new_key] = renamed_run(self._runs.pop(key), new)
+            renamed = {}
+            for name, action_run in self._action_runs.pop(key).items():
+                was, moved = str(action_run.id), renamed_action_run(action_run, new)
+                renamed[name] = moved
+                log = self._transitions.pop(was, [])
+                self._transitions[str(moved.id)] = [
+                    dataclasses.replace(t, action_run_id=str(moved.id)) for t in log
+                ]
+                if was in self._handles:
+                    self._handles[str(moved.id)] = self._handles.pop(was)
+            self._action_runs[new_key] = renamed
+            slot = self._slots.pop(key, None)
+            if slot is not None:
+                del self._slot_owners[(old, slot)]
+                self._slots[new_key] = slot
+                self._slot_owners[(new, slot)] = new_key
+        self._job_states.pop(new, None)
+        if old in self._job_states:
+            state = self._job_states.pop(old)
+            self._job_states[new] = dataclasses.replace(state, job_name=new)
+        self.rename_alerts(old, new)
 
     async def add_event(self, event_id: str) -> bool:
         if event_id in self._events:

@@ -33,6 +33,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from tron.core.records import ActionRun, JobRun
 from tron.errors import StoreError
 from tron.store import postgres_queries as q
+from tron.store.alerts_postgres import PostgresAlerts
 from tron.store.base import ConfigVersion, JobState, Transition
 from tron.store.common import Now, system_now
 from tron.store.dsn import masked, scrubbed
@@ -51,7 +52,7 @@ FENCE_LOCK = 0x7472_6F6E_0002  # "tron" 2
 _UNFENCED = object()  # fence() never called: every write goes through
 
 
-class PostgresStore:
+class PostgresStore(PostgresAlerts):
     """`PostgresStore(dsn)`; `open()` connects, creates or migrates the schema."""
 
     def __init__(
@@ -227,6 +228,9 @@ class PostgresStore:
 
     async def delete_job_run(self, job_name: str, run_num: int) -> None:
         await self.write(lambda cur, _: q.delete_job_run(cur, job_name, run_num))
+
+    async def rename_job(self, old: str, new: str) -> None:
+        await self.write(lambda cur, retrying: q.rename_job(cur, old, new, retrying))
 
     async def add_event(self, event_id: str) -> bool:
         return await self.write(lambda cur, _: q.add_event(cur, event_id))

@@ -18,6 +18,7 @@ from tron.errors import ConflictError, NotFoundError
 from tron.store.base import ConfigVersion, JobState, Transition
 from tron.store.codec import decode_datetime, dumps, encode_datetime, encode_record
 from tron.store.common import decoded, make_transition, transition_key
+from tron.store.renames import RenamePlan, batches
 from tron.store.rows import (
     action_run_of,
     action_run_rows,
@@ -325,3 +326,20 @@ async def delete_event(cur: Cursor, event_id: str) -> bool:
 async def events(cur: Cursor) -> list[str]:
     await cur.execute("SELECT event_id FROM events ORDER BY id")
     return [event_id for (event_id,) in await cur.fetchall()]
+
+
+async def rename_job(cur: Cursor, old: str, new: str, retrying: bool) -> None:
+    plan = RenamePlan(old, new)
+    found = {}
+    for name, (sql, params) in plan.reads(alerts=True).items():
+        await cur.execute(_marks(sql), params)
+        found[name] = await cur.fetchall()
+    if retrying and found["taken"] and not found["runs"]:
+        return  # the connection broke after our commit: the runs moved already
+    for sql, rows in batches(plan.writes(found)):
+        await cur.executemany(_marks(sql), rows)
+
+
+def _marks(sql: str) -> bytes:
+    """The plan's `?` markers as psycopg's `%s` (the plan's SQL holds no other `?` or `%`)."""
+    return sql.replace("?", "%s").encode()

@@ -166,6 +166,9 @@ class SqliteStore(SqliteAlerts):
     async def delete_job_run(self, job_name: str, run_num: int) -> None:
         await self.run(functools.partial(q.delete_job_run, job_name=job_name, run_num=run_num))
 
+    async def rename_job(self, old: str, new: str) -> None:
+        await self.run(functools.partial(q.rename_job, old=old, new=new))
+
     async def add_event(self, event_id: str) -> bool:
         return await self.run(functools.partial(q.add_event, event_id=event_id))
 

@@ -21,6 +21,7 @@ from tron.store.codec import (
     encode_record,
 )
 from tron.store.common import decoded, make_transition, transition_key
+from tron.store.renames import RenamePlan, batches
 from tron.store.rows import (
     action_run_of,
     action_run_rows,
@@ -307,3 +308,10 @@ def delete_event(conn: sqlite3.Connection, event_id: str) -> bool:
 
 def events(conn: sqlite3.Connection) -> list[str]:
     return [event_id for (event_id,) in conn.execute("SELECT event_id FROM events ORDER BY id")]
+
+
+def rename_job(conn: sqlite3.Connection, old: str, new: str) -> None:
+    plan = RenamePlan(old, new)
+    found = {name: conn.execute(*read).fetchall() for name, read in plan.reads(alerts=True).items()}
+    for sql, rows in batches(plan.writes(found)):
+        conn.executemany(sql, rows)

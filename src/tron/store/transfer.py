@@ -1,4 +1,5 @@
-"""`trond migrate-state`: copy a whole state between stores (SQLite <-> PostgreSQL).
+"""`trond migrate-state`: copy a whole state between stores (SQLite <-> PostgreSQL): runs,
+config versions, flags, events, and the alerts with their outbox, audit log and silences.
 
 The two stores share one schema in spirit (same tables, columns and JSON records; only the
 column types differ), so the copy is row by row, table by table, and then checked by counting
@@ -26,6 +27,9 @@ class Table:
     columns: tuple[str, ...]
     booleans: tuple[str, ...] = ()  # INTEGER in SQLite, BOOLEAN in PostgreSQL
     serial: str | None = None  # an id column whose sequence follows the copied ids
+    # The order rows were written in, where reads depend on it and no copied column keeps
+    # it: SQLite's rowid, PostgreSQL's column for it (which the copy then fills in order).
+    order: tuple[str, str] | None = None
 
 
 # In the order they are written (a run before its action runs).
@@ -41,6 +45,12 @@ TABLES = (
                           "reason")),
     Table("handles", ("action_run_id", "handle")),
     Table("events", ("id", "event_id"), serial="id"),
+    Table("alerts", ("id", "job", "kind", "state", "record"), order=("rowid", "position")),
+    Table("outbox", ("seq", "key", "alert_id", "job", "state", "created_at", "record"),
+          serial="seq"),
+    Table("audit_log", ("seq", "at", "who", "command", "target", "result", "ok"),
+          booleans=("ok",), serial="seq"),
+    Table("silences", ("job", "until")),
 )  # fmt: skip
 
 Rows = list[tuple[Any, ...]]
@@ -88,6 +98,9 @@ async def copy_state(source: AnyStore, target: AnyStore, *, force: bool) -> dict
 
 async def read_rows(store: AnyStore, table: Table) -> Rows:
     select = f"SELECT {', '.join(table.columns)} FROM {table.name}"
+    is_postgres = isinstance(store, PostgresStore)
+    if table.order is not None:
+        select += f" ORDER BY {table.order[is_postgres]}"
     if isinstance(store, PostgresStore):
 
         async def read(cur: Cursor, _: bool) -> Rows:

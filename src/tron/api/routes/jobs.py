@@ -21,9 +21,6 @@ from tron.engine.daemon import Daemon
 from tron.engine.facade import JobView
 from tron.errors import (
     BadRequestError,
-    ConflictError,
-    NotFoundError,
-    TronError,
     UnknownCommandError,
 )
 
@@ -107,28 +104,12 @@ async def jobs(request: Request) -> Response:
     )
 
 
-class MoveNotSupportedError(UnknownCommandError):
-    """`move` renames a job's history in Tron; our store keys runs by name, so not yet."""
-
-    def __init__(self, old: str, new: str) -> None:
-        TronError.__init__(
-            self, f"Moving {old} to {new} is not supported by this trond: rename it in the config"
-        )
-
-
 async def _collection_command(daemon: Daemon, form: dict[str, str]) -> Response:
     command = p.required(form, "command")
     if command != "move":
         raise UnknownCommandError(command, "JobCollection")
     old, new = p.required(form, "old_name"), p.required(form, "new_name")
-    jobs = daemon.jobs()
-    if old not in jobs:
-        raise NotFoundError(f"{old} doesn't exist")
-    if new in jobs:
-        raise ConflictError(f"{new} exists already")
-    if shapes.job_status(jobs[old].enabled, jobs[old].runs_newest_first()) == "running":
-        raise ConflictError(f"Moving {old} to {new} failed. Job is still running.")
-    raise MoveNotSupportedError(old, new)
+    return json_response({"result": await daemon.move_job(old, new)})
 
 
 async def job(request: Request) -> Response:

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime, timedelta
 
 from tron.config.model import Config, JobConfig
 from tron.core.alerts.model import Alert, AlertKind, Notice, Notification
 from tron.core.alerts.rules import Decision, acknowledged, reconcile, repeat_policy
-from tron.core.alerts.signals import JobFacts, job_signals
+from tron.core.alerts.signals import DAEMON, JobFacts, heartbeat_signal, job_signals
 from tron.core.records import JobRun
 from tron.engine.alerting.metrics import AlertMetrics
 from tron.engine.alerting.routing import Tail, channel_labels, notifications_for, payload
@@ -32,6 +32,7 @@ CHECK_KEY = TimerKey(TimerKind.ALERTS, "", 0)
 DEFAULT_REALERT_CHECKS = 120  # repeats, when realert_every is unset: every 120 checks (1 h)
 # The newest runs are enough for every rule; older ones would only slow the check at 10k jobs.
 RECENT_RUNS = 20
+PRUNE_EVERY = timedelta(hours=1)
 
 
 class Evaluator:
@@ -62,6 +63,7 @@ class Evaluator:
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self.last_beat: datetime | None = None
+        self._pruned_at: datetime | None = None
 
     async def start(self) -> None:
         """Read back the open alerts and silences, and arm the first check (now)."""
@@ -93,25 +95,76 @@ class Evaluator:
         # Armed again first: a failing evaluation must not stop the checks.
         self._arm(now + self._config().notifications.check_every)
         await self.evaluate([*self._registry.jobs, *self._open])
+        await self._prune(now)
+
+    async def _prune(self, now: datetime) -> None:
+        """Delete old history (resolved alerts, delivered notifications), once an hour."""
+        keep = self._config().notifications.keep_history
+        if keep is None or (self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY):
+            return
+        self._pruned_at = now
+        pruned = await self._store.prune_history(now - keep)
+        if pruned:
+            logger.info("pruned %d alerts and notifications older than %s", pruned, keep)
 
     async def evaluate(self, names: Iterable[str]) -> None:
         async with self._lock:
-            alerts: list[Alert] = []
-            queued: list[Notification] = []
             now = self._clock.now()
-            for name in dict.fromkeys(names):
-                decision = self._decide(name, now)
-                if decision.changed:
-                    alerts += decision.changed
-                    queued += self._route(decision.notices, now)
-            if not alerts:
-                return
-            await self._store.save_alerts(alerts, queued)
-            for alert in alerts:
-                self._remember(alert)
-            self._count()
-            if queued:
-                self._on_queued()
+            await self._record([self._decide(name, now) for name in dict.fromkeys(names)], now)
+
+    async def watch_heartbeat(self) -> None:
+        """Until cancelled: tell when the daemon itself stops scheduling.
+
+        Its own loop on the clock, not a timer: the heartbeat it watches is stamped by the
+        timers' loop, which is what may be stuck. Every `check_every` it looks; once the
+        heartbeat is older than `heartbeat_timeout`, the daemon's `not_scheduling` alert
+        opens (and repeats) like a job's, through the outbox and the delivery worker, which
+        run apart from the timers. The next check that runs resolves it (its job is not in
+        the registry, so nothing holds it open). A daemon whose whole event loop is frozen
+        tells nothing: that is what `/api/health` and the heartbeat metric are for. A
+        daemon that never beat at all (no check since start) is left to those too.
+        """
+        never = asyncio.Event()
+        seen, looks = self.last_beat, 0
+        while True:
+            settings = self._config().notifications
+            await self._clock.sleep_until(self._clock.now() + settings.check_every, never)
+            if self.last_beat != seen:
+                seen, looks = self.last_beat, 0
+                continue
+            # Stale by its own looks, not by the clock alone: a clock that jumps (a machine
+            # waking from suspend) wakes this loop once, and the check due at that moment
+            # beats before the next look.
+            looks += 1
+            if looks * settings.check_every <= settings.heartbeat_timeout:
+                continue
+            async with self._lock:
+                now = self._clock.now()
+                stale = heartbeat_signal(self.last_beat, now, settings.heartbeat_timeout)
+                if stale is None:
+                    continue
+                repeat = repeat_policy(
+                    None, settings.check_every, settings.check_every * DEFAULT_REALERT_CHECKS
+                )
+                open_alerts = self._open.get(DAEMON, [])
+                await self._record([reconcile(open_alerts, [stale], now=now, repeat=repeat)], now)
+
+    async def _record(self, decisions: Iterable[Decision], now: datetime) -> None:
+        """Make the decisions' alert changes and notices durable together, then follow them."""
+        alerts: list[Alert] = []
+        queued: list[Notification] = []
+        for decision in decisions:
+            if decision.changed:
+                alerts += decision.changed
+                queued += self._route(decision.notices, now)
+        if not alerts:
+            return
+        await self._store.save_alerts(alerts, queued)
+        for alert in alerts:
+            self._remember(alert)
+        self._count()
+        if queued:
+            self._on_queued()
 
     def _decide(self, name: str, now: datetime) -> Decision:
         job = self._registry.jobs.get(name)
@@ -210,6 +263,20 @@ class Evaluator:
                 self._silences[job] = until
         self._dirty.add(job)
         self._wake.set()
+
+    async def job_moving(self, old: str, new: str, move: Callable[[], Awaitable[None]]) -> None:
+        """Run `move` (the store's rename of the job `old`) between two evaluations, then
+        follow the job's open alerts, silence and disabled time under its new name."""
+        async with self._lock:
+            await move()
+            self._open.pop(old, None)
+            moved = await self._store.load_alerts(job=new, open_only=True)
+            if moved:
+                self._open[new] = moved
+            for held in (self._silences, self._disabled_since):
+                held.pop(new, None)
+                if old in held:
+                    held[new] = held.pop(old)
 
     def silenced_until(self, job: str) -> datetime | None:
         until = self._silences.get(job)

@@ -12,6 +12,7 @@ from tron.config.model import JobConfig
 from tron.config.notifications import NotificationsConfig
 from tron.core import run_state as rs
 from tron.core.alerts.model import Alert, Notice, Notification, idempotency_key
+from tron.core.alerts.signals import DAEMON
 from tron.core.records import ActionRun, JobRun
 
 # A channel label is the channel's name, or `name>override` when the job's own keys
@@ -36,6 +37,12 @@ def channel_labels(
                 and _matches(route.namespace, job.namespace)
                 and set(route.tags) <= set(monitoring.tags if monitoring else ())
             ):
+                names += route.channels
+    else:
+        # The daemon's own alert has no job: routes that ask for a severity alone take it.
+        for route in notifications.routes:
+            daemon_wide = route.team is None and route.namespace is None and not route.tags
+            if daemon_wide and _matches(route.severity, alert.severity.value):
                 names += route.channels
     labels = list(dict.fromkeys(n for n in names if n in notifications.channels))
     if monitoring is not None and monitoring.emails:
@@ -115,7 +122,9 @@ def payload(
     if action is not None and tail is not None and lines > 0:
         body["stdout_tail"] = tail(action, "stdout", lines)
         body["stderr_tail"] = tail(action, "stderr", lines)
-    if web_url:
+    if web_url and alert.key.job == DAEMON:
+        body["links"] = {"web": f"{web_url.rstrip('/')}/web/"}  # trond itself has no job page
+    elif web_url:
         base = web_url.rstrip("/")
         job_link = f"{base}/web/#/job/{quote(alert.key.job, safe='')}"
         body["links"] = {"job": job_link}

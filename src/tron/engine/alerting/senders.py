@@ -71,8 +71,9 @@ def _text(notification: Notification) -> str:
         if payload.get(key):
             lines.append(f"{key}: {payload[key]}")
     links = payload.get("links") or {}
-    if links.get("run") or links.get("job"):
-        lines.append(str(links.get("run") or links.get("job")))
+    link = links.get("run") or links.get("job") or links.get("web")
+    if link:
+        lines.append(str(link))
     return "\n".join(lines)
 
 
