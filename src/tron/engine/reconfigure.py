@@ -76,7 +76,7 @@ class Reconfigurer:
         moved = self._registry.jobs.get(name)
         if moved is not None:
             # Renamed to this name by `tronctl move` before its config was: it is updated.
-            await self._update(moved.config, config)
+            await self._update(moved, config)
             return
         job = self._registry.retired.pop(name, None)
         if job is None:
