@@ -457,6 +457,12 @@ class Daemon(EngineFacade):
         for name, job in self.registry.jobs.items():
             restore_job(job, states.get(name), runs.get(name, ()))
 
+    async def config_versions_recorded(self) -> None:
+        """Wait until the start-up config versions are stored (they are written in the
+        background, hashed off the loop); for tests that need every write in one order."""
+        if self._versions_task is not None:
+            await asyncio.gather(self._versions_task, return_exceptions=True)
+
     async def _record_config_versions(self) -> None:
         """Keep the config trond starts with as a version when it differs from the last one,
         so the history (and its diffs) also shows edits made on disk."""

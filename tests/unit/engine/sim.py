@@ -178,6 +178,9 @@ class World:
         executors = {"local": self.node.executor}
         daemon = Daemon(self.settings, clock=self.clock, store=self.store, executors=executors)
         await daemon.__aenter__()
+        # Its config versions are hashed in a thread: under load they could land at any
+        # point, even after the last step, so a crash point would name a different write.
+        await daemon.config_versions_recorded()
         return daemon
 
     async def _settle(self) -> None:
