@@ -58,15 +58,15 @@ def _read_job(report: Report, item: Named, rules: JobRules) -> JobConfig | None:
     actions = {action.name: action for action in built if action is not None}
     cleanup_ok, cleanup = _cleanup(report, item, rules)
     _check_requires(report, item.name or item.path, rules.namespace, actions, action_items)
-    if not is_named or schedule is None or not actions or "node" not in fields or not cleanup_ok:
-        return None
-    assert item.name is not None  # valid_name said so
     kept = {key: value for key, value in fields.items() if key in JobConfig.__dataclass_fields__}
     monitoring = _child(item, "monitoring")
     if monitoring is not None:
         monitoring_path = join_path(item.path, "monitoring")
         channels = rules.refs.channel_names
         kept["alerting"] = read_monitoring(report, monitoring, monitoring_path, channels)
+    if not is_named or schedule is None or not actions or "node" not in fields or not cleanup_ok:
+        return None
+    assert item.name is not None  # valid_name said so
     return JobConfig(
         **{
             **kept,

@@ -17,7 +17,7 @@ from tron.config.jobs import JobRules, read_jobs
 from tron.config.model import MASTER, Config, NamespaceConfig
 from tron.config.named import named_items
 from tron.config.naming import namespace_name_problem
-from tron.config.notifications import read_notifications
+from tron.config.notifications import declared_channels, read_notifications
 from tron.config.parse import YNode, parse_yaml
 from tron.config.triggers import check_triggers, declared_jobs
 from tron.config.values import BadValueError, Report
@@ -164,12 +164,10 @@ def _references(master: _Source | None, settings: Mapping[str, Any], partial: bo
     nodes = _declared(master, "nodes", settings["nodes"])
     pools = _declared(master, "node_pools", settings.get("node_pools", {}))
     names = None if nodes is None or pools is None else nodes | pools
-    notifications = settings.get("notifications")
-    channels = frozenset(notifications.channels) if notifications is not None else frozenset()
     return References(
         node_names=names,
         variables=_read_or_none(master, "command_context", settings),
-        channel_names=channels,
+        channel_names=declared_channels(_section(master, "notifications")),
     )
 
 

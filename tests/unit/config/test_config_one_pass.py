@@ -129,3 +129,34 @@ def test_a_daily_schedule_in_mapping_form_says_why_its_time_is_refused() -> None
     namespace += "    actions: {a: {command: 'true'}}\n"
     (problem,) = problems("", {"ns": namespace})
     assert problem.message.endswith("; 24:00 is not a time: the hour is 24, past 23")
+
+
+def test_monitoring_of_a_job_with_other_problems_is_checked_too() -> None:
+    namespace = "jobs:\n  j:\n    node: localhost\n    monitoring: {alert_after: soon}\n"
+    found = {(p.line, p.key_path): p.message for p in problems("", {"ns": namespace})}
+    assert "is missing options: schedule, actions" in found[(2, "jobs.j")]
+    assert "is not a valid time delta: soon" in found[(4, "jobs.j.monitoring.alert_after")]
+
+
+def test_a_channel_with_a_wrong_entry_is_reported_once_not_where_it_is_named() -> None:
+    master = dedent(
+        """\
+        notifications:
+          channels:
+            ops: {type: webhook}
+            team: {type: webhook, url: "http://x"}
+          default_channels: [ops]
+        """
+    )
+    namespace = "jobs:\n  j:\n    node: localhost\n    schedule: daily\n"
+    namespace += "    actions: {a: {command: 'true'}}\n"
+    namespace += "    monitoring: {channels: [ops, taem]}\n"
+    found = problems(master, {"ns": namespace})
+    assert [(p.file, p.line, p.message) for p in found] == [
+        ("MASTER.yaml", 3, "Channel ops is missing options: url"),
+        (
+            "ns.yaml",
+            6,
+            "Unknown notification channel taem at jobs.j.monitoring.channels; did you mean team?",
+        ),
+    ]
