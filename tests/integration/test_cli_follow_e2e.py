@@ -75,3 +75,18 @@ def test_follow_waits_for_the_requirement_then_heads_each_attempt(
         "==> attempt 2",
     ]
     assert [line for line in lines if not line.startswith("==>")] == ["first try", "second try"]
+
+    shown = subprocess.run(
+        [*argv[:-2], f"MASTER.twice.{run_num}.flaky"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    stdout = shown.stdout.split("Stdout:\n", 1)[1].split("\nStderr:")[0].splitlines()
+    assert [line.split(",")[0] for line in stdout if line] == [
+        "==> attempt 1",
+        "first try",
+        "==> attempt 2",
+        "second try",
+    ]

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tron.cli.attempts import attempt_header
 from tron.cli.client import ApiClient
 from tron.cli.resolve import TronId
 from tron.cli.waiting import waiting_reason
@@ -137,16 +138,6 @@ def _has_several(body: Json, attempts: list[Json]) -> bool:
     return (
         len(attempts) > 1 or bool(body.get("retries_remaining")) or body.get("in_delay") is not None
     )
-
-
-def attempt_header(attempt: Json) -> str:
-    """`==> attempt 2, started ... on node <==`, as `tail` heads each file it shows."""
-    title = f"attempt {attempt.get('number')}"
-    if attempt.get("start_time"):
-        title += f", started {attempt['start_time']}"
-    if attempt.get("node"):
-        title += f" on {attempt['node']}"
-    return f"==> {title} <==\n"
 
 
 def new_lines(seen: list[str], tail: Sequence[str]) -> list[str]:

@@ -1,5 +1,5 @@
 """`tronview -f` on an action that has not started (it says what it waits for), and on one that
-runs several attempts (a header heads each attempt's output)."""
+runs several attempts (a header heads each attempt's output, as in `tronview ACTION_RUN`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tron.cli import tronview
 from tron.cli.client import ApiClient
 from tron.cli.follow import Follower
 from tron.cli.resolve import IdKind, TronId
@@ -141,3 +142,30 @@ RUN_JSON = {
 )  # fmt: skip
 def test_waiting_reason(action_json: dict[str, Any], run_json: dict[str, Any], reason: str) -> None:
     assert waiting_reason(action_json, run_json) == reason
+
+
+def test_tronview_shows_the_tail_of_each_attempt_under_its_header(
+    tron: FakeTron, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outputs = {1: "one\ntwo\nboom\n", 2: "again\nok\n"}
+
+    def output(request: httpx.Request) -> httpx.Response:
+        data = outputs[int(request.url.params["attempt"])]
+        if request.url.params["stream"] == "stderr":
+            data = ""
+        return httpx.Response(200, json={"data": data, "offset": len(data)})
+
+    tron.routes[ACTION] = {
+        **action("succeeded", [ATTEMPT_1, ATTEMPT_2]),
+        "id": "demo.dag_job.1.load",
+        "stdout": ["two", "boom", "again", "ok"],
+        "stderr": [],
+    }
+    tron.routes[ACTION + "/output"] = output
+    argv = ["--server", "http://tron.test", "-n", "2", "demo.dag_job.1.load"]
+    assert tronview.main(argv, transport=tron.transport) == 0
+    out = capsys.readouterr().out
+    assert out.split("Stdout:\n", 1)[1].split("\n\nStderr:")[0] == (
+        "==> attempt 1, started 2026-03-01 04:00:00 on localhost <==\ntwo\nboom\n"
+        "==> attempt 2, started 2026-03-01 04:00:10 on localhost <==\nagain\nok"
+    )
