@@ -4,7 +4,8 @@ answers the scripts ask for (`PROG --complete CWORD -- WORDS...`), names coming 
 The scripts call the command itself for each completion, so what is offered is always what this
 version of the command accepts: its flags, tronctl's commands, and the job, job run and action
 run names (tronfig: namespaces) of the server the command line names. A completion never fails
-loudly: a server that cannot be reached completes nothing.
+loudly: a server that cannot be reached completes nothing. The flags are read from the argparse
+parsers themselves (their `_actions`, as argcomplete does), so they cannot drift from `--help`.
 """
 
 from __future__ import annotations
