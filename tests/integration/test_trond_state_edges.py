@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,7 @@ async def _state(tmp_path: Path, *damage: str) -> Path:
     path = tmp_path / "work" / "tron_state.sqlite"
     path.parent.mkdir()
     await _store_with_a_run(path)
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn, conn:
         for sql in damage:
             conn.execute(sql)
     return path

@@ -23,7 +23,7 @@ def free_port() -> int:
 
 
 class TrondProcess:
-    """Starts `python -m tron` and talks to it over HTTP."""
+    """Starts `python -m tron` (or the `trond` given) and talks to it over HTTP."""
 
     def __init__(
         self,
@@ -32,7 +32,9 @@ class TrondProcess:
         *,
         port: int | None = None,
         args: Sequence[str] = (),
+        trond: Sequence[str] = (sys.executable, "-m", "tron"),
     ) -> None:
+        self.trond = tuple(trond)
         self.working_dir = working_dir
         self.args = tuple(args)
         self.config_dir = config_dir
@@ -50,9 +52,7 @@ class TrondProcess:
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 [
-                    sys.executable,
-                    "-m",
-                    "tron",
+                    *self.trond,
                     "--working-dir",
                     str(self.working_dir),
                     "--config-path",

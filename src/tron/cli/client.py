@@ -152,21 +152,39 @@ class ApiClient:
         return self.get(api_path("jobs", job, run), params)
 
     def action_run(
-        self, job: str, run: str | int, action: str, *, num_lines: int | None = None
+        self,
+        job: str,
+        run: str | int,
+        action: str,
+        *,
+        num_lines: int | None = None,
+        output: bool = True,
     ) -> Json:
-        params: dict[str, str | int] = {"include_stdout": "1", "include_stderr": "1"}
+        params: dict[str, str | int] = {
+            "include_stdout": flag(output),
+            "include_stderr": flag(output),
+        }
         if num_lines is not None:
             params["num_lines"] = num_lines
         return self.get(api_path("jobs", job, run, action), params)
 
     def action_output(
-        self, job: str, run: str | int, action: str, *, stream: str, offset: int
+        self,
+        job: str,
+        run: str | int,
+        action: str,
+        *,
+        stream: str,
+        offset: int,
+        attempt: int | None = None,
     ) -> OutputChunk | None:
-        """The output endpoint of our trond; None when the server has none (Yelp's Tron)."""
+        """The output endpoint of our trond (of one attempt, by default the current one); None
+        when the server has none (Yelp's Tron)."""
+        params: dict[str, str | int] = {"stream": stream, "offset": offset}
+        if attempt is not None:
+            params["attempt"] = attempt
         try:
-            body = self.get(
-                api_path("jobs", job, run, action, "output"), {"stream": stream, "offset": offset}
-            )
+            body = self.get(api_path("jobs", job, run, action, "output"), params)
         except RequestError as exc:
             if exc.status in (404, 405, 501):
                 return None

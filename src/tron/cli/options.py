@@ -7,9 +7,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from tron import __version__
+
+if TYPE_CHECKING:
+    import httpx
 
 # What a shell reports for a writer killed by SIGPIPE (`yes | head`): 128 + 13.
 EXIT_BROKEN_PIPE = 141
@@ -17,6 +21,13 @@ EXIT_BROKEN_PIPE = 141
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--version", action="version", version=f"{parser.prog} {__version__}")
+    parser.add_argument(
+        "--completion",
+        choices=("bash", "zsh"),
+        action=_PrintCompletion,
+        help="print the shell completion script and exit "
+        '(bash: eval "$(%(prog)s --completion bash)")',
+    )
     add_verbose(parser)
     parser.add_argument("--server", help="URL of the tron server (default: from config)")
     parser.add_argument("--token", help="bearer token for a server that requires one")
@@ -52,3 +63,35 @@ def quiet_pipe(body: Callable[[], int]) -> int:
         os.close(devnull)
         return EXIT_BROKEN_PIPE
     return code
+
+
+class _PrintCompletion(argparse.Action):
+    """`--completion SHELL`: print the script and exit, as `--version` does, before any
+    required argument is missed."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        from tron.cli.completion import script
+
+        print(script(parser.prog, str(values)), end="")
+        parser.exit(0)
+
+
+def completion_answer(
+    build_parser: Callable[[], argparse.ArgumentParser],
+    argv: Sequence[str] | None,
+    transport: httpx.BaseTransport | None,
+) -> int | None:
+    """The exit status of answering a completion request (`--complete CWORD -- WORDS...`, what
+    the scripts ask), or None when `argv` is an ordinary command line."""
+    words = sys.argv[1:] if argv is None else list(argv)
+    if words[:1] != ["--complete"]:
+        return None
+    from tron.cli import completion
+
+    return quiet_pipe(lambda: completion.answer(build_parser(), words, transport))

@@ -72,14 +72,24 @@ def truncate(text: str, width: int) -> str:
     return text
 
 
+def _visible(text: str) -> str:
+    if text.isprintable():
+        return text
+    return "".join(" " if unicodedata.category(char) == "Cc" else char for char in text)
+
+
 def has_rtl(text: str) -> bool:
     return any(unicodedata.bidirectional(char) in _RTL_CLASSES for char in text)
 
 
 def fit(text: str, width: int, style: Style = PLAIN) -> str:
-    """`text` left-justified to exactly `width` cells; too long ends in `...` (Tron's rule)."""
-    if display_width(text) > width:
-        text = truncate(text, max(width - 3, 0)) + "..."
+    """`text` left-justified to exactly `width` cells; too long ends in `...` (Tron's rule),
+    and then a space, so that a cut cell never runs into the next column (Tron's cut it to the
+    full width: `a_long_job_na...running`). Control characters show as spaces: a newline or
+    an escape sequence in a value must not break the table."""
+    text = _visible(text)
+    if display_width(text) >= width:
+        text = truncate(text, max(width - 4, 0)) + "..."
     padding = " " * max(width - display_width(text), 0)
     if style.isolate and has_rtl(text):
         text = f"{_FSI}{text}{_PDI}"

@@ -7,7 +7,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from tron.cli.durations import format_run_time, parse_run_date, parse_span
-from tron.cli.options import add_common_options, add_verbose, quiet_pipe, setup_logging
+from tron.cli.options import (
+    add_common_options,
+    add_verbose,
+    completion_answer,
+    quiet_pipe,
+    setup_logging,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -154,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, *, transport: httpx.BaseTransport | None = None) -> int:
+    completed = completion_answer(build_parser, argv, transport)
+    if completed is not None:
+        return completed
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
     from tron.cli import control

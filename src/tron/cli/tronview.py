@@ -9,7 +9,7 @@ import argparse
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from tron.cli.options import add_common_options, quiet_pipe, setup_logging
+from tron.cli.options import add_common_options, completion_answer, quiet_pipe, setup_logging
 
 if TYPE_CHECKING:
     import httpx
@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, *, transport: httpx.BaseTransport | None = None) -> int:
+    completed = completion_answer(build_parser, argv, transport)
+    if completed is not None:
+        return completed
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
     from tron.cli import view

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from tron.cli import alerting, display
+from tron.cli.attempts import with_attempt_headers
 from tron.cli.client import ApiClient, RequestError, ServerUnreachableError
 from tron.cli.common import client_settings, make_client, resolve_id, run_guarded
 from tron.cli.follow import OK_STATES, Follower
@@ -136,6 +137,8 @@ def show(client: ApiClient, args: argparse.Namespace, style: Style) -> int:
     if args.follow:
         return follow(client, tid, args)
     body = fetch(client, tid, args.num_displays)
+    if tid.kind is IdKind.ACTION_RUN and not args.json:
+        body = with_attempt_headers(client, tid, body, args.num_displays)
     emit(
         json.dumps(body, indent=2, ensure_ascii=False)
         if args.json

@@ -15,7 +15,7 @@ from tron.config.named import Named, valid_name
 from tron.config.parse import YNode
 from tron.config.suggest import did_you_mean
 from tron.config.values import BadValueError, Report
-from tron.context import check_command
+from tron.context import BUILTIN_VARIABLES, check_command
 from tron.errors import ContextError
 
 K8S_ACTION_KEYS = (
@@ -124,25 +124,37 @@ def _command(refs: References) -> v.Reader:
 
     def read(report: Report, node: YNode, path: str) -> str:
         command = v.string(report, node, path)
-        problem = _command_problem(command, refs.variables, path)
-        if problem is not None:
+        for problem in _command_problems(command, refs.variables, path):
             report.add(node.line, path, problem)
         return command
 
     return read
 
 
-def _command_problem(command: str, variables: frozenset[str] | None, path: str) -> str | None:
+# Past this many unknown variables in one command, the rest can wait for the next check.
+_MAX_UNKNOWN = 20
+
+
+def _command_problems(command: str, variables: frozenset[str] | None, path: str) -> list[str]:
+    """Every unknown variable of `command` (rendering stops at the first, so each one found
+    is taken as known and the command checked again), or the template's format problem."""
     # Without braces there is nothing to render, so nothing can be wrong.
     if variables is None or ("{" not in command and "}" not in command):
-        return None
-    error = _context_error(command, variables)
-    if error is None:
-        return None
-    variable, message = error
-    if variable is not None:
-        return f"Unknown context variable '{variable}' at {path}: {command}"
-    return f"{message} at {path}"
+        return []
+    problems: list[str] = []
+    known = variables
+    while len(problems) < _MAX_UNKNOWN:
+        error = _context_error(command, known)
+        if error is None:
+            break
+        variable, message = error
+        if variable is None or variable in known:
+            problems.append(f"{message} at {path}")
+            break
+        hint = did_you_mean(variable, variables | BUILTIN_VARIABLES)
+        problems.append(f"Unknown context variable '{variable}' at {path}: {command}{hint}")
+        known = known | {variable}
+    return problems
 
 
 @lru_cache(maxsize=4096)

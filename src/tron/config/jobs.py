@@ -13,6 +13,7 @@ from tron.config.model import ActionConfig, CatchUpConfig, JobConfig
 from tron.config.monitoring import read_monitoring
 from tron.config.named import Named, named_items, valid_name
 from tron.config.parse import YNode, join_path, to_python
+from tron.config.schedules import schedule_rule
 from tron.config.values import Report
 from tron.errors import ScheduleError
 from tron.schedule import Schedule, parse_schedule
@@ -45,24 +46,27 @@ def _read_job(report: Report, item: Named, rules: JobRules) -> JobConfig | None:
     fields = v.read_fields(
         report, item.node, item.path, _job_fields(rules), title=title, required=required
     )
-    if not valid_name(report, item) or not item.node.is_mapping:
+    # A bad name does not stop the checks: the schedule and actions are read all the same, so
+    # every problem of the job shows at once rather than after the name is fixed.
+    is_named = valid_name(report, item)
+    if not item.node.is_mapping:
         return None
-    assert item.name is not None  # valid_name said so
     time_zone = fields.get("time_zone") or rules.time_zone
     schedule = _schedule(report, item, time_zone)
     action_items = _action_items(report, item)
     built = (read_action(report, action, rules.refs) for action in action_items.values())
     actions = {action.name: action for action in built if action is not None}
     cleanup_ok, cleanup = _cleanup(report, item, rules)
-    _check_requires(report, item.name, rules.namespace, actions, action_items)
-    if schedule is None or not actions or "node" not in fields or not cleanup_ok:
-        return None
+    _check_requires(report, item.name or item.path, rules.namespace, actions, action_items)
     kept = {key: value for key, value in fields.items() if key in JobConfig.__dataclass_fields__}
     monitoring = _child(item, "monitoring")
     if monitoring is not None:
         monitoring_path = join_path(item.path, "monitoring")
         channels = rules.refs.channel_names
         kept["alerting"] = read_monitoring(report, monitoring, monitoring_path, channels)
+    if not is_named or schedule is None or not actions or "node" not in fields or not cleanup_ok:
+        return None
+    assert item.name is not None  # valid_name said so
     return JobConfig(
         **{
             **kept,
@@ -128,7 +132,8 @@ def _schedule(report: Report, item: Named, time_zone: str | None) -> Schedule | 
     try:
         schedule: Schedule = parse_schedule(to_python(node), time_zone, path=path)
     except (ScheduleError, ValueError) as exc:
-        report.add(node.line, path, str(exc))
+        message = str(exc)
+        report.add(node.line, path, f"{message}{schedule_rule(message, to_python(node))}")
         return None
     return schedule
 

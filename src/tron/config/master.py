@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -17,6 +17,7 @@ from tron.config.model import (
 )
 from tron.config.named import Named, named_items, valid_name
 from tron.config.parse import YNode, join_path
+from tron.config.suggest import did_you_mean
 from tron.config.values import BadValueError, Report
 
 DEFAULT_NODE = NodeConfig(name="localhost", hostname="localhost")
@@ -82,11 +83,12 @@ def _read_node(report: Report, item: Named) -> NodeConfig | None:
 
 
 def read_node_pools(
-    report: Report, node: YNode, path: str, nodes: Mapping[str, NodeConfig]
+    report: Report, node: YNode, path: str, nodes: Collection[str]
 ) -> Mapping[str, NodePoolConfig]:
     """`node_pools`: a list or mapping of pools; a bare list is a pool named after its nodes.
 
-    Pools hold nodes only, and nodes and pools never share a name.
+    Pools hold nodes only, and nodes and pools never share a name. `nodes` are the node names
+    declared, including those whose entries are wrong (reported there, not again here).
     """
     read = [(item, _read_pool(report, item)) for item in named_items(report, node, path)]
     pools = {pool.name: pool for _, pool in read if pool is not None}
@@ -118,7 +120,7 @@ def _check_members(
     report: Report,
     item: Named,
     pool: NodePoolConfig,
-    nodes: Mapping[str, NodeConfig],
+    nodes: Collection[str],
     pools: Mapping[str, NodePoolConfig],
 ) -> None:
     line, path = item.node.line, item.path
@@ -128,7 +130,8 @@ def _check_members(
         report.add(line, path, f"NodePool {pool.name} contains other NodePools: {listed}")
     for name in pool.nodes:
         if name not in nodes and name not in pools:
-            report.add(line, path, f"Unknown node name {name} at {path}.nodes")
+            hint = did_you_mean(name, nodes)
+            report.add(line, path, f"Unknown node name {name} at {path}.nodes{hint}")
     if pool.name in nodes:
         report.add(line, path, f"Node and NodePool names must be unique {pool.name}")
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from tron.config import values as v
 from tron.config.parse import YNode, join_path, to_python
+from tron.config.suggest import did_you_mean
 from tron.config.values import BadValueError, Report
 
 # `realert_every: -1` is Sensu's (and check_tron_jobs') "exponential backoff".
@@ -145,6 +146,7 @@ def read_monitoring(
             report.add(
                 node.value["channels"].line,
                 join_path(path, "channels"),
-                f"Unknown notification channel {name} at {join_path(path, 'channels')}",
+                f"Unknown notification channel {name} at {join_path(path, 'channels')}"
+                f"{did_you_mean(name, channel_names)}",
             )
     return Monitoring(**fields)

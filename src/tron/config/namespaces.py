@@ -15,9 +15,11 @@ from tron.config.actions import References
 from tron.config.excerpt import cut
 from tron.config.jobs import JobRules, read_jobs
 from tron.config.model import MASTER, Config, NamespaceConfig
+from tron.config.named import named_items
 from tron.config.naming import namespace_name_problem
-from tron.config.notifications import read_notifications
+from tron.config.notifications import declared_channels, read_notifications
 from tron.config.parse import YNode, parse_yaml
+from tron.config.triggers import check_triggers, declared_jobs
 from tron.config.values import BadValueError, Report
 from tron.errors import Problem
 
@@ -109,12 +111,24 @@ def _check(
     refs = _references(master, settings, partial)
     time_zone = settings.get("time_zone") or default_time_zone
     namespaces = [_read_namespace(source, time_zone, refs) for source in parsed]
+    _check_triggers(parsed)
     problems = [problem for source in parsed for problem in source.report.problems]
     if master is None and not partial:
         problems.append(Problem("", 0, "", "A config mapping requires a MASTER namespace"))
     if problems:
         return None, [_bounded(problem) for problem in _in_file_order(problems, parsed)]
     return _build(namespaces, settings), []
+
+
+def _check_triggers(parsed: list[_Source]) -> None:
+    """Cross-namespace references of `triggered_by`; most configs have none, and then the
+    jobs of every namespace need not be walked again."""
+    waiting = [source for source in parsed if "triggered_by" in source.text]
+    if not waiting:
+        return
+    declared = declared_jobs({source.name: source.tree for source in parsed})
+    for source in waiting:
+        check_triggers(source.report, source.tree, declared)
 
 
 def _bounded(problem: Problem) -> Problem:
@@ -144,19 +158,50 @@ def _read_master(master: _Source | None, partial: bool) -> dict[str, Any]:
     settings["nodes"] = nodes
     pools = settings.pop("node_pools", None)
     if pools is not None:
-        settings["node_pools"] = m.read_node_pools(report, pools, "node_pools", nodes)
+        node_names = _declared(master, "nodes", nodes) or frozenset(nodes)
+        settings["node_pools"] = m.read_node_pools(report, pools, "node_pools", node_names)
     master.fields = settings
     return settings
 
 
 def _references(master: _Source | None, settings: Mapping[str, Any], partial: bool) -> References:
+    """What jobs may name. A MASTER section that could not be read at all is not checked
+    against (None), and a node or pool whose own entry is wrong still counts as declared: its
+    problem is reported once, where it is, not again at every job that uses it."""
     if partial or master is None or master.is_broken:
         return References(node_names=None, variables=None)
-    names = frozenset(settings["nodes"]) | frozenset(settings.get("node_pools", ()))
-    variables = frozenset(settings.get("command_context", ()))
-    notifications = settings.get("notifications")
-    channels = frozenset(notifications.channels) if notifications is not None else frozenset()
-    return References(node_names=names, variables=variables, channel_names=channels)
+    nodes = _declared(master, "nodes", settings["nodes"])
+    pools = _declared(master, "node_pools", settings.get("node_pools", {}))
+    names = None if nodes is None or pools is None else nodes | pools
+    return References(
+        node_names=names,
+        variables=_read_or_none(master, "command_context", settings),
+        channel_names=declared_channels(_section(master, "notifications")),
+    )
+
+
+def _declared(master: _Source, key: str, built: Mapping[str, Any]) -> frozenset[str] | None:
+    """The names given in MASTER's `key` (nodes or pools): those `built` and those whose
+    entries are wrong; None when `key` is not even a list or mapping."""
+    node = _section(master, key)
+    if node is not None and node.value is not None and not (node.is_mapping or node.is_sequence):
+        return None
+    # A throwaway report: the section's own problems were reported when it was read.
+    items = named_items(Report(master.file), node, key) if node is not None else []
+    return frozenset(built) | {item.name for item in items if item.name}
+
+
+def _read_or_none(master: _Source, key: str, settings: Mapping[str, Any]) -> frozenset[str] | None:
+    """The keys of a MASTER mapping; None when it is written but could not be read."""
+    if key not in settings and _section(master, key) is not None:
+        return None
+    return frozenset(settings.get(key, ()))
+
+
+def _section(master: _Source, key: str) -> YNode | None:
+    tree = master.tree
+    section: YNode | None = tree.value.get(key) if tree is not None and tree.is_mapping else None
+    return section
 
 
 def _read_namespace(source: _Source, time_zone: str | None, refs: References) -> NamespaceConfig:

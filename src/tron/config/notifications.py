@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from tron.config import values as v
 from tron.config.parse import YNode, join_path
+from tron.config.suggest import did_you_mean
 from tron.config.values import BadValueError, Report
 
 ChannelType = Literal["webhook", "slack", "email"]
@@ -163,14 +164,32 @@ def read_notifications(report: Report, node: YNode, path: str) -> NotificationsC
     return config
 
 
+def declared_channels(node: YNode | None) -> frozenset[str] | None:
+    """The channel names `notifications` (its node) declares, whether or not each channel's
+    own entry is right; None when the channels cannot be told (not a mapping)."""
+    if node is None or node.value is None:
+        return frozenset()
+    channels = node.value.get("channels") if node.is_mapping else None
+    if channels is None or channels.value is None:
+        return frozenset() if node.is_mapping else None
+    if not channels.is_mapping:
+        return None
+    return frozenset(str(name) for name in channels.value)
+
+
 def _check_names(report: Report, node: YNode, path: str, config: NotificationsConfig) -> None:
-    """Every channel named anywhere in `notifications` exists."""
+    """Every channel named anywhere in `notifications` is declared (a channel whose entry is
+    wrong is reported there, not again where it is named)."""
+    declared = declared_channels(node)
+    if declared is None:
+        return
     named: list[tuple[str, str]] = [("default_channels", n) for n in config.default_channels]
     named += [(f"routes[{i}].channels", n) for i, r in enumerate(config.routes) for n in r.channels]
     named += [(f"namespaces.{ns}", n) for ns, names in config.namespaces.items() for n in names]
     for where, name in named:
-        if name not in config.channels:
+        if name not in declared:
             key = where.split(".")[0].split("[")[0]
             line = node.value[key].line if key in node.value else node.line
             full = join_path(path, where)
-            report.add(line, full, f"Unknown notification channel {name} at {full}")
+            hint = did_you_mean(name, declared)
+            report.add(line, full, f"Unknown notification channel {name} at {full}{hint}")

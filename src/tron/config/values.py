@@ -159,10 +159,20 @@ def identifier(report: Report, node: YNode, path: str) -> str:
     return value
 
 
+IDENTIFIER_RULE = (
+    "a name starts with an ASCII letter or _, followed by letters, digits, _ or -;"
+    " no spaces or dots; 255 characters at most"
+)
+
+
 def check_identifier(value: str, path: str) -> None:
-    """Tron's name rule: a letter or `_`, then letters, digits, `_` or `-`; 255 at most."""
+    """Tron's name rule: a letter or `_`, then letters, digits, `_` or `-`; 255 at most.
+
+    The message states the rule, so whoever wrote `my job` or `1st` learns what to write."""
     if not _IDENTIFIER.fullmatch(value):
-        raise BadValueError(f"Identifier at {path} is not a valid identifier: {cut(value)}")
+        raise BadValueError(
+            f"Identifier at {path} is not a valid identifier: {cut(value)} ({IDENTIFIER_RULE})"
+        )
 
 
 def time_delta(report: Report, node: YNode, path: str) -> timedelta:

@@ -30,8 +30,22 @@ def test_fit_fills_exactly_the_width(text: str) -> None:
     assert display_width(fit(text, 12)) == 12
 
 
-def test_fit_truncates_long_text_with_dots() -> None:
-    assert fit("abcdefghij", 6) == "abc..."
+def test_fit_truncates_long_text_with_dots_and_a_space() -> None:
+    assert fit("abcdefghij", 6) == "ab... "
+    assert fit("abcdef", 6) == "ab... "
+    assert fit("abcde", 6) == "abcde "
+
+
+def test_a_cut_cell_never_runs_into_the_next_column() -> None:
+    columns = (Column(label="Name", width=8), Column(label="State", width=8))
+    rows = [Row(cells=("a_long_job_name", "running")), Row(cells=("日本語日本語", "failed"))]
+    lines = table(None, columns, rows).split("\n")
+    assert lines[1:] == ["a_lo... running ", "日本... failed  "]
+
+
+def test_control_characters_in_a_cell_do_not_break_the_table() -> None:
+    line = table(None, (Column(label="Node", width=12),), [Row(cells=("a\nb\x1b[31m",))])
+    assert line.split("\n")[1] == "a b [31m    "
 
 
 def test_fit_never_splits_a_wide_character() -> None:
@@ -71,7 +85,7 @@ def test_resizable_column_widens_to_longest_plus_one() -> None:
 
 def test_fixed_column_truncates() -> None:
     columns = (Column(label="Name", width=6),)
-    assert table(None, columns, [Row(cells=("abcdefghi",))]).split("\n")[1] == "abc..."
+    assert table(None, columns, [Row(cells=("abcdefghi",))]).split("\n")[1] == "ab... "
 
 
 def test_empty_table_says_so() -> None:
