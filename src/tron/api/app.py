@@ -25,7 +25,7 @@ from tron.api.problems import (
     handle_tron_error,
     handle_unexpected,
 )
-from tron.api.routes import alerts, config, events, jobs, metrics, runs
+from tron.api.routes import alerts, config, events, glance, jobs, metrics, runs
 from tron.api.site import LOOPBACK_NAMES, HostRule, SitePolicy
 from tron.api.standby import StandbyRefusal
 from tron.api.tickets import TicketBook
@@ -83,6 +83,7 @@ def create_app(
         *alerts.ROUTES,
         *jobs.ROUTES,
         *runs.ROUTES,
+        *glance.ROUTES,
         *config.ROUTES,
         *events.ROUTES,
         *metrics.ROUTES,
