@@ -5,6 +5,7 @@ import { jobButtons } from "../commands.js";
 import { dl, h, section, table } from "../dom.js";
 import { describeSchedule, formatDuration } from "../format.js";
 import { drawGraph } from "../graph.js";
+import { jobViews } from "../glance.js";
 import { href, replaceQuery } from "../router.js";
 import { badge, crumbs, failure, liveReload, region, when } from "./common.js";
 
@@ -118,6 +119,7 @@ class JobPage {
     const r = this.regions;
     this.main.append(
       crumbs(this.name),
+      jobViews(this.name, href),
       r.head,
       section("Details", r.facts),
       section("Action graph", r.graph),

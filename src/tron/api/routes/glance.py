@@ -43,6 +43,12 @@ def run_tuple(run: JobRun, state: ActionRunState, view: View) -> list[object]:
     ]
 
 
+def newest(runs_newest_first: list[JobRun], count: int) -> list[JobRun]:
+    """The `count` newest runs by number, ordered by run time (a manual run can be numbered
+    after the scheduled run due later), newest first."""
+    return sorted(runs_newest_first[:count], key=lambda r: (r.run_time, r.run_num), reverse=True)
+
+
 def success_rate(states: list[ActionRunState]) -> float | None:
     """Succeeded among the finished runs shown (skipped ones do not count); None if none."""
     done = [s for s in states if s.is_done and s is not ActionRunState.SKIPPED]
@@ -62,7 +68,7 @@ async def recent(request: Request) -> Response:
     for name, job in sorted(daemon.jobs().items()):
         if namespace and job.config.namespace != namespace:
             continue
-        runs = job.runs_newest_first()[:count]
+        runs = newest(job.runs_newest_first(), count)
         states = [jr.job_run_state(run) for run in runs]
         jobs[name] = {
             "runs": [run_tuple(run, s, view) for run, s in zip(runs, states, strict=True)],
@@ -82,7 +88,7 @@ async def grid(request: Request) -> Response:
     job = daemon.job(p.required(q, "job"))
     count = p.integer(q, "num_runs", GRID_RUNS) or DEFAULT_GRID
     view = view_for(daemon, job)
-    runs = job.runs_newest_first()[:count]
+    runs = newest(job.runs_newest_first(), count)
     actions = [a.name for a in job.config.all_actions]
     body = []
     for run in runs:
