@@ -201,7 +201,7 @@ def test_output_search_highlights_matches_and_jumps_between_them(
     expect(page.locator('li[aria-current="true"]')).to_have_attribute("data-line", "2")
     sizes = "() => [CSS.highlights.get('grep').size, CSS.highlights.get('grep-current').size]"
     assert page.evaluate(sizes) == [1, 1]
-    page.get_by_role("button", name="Next ›").click()
+    page.get_by_role("button", name="Next match ›").click()
     expect(page.locator('li[aria-current="true"]')).to_have_attribute("data-line", "4")
     expect(page.get_by_text("match 2 of 2: stdout line 4")).to_be_visible()
     assert "grep=" in page.url

@@ -78,7 +78,7 @@ export class OutputSearch {
     this.el = h(
       "div",
       { class: "grep" },
-      h("form", { class: "grep-bar", role: "search", onsubmit: (e) => (e.preventDefault(), this.run()) }, this.input, h("button", { type: "submit", class: "small" }, "Search"), button("‹ Previous", () => this.step(-1)), button("Next ›", () => this.step(1)), this.status),
+      h("form", { class: "grep-bar", role: "search", onsubmit: (e) => (e.preventDefault(), this.run()) }, this.input, h("button", { type: "submit", class: "small" }, "Search"), button("‹ Previous match", () => this.step(-1)), button("Next match ›", () => this.step(1)), this.status),
       this.list,
     );
     this.observer = new MutationObserver(() => this.highlightSoon());
