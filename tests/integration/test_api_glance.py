@@ -26,6 +26,11 @@ jobs:
     schedule: "cron 0 5 * * *"
     actions:
       nap: {command: "true"}
+  later:
+    node: localhost
+    schedule: "cron 0 6 * * *"
+    actions:
+      nap: {command: "sleep 0.3"}
 """
 
 
@@ -47,14 +52,15 @@ async def test_recent_gives_each_jobs_newest_runs_and_success_rate(api: Harness)
     body = await api.get("/api/recent", num_runs=5)
     assert body["fields"] == ["run_num", "state", "seconds", "start_time"]
     mixed = body["jobs"]["MASTER.mixed"]
-    assert [run[:2] for run in mixed["runs"]][:2] == [[2, "succeeded"], [1, "failed"]]
+    # Newest run time first: the next scheduled run, then the two started by hand.
+    assert [run[:2] for run in mixed["runs"]] == [[0, "scheduled"], [2, "succeeded"], [1, "failed"]]
     assert all(run[2] is None or run[2] >= 0 for run in mixed["runs"])
     assert mixed["success_rate"] == 0.5
     assert body["jobs"]["MASTER.idle"]["success_rate"] is None
 
 
 async def test_recent_is_bounded_and_filtered_by_namespace(api: Harness) -> None:
-    assert (await api.get("/api/recent", num_runs=1))["jobs"]["MASTER.mixed"]["runs"][0][0] == 2
+    assert len((await api.get("/api/recent", num_runs=1))["jobs"]["MASTER.mixed"]["runs"]) == 1
     assert (await api.get("/api/recent", namespace="other"))["jobs"] == {}
     assert api.client is not None
     response = await api.client.get("/api/recent", params={"num_runs": "101"})
@@ -65,10 +71,10 @@ async def test_grid_gives_one_jobs_runs_by_action(api: Harness) -> None:
     body = await api.get("/api/grid", job="MASTER.mixed")
     assert body["actions"] == ["first", "second"]
     assert body["expected_runtime"] == 90
-    newest = body["runs"][0]
-    assert newest["run"][:2] == [2, "succeeded"]
-    assert newest["actions"]["first"][0] == "succeeded"
-    assert body["runs"][1]["actions"]["second"][0] == "failed"
+    assert [run["run"][:2] for run in body["runs"]][1:] == [[2, "succeeded"], [1, "failed"]]
+    assert body["runs"][1]["actions"]["first"][0] == "succeeded"
+    assert body["runs"][2]["actions"]["second"][0] == "failed"
+    assert body["runs"][0]["actions"]["second"] == ["scheduled", None]
 
 
 async def test_grid_of_an_unknown_job_is_a_404_in_plain_words(api: Harness) -> None:
@@ -76,3 +82,14 @@ async def test_grid_of_an_unknown_job_is_a_404_in_plain_words(api: Harness) -> N
     response = await api.client.get("/api/grid", params={"job": "MASTER.nope"})
     assert response.status_code == 404
     assert "MASTER.nope" in response.json()["error"]
+
+
+async def test_recent_follows_a_new_run_after_being_served(api: Harness) -> None:
+    before = (await api.get("/api/recent"))["jobs"]["MASTER.later"]["runs"]
+    await api.post("/api/jobs/MASTER.later", command="start")
+    await api.wait_run_state("MASTER.later.1", "running", "succeeded")
+    after = (await api.get("/api/recent"))["jobs"]["MASTER.later"]["runs"]
+    assert [run[0] for run in after] == [0, 1] != [run[0] for run in before]
+    await api.wait_run_state("MASTER.later.1", "succeeded")
+    done = (await api.get("/api/recent"))["jobs"]["MASTER.later"]["runs"]
+    assert done[1][1] == "succeeded"

@@ -25,12 +25,15 @@ export function runOf([num, state, seconds, start]) {
   return { num, state, seconds, start };
 }
 
-// A job's runs as /api/jobs/<job> gives them, in the compact form.
+// A job's runs as /api/jobs/<job> gives them, in the compact form and /api/recent's order
+// (newest run time first).
 export function runsFromJob(job) {
-  return (job.runs || []).map((r) => runOf([r.run_num, r.state, parseDuration(r.duration), r.start_time]));
+  const runs = [...(job.runs || [])].sort((a, b) => String(b.run_time).localeCompare(String(a.run_time)) || b.run_num - a.run_num);
+  return runs.map((r) => runOf([r.run_num, r.state, parseDuration(r.duration), r.start_time]));
 }
 
-// Succeeded among finished runs (skipped ones aside); null when none finished.
+// Succeeded among finished runs (skipped ones aside); null when none finished. The same rule
+// as /api/recent's success_rate, for a job refetched alone.
 export function successRate(runs) {
   const done = runs.filter((r) => ["succeeded", "failed", "cancelled", "unknown"].includes(r.state));
   return done.length ? done.filter((r) => r.state === "succeeded").length / done.length : null;
@@ -50,7 +53,10 @@ export function cell(state, title, href, cls = "cell") {
 // The last runs of a job as ticks, oldest on the left (newest-first input).
 export function strip(jobName, runs, hrefOf) {
   const ticks = [...runs].reverse().map((r) => cell(r.state, describeRun(`run ${r.num}`, r.state, r.seconds, r.start), hrefOf(r.num), "tick"));
-  return h("span", { class: "strip", "aria-label": `last ${runs.length} runs of ${jobName}` }, ticks);
+  // Out of the tab order: ten links a row would bury the list's own keyboard moves; each run
+  // is reachable from the job's page.
+  for (const tick of ticks) tick.tabIndex = -1;
+  return h("span", { class: "strip", role: "group", "aria-label": `last ${runs.length} runs of ${jobName}` }, ticks);
 }
 
 export function percent(rate) {

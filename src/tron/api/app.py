@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 
 from tron.api.audit import AuditMiddleware
 from tron.api.auth import TokenAuth
-from tron.api.cache import JobJsonCache
+from tron.api.cache import JobJsonCache, RecentCache
 from tron.api.guard import SiteGuard
 from tron.api.meters import MeterMiddleware, SiteMeters
 from tron.api.openapi import openapi
@@ -109,6 +109,7 @@ def create_app(
     )
     app.state.daemon = daemon
     app.state.job_cache = JobJsonCache()
+    app.state.recent_cache = RecentCache()
     app.state.meters = meters
     app.state.tickets = tickets
     app.state.changes = set()  # uploads running to their end (uninterrupted.py)

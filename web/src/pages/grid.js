@@ -28,17 +28,17 @@ function runCount(query, choices, fallback) {
 export function jobGrid(body) {
   const runs = [...body.runs].reverse();
   const job = body.job;
-  const grid = h("div", { class: "glance-grid", role: "table", "aria-label": `Runs of ${job} by action`, "data-runs": runs.length });
+  const grid = h("div", { class: "glance-grid", role: "group", "aria-label": `Runs of ${job} by action`, "data-runs": runs.length });
   grid.style.gridTemplateColumns = `minmax(90px, max-content) repeat(${runs.length}, ${CELL})`;
-  const parts = [h("span", { role: "columnheader" }, "run")];
-  const heads = [h("span", { class: "row-name", role: "rowheader" }, h("strong", {}, "job run"))];
+  const parts = [h("span", {}, "run")];
+  const heads = [h("span", { class: "row-name" }, h("strong", {}, "job run"))];
   for (const entry of runs) {
     const run = runOf(entry.run);
-    parts.push(h("a", { class: "col-num", href: href("job", job, run.num), role: "columnheader" }, run.num));
+    parts.push(h("span", { class: "col-num" }, run.num));
     heads.push(cell(run.state, describeRun(`run ${run.num}`, run.state, run.seconds, run.start), href("job", job, run.num)));
   }
   const rows = body.actions.map((action) => [
-    h("span", { class: "row-name", role: "rowheader", title: action }, action),
+    h("span", { class: "row-name", title: action }, action),
     runs.map((entry) => {
       const num = entry.run[0];
       const found = entry.actions[action];
@@ -53,13 +53,13 @@ export function jobGrid(body) {
 
 // Newest run on the right; jobs with fewer runs start further right.
 export function namespaceGrid(namespace, jobs, count) {
-  const grid = h("div", { class: "glance-grid", role: "table", "aria-label": `Jobs of ${namespace} by their last runs` });
+  const grid = h("div", { class: "glance-grid", role: "group", "aria-label": `Jobs of ${namespace} by their last runs` });
   grid.style.gridTemplateColumns = `minmax(120px, max-content) repeat(${count}, ${CELL})`;
   for (const [name, entry] of Object.entries(jobs)) {
     const runs = entry.runs.map(runOf).reverse();
     const blanks = Array.from({ length: count - runs.length }, () => h("span", {}));
     grid.append(
-      h("a", { class: "row-name", role: "rowheader", href: href("grid", name), "data-job": name }, name.slice(namespace.length + 1)),
+      h("a", { class: "row-name", href: href("grid", name), "data-job": name }, name.slice(namespace.length + 1)),
       ...blanks,
       ...runs.map((r) => cell(r.state, describeRun(`${name} run ${r.num}`, r.state, r.seconds, r.start), href("job", name, r.num))),
     );

@@ -23,7 +23,7 @@ const COLUMNS = [
 ];
 
 // `runs`: the job's newest runs in /api/recent's form (glance.js), newest first.
-export function rowOf(job, runs = runsFromJob(job)) {
+export function rowOf(job, runs = runsFromJob(job), rate = successRate(runs)) {
   const [ns, ...rest] = job.name.split(".");
   const last = runs.find((r) => r.start);
   return {
@@ -37,7 +37,7 @@ export function rowOf(job, runs = runsFromJob(job)) {
     lastStart: last?.start || "",
     lastDuration: last?.seconds ?? -1,
     recent: runs,
-    rate: successRate(runs) ?? -1,
+    rate: rate ?? -1,
     nextRun: job.next_run || "",
     node: job.node_pool?.name || "",
     stamp: Math.random(),
@@ -118,8 +118,11 @@ class JobsPage {
       getJson("/api/jobs", { include_job_runs: 0, include_action_graph: 0 }),
       getJson("/api/recent", { num_runs: RECENT_RUNS }).catch(() => ({ jobs: {} })),
     ]);
-    const runsOf = (job) => (recent.jobs[job.name] ? recent.jobs[job.name].runs.map(runOf) : runsFromJob(job));
-    this.rows = new Map(body.jobs.map((job) => [job.name, rowOf(job, runsOf(job))]));
+    const rowFor = (job) => {
+      const found = recent.jobs[job.name];
+      return found ? rowOf(job, found.runs.map(runOf), found.success_rate) : rowOf(job);
+    };
+    this.rows = new Map(body.jobs.map((job) => [job.name, rowFor(job)]));
     this.loaded = true;
     this.drawFilters();
     this.refresh();

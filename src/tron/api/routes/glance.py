@@ -8,17 +8,20 @@ a job. `/api/grid` gives one job's last runs by action, for the job grid.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from tron.api import params as p
+from tron.api.cache import RecentCache, dumps
 from tron.api.context import daemon_of, json_response, view_for
 from tron.api.shapes import View, fmt_time
 from tron.core import job_run as jr
 from tron.core.records import ActionRun, JobRun
 from tron.core.states import ActionRunState
+from tron.engine.facade import JobView
 
 RECENT_RUNS = p.Bounds(1, 100)
 GRID_RUNS = p.Bounds(1, 5000)
@@ -57,6 +60,17 @@ def success_rate(states: list[ActionRunState]) -> float | None:
     return round(sum(s is ActionRunState.SUCCEEDED for s in done) / len(done), 3)
 
 
+def job_recent(job: JobView, count: int, view: View) -> tuple[dict[str, object], bool]:
+    """One job's entry, and whether it stays true until the job changes (nothing running)."""
+    runs = newest(job.runs_newest_first(), count)
+    states = [jr.job_run_state(run) for run in runs]
+    entry: dict[str, object] = {
+        "runs": [run_tuple(run, s, view) for run, s in zip(runs, states, strict=True)],
+        "success_rate": success_rate(states),
+    }
+    return entry, all(run.start_time is None or run.end_time is not None for run in runs)
+
+
 async def recent(request: Request) -> Response:
     """Each job's newest runs, newest first, with the success rate among them."""
     daemon = daemon_of(request)
@@ -64,17 +78,15 @@ async def recent(request: Request) -> Response:
     count = p.integer(q, "num_runs", RECENT_RUNS) or DEFAULT_RECENT
     namespace = q.get("namespace", "")
     view = view_for(daemon)
-    jobs: dict[str, object] = {}
-    for name, job in sorted(daemon.jobs().items()):
-        if namespace and job.config.namespace != namespace:
-            continue
-        runs = newest(job.runs_newest_first(), count)
-        states = [jr.job_run_state(run) for run in runs]
-        jobs[name] = {
-            "runs": [run_tuple(run, s, view) for run, s in zip(runs, states, strict=True)],
-            "success_rate": success_rate(states),
-        }
-    return json_response({"fields": RUN_FIELDS, "jobs": jobs})
+    cache: RecentCache = request.app.state.recent_cache
+    cache.follow_config(daemon.config)
+    parts = [
+        cache.get(name, count, job.version, partial(job_recent, job, count, view))
+        for name, job in sorted(daemon.jobs().items())
+        if not namespace or job.config.namespace == namespace
+    ]
+    body = b'{"fields":' + dumps(RUN_FIELDS) + b',"jobs":{' + b",".join(parts) + b"}}"
+    return Response(body, media_type="application/json")
 
 
 def action_cell(action: ActionRun, view: View) -> list[object]:
