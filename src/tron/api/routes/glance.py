@@ -7,8 +7,11 @@ a job. `/api/grid` gives one job's last runs by action, for the job grid.
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Iterable
 from datetime import datetime
 from functools import partial
+from operator import attrgetter
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -46,10 +49,12 @@ def run_tuple(run: JobRun, state: ActionRunState, view: View) -> list[object]:
     ]
 
 
-def newest(runs_newest_first: list[JobRun], count: int) -> list[JobRun]:
-    """The `count` newest runs by number, ordered by run time (a manual run can be numbered
-    after the scheduled run due later), newest first."""
-    return sorted(runs_newest_first[:count], key=lambda r: (r.run_time, r.run_num), reverse=True)
+def newest(runs: Iterable[JobRun], count: int) -> list[JobRun]:
+    """The `count` newest runs by number (without sorting them all: a job keeps up to its
+    run_limit), ordered by run time, newest first (a manual run can be numbered after the
+    scheduled run due later)."""
+    top = heapq.nlargest(count, runs, key=attrgetter("run_num"))
+    return sorted(top, key=lambda r: (r.run_time, r.run_num), reverse=True)
 
 
 def success_rate(states: list[ActionRunState]) -> float | None:
@@ -62,7 +67,7 @@ def success_rate(states: list[ActionRunState]) -> float | None:
 
 def job_recent(job: JobView, count: int, view: View) -> tuple[dict[str, object], bool]:
     """One job's entry, and whether it stays true until the job changes (nothing running)."""
-    runs = newest(job.runs_newest_first(), count)
+    runs = newest(job.runs.values(), count)
     states = [jr.job_run_state(run) for run in runs]
     entry: dict[str, object] = {
         "runs": [run_tuple(run, s, view) for run, s in zip(runs, states, strict=True)],
@@ -100,7 +105,7 @@ async def grid(request: Request) -> Response:
     job = daemon.job(p.required(q, "job"))
     count = p.integer(q, "num_runs", GRID_RUNS) or DEFAULT_GRID
     view = view_for(daemon, job)
-    runs = newest(job.runs_newest_first(), count)
+    runs = newest(job.runs.values(), count)
     actions = [a.name for a in job.config.all_actions]
     body = []
     for run in runs:
