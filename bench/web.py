@@ -284,6 +284,12 @@ def browse(url: str, args: argparse.Namespace) -> None:
             return hash_change(page, f"#/grid/{GRID_JOB}?runs={args.grid_runs}", grid_ready)
 
         warm = measure("  the same from the jobs list (route change)", args.repeat, grid_warm)
+        drawn = "document.querySelector('svg.bars, main p.muted') !== null"
+        measure(
+            "timeline, auto window (reads /api/runs)",
+            args.repeat,
+            lambda: page_load(page, f"{url}/web/#/timeline", drawn),
+        )
         browser.close()
     print("Against the goals and the baseline:")
     print(f"  jobs list {jobs:.0f} ms (goal < 1000 ms; {jobs / base:.1f}x the empty page)")

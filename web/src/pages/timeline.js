@@ -12,6 +12,9 @@ const PAGE = 1000;
 const MAX_RUNS = 5000; // runs fetched for one drawing
 const MAX_ROWS = 300; // jobs drawn; past it the namespace filter narrows
 const MIN_SPAN_MS = 60e3; // a burst of seconds still fills the chart
+// "auto" looks this far back for activity (a day, else a week), and this far ahead.
+const AUTO_LOOKBACK_H = [24, 168];
+const AUTO_AHEAD_H = 24;
 
 function parseIso(text) {
   return text ? new Date(text) : null;
@@ -76,22 +79,27 @@ class TimelinePage {
     return key in WINDOWS ? key : "auto";
   }
 
-  params(now) {
+  // The window's runs: [since, until] is the chosen window, or for "auto" the last day (the
+  // last week when the day was quiet) and the day ahead.
+  async fetch(now) {
     const params = {};
     if (this.query.get("ns")) params.namespace = this.query.get("ns");
     if (this.query.get("state")) params.state = this.query.get("state");
+    const iso = (hours) => new Date(+now + hours * 3600e3).toISOString();
     const hours = WINDOWS[this.windowKey];
-    if (hours) {
-      params.since = new Date(now - hours * 3600e3).toISOString();
-      params.until = new Date(+now + hours * 900e3).toISOString();
+    if (hours) return fetchRuns({ ...params, since: iso(-hours), until: iso(hours / 4) });
+    let found = null;
+    for (const back of AUTO_LOOKBACK_H) {
+      found = await fetchRuns({ ...params, since: iso(-back), until: iso(AUTO_AHEAD_H) });
+      if (found.runs.some((r) => r.start_time)) break;
     }
-    return params;
+    return found;
   }
 
   async load() {
     const now = new Date();
     const hours = WINDOWS[this.windowKey];
-    const { runs, total } = await fetchRuns(this.params(now));
+    const { runs, total } = await this.fetch(now);
     for (const run of runs) this.namespaces.add(run.job.split(".")[0]);
     this.drawFilters();
     const span = hours ? [new Date(now - hours * 3600e3), new Date(+now + hours * 900e3)] : activityWindow(runs, now);
