@@ -230,6 +230,8 @@ def main() -> None:
             ("/api/jobs", {"include_job_runs": 0, "include_action_graph": 0}),
             ("/api/recent", {"num_runs": 10}),
             ("/api/grid", {"job": GRID_JOB, "num_runs": args.grid_runs}),
+            ("/api", {}),  # quick find's index of names
+            ("/api/runs", {"since": "2026-01-01", "limit": 1000}),  # a timeline page
         ]:
             first, size = api_ms(url, path, **params)
             second, _ = api_ms(url, path, **params)

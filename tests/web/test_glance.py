@@ -90,6 +90,8 @@ def test_job_grid_shows_runs_by_action_with_glyphs_durations_and_links(
     expect(failed).to_have_attribute("title", re.compile(r"^flaky · run 1 · failed · \d"))
     expect(grid.locator('a.cell[href$="/2/slow"]')).to_have_text("✓")
     screenshot(page, "grid-job")
+    page.emulate_media(color_scheme="dark")
+    screenshot(page, "grid-job-dark")
     failed.click()
     expect(page).to_have_url(re.compile(r"#/job/glance\.mixed/1/flaky$"))
     expect(page.get_by_role("heading", name=re.compile("glance.mixed.1.flaky"))).to_be_visible()
@@ -137,6 +139,8 @@ def test_trends_draw_durations_expected_runtime_and_mark_late_runs(
     expect(chart.locator('rect[data-late="true"]')).to_have_count(RUNS // 2)
     expect(page.locator("[data-late-count]")).to_have_text(f"{RUNS // 2} late")
     screenshot(page, "trends")
+    page.emulate_media(color_scheme="dark")
+    screenshot(page, "trends-dark")
 
 
 def test_timeline_defaults_to_the_activity_shows_due_runs_hollow_and_filters(
