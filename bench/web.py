@@ -286,7 +286,7 @@ def browse(url: str, args: argparse.Namespace) -> None:
             return hash_change(page, f"#/grid/{GRID_JOB}?runs={args.grid_runs}", grid_ready)
 
         warm = measure("  the same from the jobs list (route change)", args.repeat, grid_warm)
-        drawn = "document.querySelector('svg.bars, main p.muted') !== null"
+        drawn = "document.querySelector('.region.chart')?.childElementCount > 0"
         measure(
             "timeline, auto window (reads /api/runs)",
             args.repeat,

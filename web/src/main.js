@@ -88,14 +88,15 @@ function onKey(event) {
   pendingG = event.key === "g";
 }
 
-function skipToContent(event) {
+// The header's Find button, and the skip link.
+function onClick(event) {
   if (event.target.closest("[data-find]")) return openFind();
   if (!event.target.closest("[data-skip]")) return;
   document.getElementById("main").focus();
 }
 
 window.addEventListener("hashchange", route);
-document.addEventListener("click", skipToContent);
+document.addEventListener("click", onClick);
 document.addEventListener("keydown", onKey);
 route();
 showVersion();

@@ -123,7 +123,6 @@ class JobsPage {
       return found ? rowOf(job, found.runs.map(runOf), found.success_rate) : rowOf(job);
     };
     this.rows = new Map(body.jobs.map((job) => [job.name, rowFor(job)]));
-    this.loaded = true;
     this.drawFilters();
     this.refresh();
   }
@@ -238,8 +237,8 @@ class JobsPage {
   }
 
   mount() {
-    const table = h("div", { class: "vtable", role: "table", "aria-label": "Jobs" }, this.header, this.note, this.list.el);
-    this.main.append(h("h1", {}, "Jobs"), this.filters, table);
+    const table = h("div", { class: "vtable", role: "table", "aria-label": "Jobs" }, this.header, this.list.el);
+    this.main.append(h("h1", {}, "Jobs"), this.filters, this.note, table);
     const unsubscribe = subscribe((type, event) => this.onEvent(type, event));
     // Relative times ("3m ago") age; re-render the visible rows now and then.
     const ticker = setInterval(() => {
