@@ -151,6 +151,8 @@ export class OutputSearch {
     const m = this.matches[i];
     this.status.textContent = `match ${i + 1} of ${this.matches.length}: ${m.stream} line ${m.line}`;
     this.highlight();
+    // Output past the first megabyte is paged: the line may not be in the page shown.
+    if (this.revealed !== i) this.status.textContent += " (not in the page shown: see the pager)";
   }
 
   highlightSoon() {
