@@ -110,12 +110,12 @@ def test_config_page_shows_the_diff_between_two_uploaded_versions(
     screenshot(page, "config")
 
 
-def test_timeline_shows_the_runs_of_the_last_day(page: Page, trond: TrondProcess) -> None:
+def test_timeline_shows_the_recent_runs(page: Page, trond: TrondProcess) -> None:
     trond.post("/api/jobs/web.uni_ünïcode_jöb", command="start")
     page.goto(f"{trond.url}/web/#/timeline")
     expect(page.locator("svg.bars rect.bar").first).to_be_visible()
     expect(page.locator("svg.bars")).to_contain_text("web.uni_ünïcode_jöb")
-    expect(page.get_by_role("button", name="24h")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_role("button", name="auto")).to_have_attribute("aria-pressed", "true")
     screenshot(page, "timeline")
 
 

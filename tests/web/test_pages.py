@@ -30,7 +30,7 @@ def test_jobs_filter_narrows_the_list_and_keeps_it_in_the_url(
 ) -> None:
     page.goto(f"{trond.url}/web/#/jobs")
     expect(page.locator(".vrow")).to_have_count(JOB_COUNT)
-    page.keyboard.press("/")
+    page.keyboard.press("f")
     page.keyboard.type("stream")
     expect(page.locator(".vrow")).to_have_count(1)
     expect(page.locator(".vrow .name")).to_have_text("streamer")

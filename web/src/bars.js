@@ -49,7 +49,8 @@ function barShape(bar, x, y, width) {
   const label = `${bar.title || ""} ${bar.state} ${formatSeconds(seconds)}`.trim();
   const rect = s(
     "rect",
-    { class: `bar st-${bar.state}`, x, y: y + 4, width: Math.max(width, 3), height: ROW_H - 8, rx: 3, "data-state": bar.state },
+    // Hollow: a run not started yet (scheduled, queued), drawn at its run time.
+    { class: `bar st-${bar.state}${bar.hollow ? " hollow" : ""}`, x, y: y + 4, width: Math.max(width, 3), height: ROW_H - 8, rx: 3, "data-state": bar.state },
     s("title", {}, label),
   );
   return bar.href ? s("a", { href: bar.href, "aria-label": label }, rect) : rect;

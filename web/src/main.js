@@ -1,6 +1,6 @@
 // Entry point: the page chrome, the router loop and the global keyboard shortcuts.
 import { getJson } from "./api.js";
-import { clear, h } from "./dom.js";
+import { clear } from "./dom.js";
 import * as action from "./pages/action.js";
 import * as config from "./pages/config.js";
 import * as configedit from "./pages/configedit.js";
@@ -8,6 +8,11 @@ import * as job from "./pages/job.js";
 import * as jobs from "./pages/jobs.js";
 import * as run from "./pages/run.js";
 import * as timeline from "./pages/timeline.js";
+// At a glance and find anything (issue 16).
+import { openFind } from "./find.js";
+import * as grid from "./pages/grid.js";
+import * as notFoundPage from "./pages/notfound.js";
+import * as trends from "./pages/trends.js";
 import { current, match } from "./router.js";
 
 const ROUTES = [
@@ -19,13 +24,15 @@ const ROUTES = [
   { head: "timeline", min: 0, max: 0, page: timeline, nav: "timeline" },
   { head: "config", min: 0, max: 1, page: config, nav: "config" },
   { head: "config-edit", min: 1, max: 1, page: configedit, nav: "config" },
+  { head: "grid", min: 1, max: 1, page: grid, nav: "jobs" },
+  { head: "trends", min: 1, max: 1, page: trends, nav: "jobs" },
 ];
 
 let cleanup = null;
 let generation = 0;
 
 function notFound(main) {
-  main.append(h("h1", {}, "Not found"), h("p", {}, h("a", { href: "#/jobs" }, "Back to the jobs")));
+  notFoundPage.draw(main, `there is no page at ${location.hash}`);
 }
 
 async function route() {
@@ -59,11 +66,16 @@ function isTyping(target) {
   return target.closest?.("input, textarea, select, [contenteditable]");
 }
 
-// "/" focuses the page's filter; g then j/t/c jumps to Jobs, Timeline, Config.
+// "/" opens quick find, "f" focuses the page's filter; g then j/t/c jumps to Jobs, Timeline, Config.
 let pendingG = false;
 function onKey(event) {
   if (event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) return;
   if (event.key === "/") {
+    event.preventDefault();
+    openFind();
+    return;
+  }
+  if (event.key === "f") {
     const filter = document.querySelector("[data-filter]");
     if (filter) {
       event.preventDefault();
@@ -78,13 +90,15 @@ function onKey(event) {
   pendingG = event.key === "g";
 }
 
-function skipToContent(event) {
+// The header's Find button, and the skip link.
+function onClick(event) {
+  if (event.target.closest("[data-find]")) return openFind();
   if (!event.target.closest("[data-skip]")) return;
   document.getElementById("main").focus();
 }
 
 window.addEventListener("hashchange", route);
-document.addEventListener("click", skipToContent);
+document.addEventListener("click", onClick);
 document.addEventListener("keydown", onKey);
 route();
 showVersion();

@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 
 from tron.api.audit import AuditMiddleware
 from tron.api.auth import TokenAuth
-from tron.api.cache import JobJsonCache
+from tron.api.cache import JobJsonCache, RecentCache
 from tron.api.guard import SiteGuard
 from tron.api.meters import MeterMiddleware, SiteMeters
 from tron.api.openapi import openapi
@@ -25,7 +25,7 @@ from tron.api.problems import (
     handle_tron_error,
     handle_unexpected,
 )
-from tron.api.routes import alerts, config, events, jobs, metrics, runs
+from tron.api.routes import alerts, config, events, glance, jobs, metrics, runs
 from tron.api.site import LOOPBACK_NAMES, HostRule, SitePolicy
 from tron.api.standby import StandbyRefusal
 from tron.api.tickets import TicketBook
@@ -84,6 +84,7 @@ def create_app(
         *alerts.ROUTES,
         *jobs.ROUTES,
         *runs.ROUTES,
+        *glance.ROUTES,
         *config.ROUTES,
         *events.ROUTES,
         *metrics.ROUTES,
@@ -110,6 +111,7 @@ def create_app(
     app.state.daemon = daemon
     app.state.job_cache = JobJsonCache()
     app.state.trigger_graphs = TriggerGraphs()
+    app.state.recent_cache = RecentCache()
     app.state.meters = meters
     app.state.tickets = tickets
     app.state.changes = set()  # uploads running to their end (uninterrupted.py)

@@ -1,4 +1,5 @@
-"""Rendered JSON of each job for `GET /api/jobs`, kept until the job (or the config) changes.
+"""Rendered JSON of each job for `GET /api/jobs` and `GET /api/recent`, kept until the job (or
+the config) changes.
 
 At 10,000 jobs, rendering every job on every request costs seconds; a job only changes when
 one of its runs, its switch or its config does, and the engine counts those in
@@ -52,3 +53,33 @@ class JobJsonCache:
         body = dumps(render())
         self._entries[key] = (stamp, body)
         return body
+
+
+class RecentCache:
+    """`/api/recent`'s `"name":{...}` entry of each job, kept while the job's version is
+    unchanged and none of the runs shown is running (a running run's duration moves)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, int], tuple[int, bytes]] = {}
+        self._config: object = None
+
+    def follow_config(self, config: object) -> None:
+        """A new config may change zones and jobs: start afresh."""
+        if config is not self._config:
+            self._config = config
+            self._entries.clear()
+
+    def get(
+        self, name: str, count: int, stamp: int, render: Callable[[], tuple[Any, bool]]
+    ) -> bytes:
+        key = (name, count)
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] == stamp:
+            return entry[1]
+        body, lasting = render()
+        part = dumps(name) + b":" + dumps(body)
+        if lasting:
+            self._entries[key] = (stamp, part)
+        else:
+            self._entries.pop(key, None)
+        return part

@@ -11,6 +11,7 @@ from tron import __version__
 from tron.api import openapi_alerts
 from tron.api import params as p
 from tron.api.openapi_schemas import SCHEMAS, STRING, Schema, ref
+from tron.api.routes import glance
 from tron.engine.grep import MAX_PATTERN_CHARS
 
 # Paths also served with a trailing slash, as Tron's Twisted resources are.
@@ -306,8 +307,48 @@ def _other_paths() -> dict[str, Any]:
     }
 
 
+GLANCE_TEXT = (
+    "Ours, for the web UI: each job's newest runs as [run_num, state, seconds, start_time] "
+    "(newest first) and the success rate among the finished ones."
+)
+GRID_TEXT = "Ours, for the web UI: one job's newest runs, each with [state, seconds] per action."
+
+
+def _glance_paths() -> dict[str, Any]:
+    return {
+        "/api/recent": {
+            "get": {
+                **_get(
+                    ref("Recent"),
+                    _query("namespace", "the jobs of one namespace"),
+                    _integer("num_runs", glance.RECENT_RUNS, "runs per job; default 10"),
+                    errors=(400,),
+                ),
+                "description": GLANCE_TEXT,
+            }
+        },
+        "/api/grid": {
+            "get": {
+                **_get(
+                    ref("Grid"),
+                    {**_query("job", "the job's full name"), "required": True},
+                    _integer("num_runs", glance.GRID_RUNS, "runs; default 50"),
+                    errors=(400, 404),
+                ),
+                "description": GRID_TEXT,
+            }
+        },
+    }
+
+
 def spec() -> dict[str, Any]:
-    paths = {**_other_paths(), **_jobs_paths(), **_runs_path(), **openapi_alerts.paths()}
+    paths = {
+        **_other_paths(),
+        **_jobs_paths(),
+        **_runs_path(),
+        **_glance_paths(),
+        **openapi_alerts.paths(),
+    }
     for path in SLASHED:
         paths[path + "/"] = paths[path]
     return {

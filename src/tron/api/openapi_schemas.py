@@ -12,6 +12,7 @@ NUMBER: Schema = {"type": "number"}
 BOOLEAN: Schema = {"type": "boolean"}
 TIME: Schema = {"type": "string", "nullable": True, "example": "2026-03-01 12:00:00"}
 STRINGS: Schema = {"type": "array", "items": STRING}
+OBJECT: Schema = {"type": "object"}
 
 
 def ref(name: str) -> Schema:
@@ -304,6 +305,30 @@ SCHEMAS: dict[str, Schema] = {
             "start_time": nullable(STRING),
             "end_time": nullable(STRING),
             "manual": BOOLEAN,
+        }
+    ),
+    "Recent": record(
+        {
+            "fields": {"type": "array", "items": STRING},
+            "jobs": {
+                "type": "object",
+                "additionalProperties": record(
+                    {"runs": {"type": "array", "items": {}}, "success_rate": nullable(NUMBER)}
+                ),
+            },
+        }
+    ),
+    "Grid": record(
+        {
+            "job": STRING,
+            "actions": {"type": "array", "items": STRING},
+            "fields": {"type": "array", "items": STRING},
+            "expected_runtime": NUMBER,
+            "total_runs": INTEGER,
+            "runs": {
+                "type": "array",
+                "items": record({"run": {"type": "array", "items": {}}, "actions": OBJECT}),
+            },
         }
     ),
     "TronMetrics": METRICS_JSON,

@@ -3,6 +3,7 @@ import { getJson, paths } from "../api.js";
 import { actionButtons } from "../commands.js";
 import { dl, h, section, table } from "../dom.js";
 import { formatDuration } from "../format.js";
+import { OutputSearch } from "../grep.js";
 import { OutputPane } from "../output.js";
 import { href, replaceQuery } from "../router.js";
 import { badge, crumbs, failure, liveReload, region, when } from "./common.js";
@@ -43,6 +44,7 @@ class ActionPage {
   constructor(main, job, run, name, query) {
     Object.assign(this, { main, job, run, name, query });
     this.panes = [];
+    this.search = new OutputSearch(() => this.panes, query);
     this.regions = { head: region("head"), facts: region("facts"), attempts: region("attempts"), output: region("output"), history: region("history") };
   }
 
@@ -68,6 +70,7 @@ class ActionPage {
     const chooser = attempts > 1 ? h("label", {}, "Attempt ", h("select", { onchange: (e) => this.pickAttempt(e.target.value) }, Array.from({ length: attempts }, (_, i) => h("option", { value: i + 1, selected: i + 1 === attempt }, i + 1)))) : "";
     this.regions.output.replaceChildren(chooser, ...this.panes.map((p) => p.el));
     for (const pane of this.panes) pane.start();
+    this.search.attach();
   }
 
   pickAttempt(value) {
@@ -78,10 +81,11 @@ class ActionPage {
 
   mount() {
     const r = this.regions;
-    this.main.append(crumbs(this.job, this.run, this.name), r.head, section("Details", r.facts), section("Output", r.output), section("Attempts", r.attempts), section("History", r.history));
+    this.main.append(crumbs(this.job, this.run, this.name), r.head, section("Details", r.facts), section("Output", this.search.el, r.output), section("Attempts", r.attempts), section("History", r.history));
     const stop = liveReload((type, e) => type === "action_run" && e.id === this.action?.id, () => this.load());
     return () => {
       stop();
+      this.search.stop();
       for (const pane of this.panes) pane.stop();
     };
   }

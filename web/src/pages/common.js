@@ -2,7 +2,8 @@
 import { subscribe } from "../api.js";
 import { h } from "../dom.js";
 import { relative } from "../format.js";
-import { href } from "../router.js";
+import { current, href } from "../router.js";
+import * as notFound from "./notfound.js";
 
 export function badge(state) {
   return state ? h("span", { class: `badge st-${state}`, "data-state": state }, state) : "—";
@@ -20,7 +21,16 @@ export function crumbs(job, run, action) {
 }
 
 export function failure(main, what, error) {
+  if (error.status === 404) return showNotFound(main);
   main.append(h("p", { class: "error", role: "alert" }, `Could not load ${what}: ${error.message}`));
+}
+
+// Replaces the page with a plain sentence on what is missing, unless the user moved on.
+async function showNotFound(main) {
+  const shown = location.hash;
+  const { segments } = current();
+  const sentence = await notFound.explain(segments).catch((error) => error.message);
+  if (location.hash === shown) notFound.draw(main, sentence, segments[1]);
 }
 
 // Calls `reload` (debounced) whenever an event passes `wanted`; returns the unsubscribe.

@@ -5,6 +5,7 @@ import { jobButtons } from "../commands.js";
 import { dl, h, section, table } from "../dom.js";
 import { describeSchedule, formatDuration } from "../format.js";
 import { drawGraph } from "../graph.js";
+import { jobViews } from "../glance.js";
 import { href, replaceQuery } from "../router.js";
 import { badge, crumbs, failure, liveReload, region, when } from "./common.js";
 import { BackfillPanel, startAtControl } from "../backfill.js";
@@ -123,6 +124,7 @@ class JobPage {
     const care = this.care;
     this.main.append(
       crumbs(this.name),
+      jobViews(this.name, href),
       r.head,
       care.alerts.el,
       section("Why is this job not running?", care.why.el),

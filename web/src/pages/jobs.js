@@ -2,9 +2,12 @@
 import { AlertsPanel } from "../alerts.js";
 import { getJson, paths, splitRunId, subscribe } from "../api.js";
 import { h } from "../dom.js";
-import { describeSchedule, formatSeconds, parseDuration, relative } from "../format.js";
+import { describeSchedule, formatSeconds, relative } from "../format.js";
 import { href, replaceQuery } from "../router.js";
 import { VirtualList } from "../vlist.js";
+import { percent, runOf, runsFromJob, strip, successRate } from "../glance.js";
+
+const RECENT_RUNS = 10;
 
 const ROW_H = 34;
 const COLUMNS = [
@@ -14,13 +17,16 @@ const COLUMNS = [
   ["schedule", "Schedule"],
   ["lastStart", "Last run"],
   ["lastDuration", "Duration"],
+  ["recent", `Last ${RECENT_RUNS} runs`],
+  ["rate", "Success"],
   ["nextRun", "Next run"],
   ["node", "Node"],
 ];
 
-export function rowOf(job) {
+// `runs`: the job's newest runs in /api/recent's form (glance.js), newest first.
+export function rowOf(job, runs = runsFromJob(job), rate = successRate(runs)) {
   const [ns, ...rest] = job.name.split(".");
-  const last = (job.runs || []).find((r) => r.start_time);
+  const last = runs.find((r) => r.start);
   return {
     name: job.name,
     ns,
@@ -28,9 +34,11 @@ export function rowOf(job) {
     status: job.status,
     schedule: describeSchedule(job.scheduler),
     lastState: last?.state || "",
-    lastRun: last?.run_num,
-    lastStart: last?.start_time || "",
-    lastDuration: parseDuration(last?.duration) ?? -1,
+    lastRun: last?.num,
+    lastStart: last?.start || "",
+    lastDuration: last?.seconds ?? -1,
+    recent: runs,
+    rate: rate ?? -1,
     nextRun: job.next_run || "",
     node: job.node_pool?.name || "",
     stamp: Math.random(),
@@ -50,7 +58,7 @@ function renderRow(row) {
     "div",
     { class: "vrow", role: "row", "data-job": row.name },
     cell(h("a", { href: href("job", row.name) }, row.short), { class: "name", title: row.name }),
-    cell(row.ns),
+    cell(h("a", { href: href("grid", row.ns), title: `${row.ns}: jobs by their last runs` }, row.ns)),
     cell(badge(row.status)),
     cell(row.schedule, { title: row.schedule }),
     cell(
@@ -59,6 +67,8 @@ function renderRow(row) {
         : "—",
     ),
     cell(row.lastDuration >= 0 ? formatSeconds(row.lastDuration) : ""),
+    cell(strip(row.name, row.recent, (num) => href("job", row.name, num)), { class: "recent" }),
+    cell(percent(row.rate >= 0 ? row.rate : null), { class: "rate" }),
     cell(row.nextRun ? relative(row.nextRun) : "—", { title: row.nextRun }),
     cell(row.node),
   );
@@ -100,11 +110,20 @@ class JobsPage {
     this.count = h("span", { class: "count", role: "status" });
     this.filters = h("form", { class: "filters", role: "search", onsubmit: (e) => e.preventDefault() });
     this.header = h("div", { class: "vhead", role: "row" });
+    this.note = h("p", { class: "list-note", role: "status", "aria-busy": "true" }, "Loading jobs…");
   }
 
+  // The job list without runs is cached by trond; the runs come compact from /api/recent.
   async load() {
-    const body = await getJson("/api/jobs", { include_job_runs: 1, include_action_graph: 0 });
-    this.rows = new Map(body.jobs.map((job) => [job.name, rowOf(job)]));
+    const [body, recent] = await Promise.all([
+      getJson("/api/jobs", { include_job_runs: 0, include_action_graph: 0 }),
+      getJson("/api/recent", { num_runs: RECENT_RUNS }).catch(() => ({ jobs: {} })),
+    ]);
+    const rowFor = (job) => {
+      const found = recent.jobs[job.name];
+      return found ? rowOf(job, found.runs.map(runOf), found.success_rate) : rowOf(job);
+    };
+    this.rows = new Map(body.jobs.map((job) => [job.name, rowFor(job)]));
     this.drawFilters();
     this.refresh();
   }
@@ -131,7 +150,7 @@ class JobsPage {
     const set = (key) => (event) => this.setFilter(key, event.target.value);
     const choice = (key, label) => h("label", {}, label, h("select", { name: key, onchange: set(key) }));
     this.filters.replaceChildren(
-      h("label", {}, "Filter", h("input", { type: "search", name: "q", placeholder: "name…  (press /)", value: this.query.get("q") || "", "data-filter": true, oninput: set("q"), autocomplete: "off" })),
+      h("label", {}, "Filter", h("input", { type: "search", name: "q", placeholder: "name…  (press f)", value: this.query.get("q") || "", "data-filter": true, oninput: set("q"), autocomplete: "off" })),
       choice("ns", "Namespace"),
       choice("state", "State"),
       choice("node", "Node"),
@@ -162,6 +181,7 @@ class JobsPage {
       ...COLUMNS.map(([key, label]) => {
         const ariaSort = key === sort ? (desc ? "descending" : "ascending") : "none";
         const arrow = key === sort ? (desc ? " ▼" : " ▲") : "";
+        if (key === "recent") return h("div", { role: "columnheader", class: "plain" }, label);
         return h("div", { role: "columnheader", "aria-sort": ariaSort }, h("button", { type: "button", onclick: () => this.setSort(key) }, label + arrow));
       }),
     );
@@ -174,6 +194,20 @@ class JobsPage {
     this.count.textContent = `${shown.length} of ${this.rows.size} jobs`;
     this.drawHeader();
     this.list.setItems(shown);
+    this.drawNote(shown.length);
+  }
+
+  // Says why the list is empty: nothing configured, or nothing matching the filters.
+  drawNote(shown) {
+    this.note.removeAttribute("aria-busy");
+    this.note.hidden = shown > 0;
+    if (shown) return;
+    if (!this.rows.size) return (this.note.textContent = "No jobs yet: add some to a namespace in Config.");
+    const q = this.query.get("q");
+    const rest = [["ns", "in namespace"], ["state", "with state"], ["node", "on node"]]
+      .filter(([key]) => this.query.get(key))
+      .map(([key, words]) => `${words} ${this.query.get(key)}`);
+    this.note.textContent = `no job matches ${[q ? `'${q}'` : "", ...rest].filter(Boolean).join(" ")}`;
   }
 
   onEvent(type, event) {
@@ -196,7 +230,7 @@ class JobsPage {
     const names = [...this.dirty];
     this.dirty.clear();
     if (names.length > 100) return this.load();
-    const fetched = await Promise.allSettled(names.map((n) => getJson(paths.job(n), { num_runs: 5, include_action_graph: 0 })));
+    const fetched = await Promise.allSettled(names.map((n) => getJson(paths.job(n), { num_runs: RECENT_RUNS, include_action_graph: 0 })));
     for (const result of fetched) {
       if (result.status === "fulfilled") this.rows.set(result.value.name, rowOf(result.value));
     }
@@ -206,7 +240,7 @@ class JobsPage {
   mount() {
     const table = h("div", { class: "vtable", role: "table", "aria-label": "Jobs" }, this.header, this.list.el);
     const alerts = new AlertsPanel(); // open alerts of every job (issue 13), above the list
-    this.main.append(h("h1", {}, "Jobs"), alerts.el, this.filters, table);
+    this.main.append(h("h1", {}, "Jobs"), alerts.el, this.filters, this.note, table);
     const stopAlerts = alerts.watch();
     const unsubscribe = subscribe((type, event) => this.onEvent(type, event));
     // Relative times ("3m ago") age; re-render the visible rows now and then.
@@ -230,6 +264,7 @@ export async function render(main, _params, query) {
   try {
     await page.load();
   } catch (error) {
+    page.note.hidden = true;
     main.append(h("p", { class: "error", role: "alert" }, `Could not load jobs: ${error.message}`));
   }
   return done;
