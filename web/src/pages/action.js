@@ -6,7 +6,7 @@ import { formatDuration } from "../format.js";
 import { OutputSearch } from "../grep.js";
 import { OutputPane } from "../output.js";
 import { href, replaceQuery } from "../router.js";
-import { badge, crumbs, failure, liveReload, region, when } from "./common.js";
+import { badge, crumbs, liveReload, region, show, when } from "./common.js";
 
 function facts(action) {
   const exits = action.exit_statuses.length > 1 ? ` (attempts, newest first: ${[...action.exit_statuses].reverse().join(", ")})` : "";
@@ -93,11 +93,5 @@ class ActionPage {
 
 export async function render(main, [job, run, name], query) {
   const page = new ActionPage(main, job, run, name, query);
-  const done = page.mount();
-  try {
-    await page.load();
-  } catch (error) {
-    failure(main, `${job}.${run}.${name}`, error);
-  }
-  return done;
+  return show(main, page, `${job}.${run}.${name}`);
 }

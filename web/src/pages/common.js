@@ -20,6 +20,17 @@ export function crumbs(job, run, action) {
   return h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, parts);
 }
 
+/** Mount a page, then load it; a load that fails says so in the page (a 404 in plain words). */
+export async function show(main, page, what) {
+  const done = page.mount();
+  try {
+    await page.load();
+  } catch (error) {
+    failure(main, what, error);
+  }
+  return done;
+}
+
 export function failure(main, what, error) {
   if (error.status === 404) return showNotFound(main);
   main.append(h("p", { class: "error", role: "alert" }, `Could not load ${what}: ${error.message}`));

@@ -3,7 +3,7 @@ import { diffLines } from "diff";
 import { getJson, subscribe } from "../api.js";
 import { h, section, table } from "../dom.js";
 import { href, replaceQuery } from "../router.js";
-import { failure, region } from "./common.js";
+import { region, show } from "./common.js";
 
 function numbered(text, label) {
   const lines = text.replace(/\n$/, "").split("\n");
@@ -115,11 +115,5 @@ class ConfigPage {
 
 export async function render(main, [ns], query) {
   const page = new ConfigPage(main, ns, query);
-  const done = page.mount();
-  try {
-    await page.load();
-  } catch (error) {
-    failure(main, "config", error);
-  }
-  return done;
+  return show(main, page, "config");
 }

@@ -7,7 +7,7 @@ import { confirmAction, toast } from "../dialogs.js";
 import { h } from "../dom.js";
 import { href } from "../router.js";
 import { diffView } from "./config.js";
-import { failure, region } from "./common.js";
+import { region, show } from "./common.js";
 
 const CHECK_DELAY_MS = 400;
 
@@ -179,11 +179,5 @@ class ConfigEditPage {
 
 export async function render(main, [ns]) {
   const page = new ConfigEditPage(main, ns);
-  const done = page.mount();
-  try {
-    await page.load();
-  } catch (error) {
-    failure(main, `config ${ns}`, error);
-  }
-  return done;
+  return show(main, page, `config ${ns}`);
 }

@@ -4,7 +4,7 @@ import { getJson } from "../api.js";
 import { h } from "../dom.js";
 import { cell, describeRun, jobViews, legend, runOf } from "../glance.js";
 import { href, replaceQuery } from "../router.js";
-import { crumbs, failure, liveReload, region } from "./common.js";
+import { crumbs, failure, liveReload, region, show } from "./common.js";
 
 const JOB_CHOICES = [25, 50, 100, 500, 1000];
 const NAMESPACE_CHOICES = [10, 25, 50, 100];
@@ -116,11 +116,5 @@ class GridPage {
 
 export async function render(main, [name], query) {
   const page = new GridPage(main, name, query);
-  const done = page.mount();
-  try {
-    await page.load();
-  } catch (error) {
-    failure(main, name, error);
-  }
-  return done;
+  return show(main, page, name);
 }

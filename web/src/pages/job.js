@@ -7,7 +7,7 @@ import { describeSchedule, formatDuration } from "../format.js";
 import { drawGraph } from "../graph.js";
 import { jobViews } from "../glance.js";
 import { href, replaceQuery } from "../router.js";
-import { badge, crumbs, failure, liveReload, region, when } from "./common.js";
+import { badge, crumbs, liveReload, region, show, when } from "./common.js";
 import { BackfillPanel, startAtControl } from "../backfill.js";
 import { jobCare } from "./jobcare.js";
 
@@ -143,11 +143,5 @@ class JobPage {
 
 export async function render(main, [name], query) {
   const page = new JobPage(main, name, query);
-  const done = page.mount();
-  try {
-    await page.load();
-  } catch (error) {
-    failure(main, name, error);
-  }
-  return done;
+  return show(main, page, name);
 }

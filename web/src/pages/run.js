@@ -6,7 +6,7 @@ import { formatDuration } from "../format.js";
 import { drawGraph, setNodeState } from "../graph.js";
 import { href, replaceQuery } from "../router.js";
 import { gantt } from "./job.js";
-import { badge, crumbs, failure, liveReload, region, when } from "./common.js";
+import { badge, crumbs, liveReload, region, show, when } from "./common.js";
 
 function retries(action) {
   const attempts = action.attempts?.length || action.exit_statuses.length;
@@ -98,11 +98,5 @@ class RunPage {
 
 export async function render(main, [job, run], query) {
   const page = new RunPage(main, job, run, query);
-  const done = page.mount();
-  try {
-    await page.load();
-  } catch (error) {
-    failure(main, `${job} run ${run}`, error);
-  }
-  return done;
+  return show(main, page, `${job} run ${run}`);
 }

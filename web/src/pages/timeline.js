@@ -4,7 +4,7 @@ import { getJson } from "../api.js";
 import { drawBars } from "../bars.js";
 import { h } from "../dom.js";
 import { href, replaceQuery } from "../router.js";
-import { failure, liveReload, region } from "./common.js";
+import { failure, liveReload, region, show } from "./common.js";
 
 const WINDOWS = { auto: 0, "1h": 1, "6h": 6, "24h": 24, "3d": 72, "7d": 168 };
 const STATES = ["running", "succeeded", "failed", "scheduled", "queued", "waiting", "starting", "cancelled", "skipped", "unknown"];
@@ -141,11 +141,5 @@ class TimelinePage {
 
 export async function render(main, _params, query) {
   const page = new TimelinePage(main, query);
-  const done = page.mount();
-  try {
-    await page.load();
-  } catch (error) {
-    failure(main, "the timeline", error);
-  }
-  return done;
+  return show(main, page, "the timeline");
 }

@@ -6,7 +6,7 @@ import { h, s } from "../dom.js";
 import { formatSeconds } from "../format.js";
 import { describeRun, glyph, jobViews, runOf } from "../glance.js";
 import { href, replaceQuery } from "../router.js";
-import { crumbs, failure, liveReload, region } from "./common.js";
+import { crumbs, failure, liveReload, region, show } from "./common.js";
 
 const CHOICES = [50, 200, 1000];
 const HEIGHT = 260;
@@ -102,11 +102,5 @@ class TrendsPage {
 
 export async function render(main, [name], query) {
   const page = new TrendsPage(main, name, query);
-  const done = page.mount();
-  try {
-    await page.load();
-  } catch (error) {
-    failure(main, name, error);
-  }
-  return done;
+  return show(main, page, name);
 }
