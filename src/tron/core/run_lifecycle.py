@@ -10,6 +10,7 @@ from datetime import datetime
 from tron.core.action_run import (
     EXIT_STOP_KILL,
     apply_event,
+    ask_signal,
     begin_attempt,
     has_process,
     is_in_retry_delay,
@@ -106,6 +107,7 @@ def stop_action(
         )
     elif has_process(action_run):
         sig = signal.SIGKILL if kill else signal.SIGTERM
+        action_run = ask_signal(action_run, int(sig))
         effects.append(KillAction(action_name, int(sig)))
         if reason is not None:
             action_run = replace(action_run, reason=reason)

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -47,6 +48,9 @@ _SURVIVED = frozenset(
 )
 # Linux takes at most 128 KiB per argument; longer commands are read from the command file.
 _ARGV_LIMIT = 100_000
+# Launches prepared and spawned at once off the event loop: a few cover the time a spawn waits
+# for its child to exec; the event loop itself does the rest of a launch.
+LAUNCH_THREADS = 4
 _STALE = (Record.EXIT, Record.SIGNAL, Record.PID, Record.GROUP, KILLED_FILE)
 
 
@@ -92,6 +96,7 @@ class LocalExecutor:
         use_pidfd: bool | None = None,
         shell: str = "/bin/sh",
         wrapper: Path = RUNNER_PATH,
+        launch_threads: int = LAUNCH_THREADS,
     ) -> None:
         self._poll_interval = poll_interval
         self._start_timeout = start_timeout
@@ -99,14 +104,22 @@ class LocalExecutor:
         self._shell = shell
         self._runner = wrapper.read_text(encoding="utf-8")
         self._watches = _Watches()
+        self._launch_threads = ThreadPoolExecutor(launch_threads, thread_name_prefix="tron-launch")
 
     async def start(self, spec: ActionSpec) -> Handle:
         directory = spec.output_dir
-        inline = _prepare(directory, spec.command)
-        argv = [self._shell, "-c", self._runner, "sh", str(directory), f"{time.time():.6f}"]
-        if inline:
-            argv.append(spec.command)
-        pid, reader = spawn(argv, {**os.environ, **spec.env} if spec.env else os.environ)
+        # Making the attempt's directories and spawning block: the file system journals each
+        # new entry, and posix_spawn holds the calling thread until the runner has exec'd
+        # (longer on a busy machine). On launch threads the event loop goes on meanwhile.
+        spawning = asyncio.get_running_loop().run_in_executor(
+            self._launch_threads, self._prepare_and_spawn, spec
+        )
+        try:
+            pid, reader = await asyncio.shield(spawning)
+        except asyncio.CancelledError:
+            # Spawned or not, the runner is ours to reap; nobody reads its first line now.
+            spawning.add_done_callback(self._adopt_abandoned)
+            raise
         self._adopt(pid)
         try:
             parse_launch_output(await first_line(reader, self._start_timeout))
@@ -121,6 +134,22 @@ class LocalExecutor:
             pid=pid,
             extra=MappingProxyType({"supervisor_pid": pid}),
         )
+
+    def _prepare_and_spawn(self, spec: ActionSpec) -> tuple[int, int]:
+        """On a launch thread: the attempt's directory, then its runner; (pid, first-line fd)."""
+        directory = spec.output_dir
+        inline = _prepare(directory, spec.command)
+        argv = [self._shell, "-c", self._runner, "sh", str(directory), f"{time.time():.6f}"]
+        if inline:
+            argv.append(spec.command)
+        return spawn(argv, {**os.environ, **spec.env} if spec.env else os.environ)
+
+    def _adopt_abandoned(self, spawning: asyncio.Future[tuple[int, int]]) -> None:
+        if spawning.cancelled() or spawning.exception() is not None:
+            return
+        pid, reader = spawning.result()
+        os.close(reader)
+        self._adopt(pid)
 
     def _adopt(self, pid: int) -> None:
         """Reap the spawned supervisor once it ends, through its pidfd or else the poller."""
@@ -192,6 +221,7 @@ class LocalExecutor:
             with contextlib.suppress(asyncio.CancelledError):
                 await watches.poller
             watches.poller = None
+        self._launch_threads.shutdown(wait=False, cancel_futures=True)
 
     def _watch(self, handle: Handle, directory: Path) -> _Watch:
         future: asyncio.Future[ExitStatus] = asyncio.get_running_loop().create_future()
