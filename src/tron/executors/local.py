@@ -15,7 +15,8 @@ from types import MappingProxyType
 
 from tron.errors import NodeError
 from tron.executors.base import ActionSpec, AttemptNotStarted, ExitStatus, Handle
-from tron.executors.local_process import first_line, is_alive, kill_group, open_pidfd, reap, spawn
+from tron.executors.local_children import Children
+from tron.executors.local_process import is_alive, kill_group, open_pidfd, spawn
 from tron.executors.supervisor import (
     COMMAND_FILE,
     NOT_STARTED,
@@ -67,14 +68,12 @@ class _Watch:
 
 @dataclass(slots=True, kw_only=True)
 class _Watches:
-    """Every watched attempt, keyed by directory, and the one polling task shared by them.
-
-    `children` are the supervisors this executor spawned and has not reaped yet, each with the
-    pidfd that tells when to reap it (None when polled).
-    """
+    """Every watched attempt, keyed by directory, and the one polling task shared by them."""
 
     by_key: dict[str, _Watch] = field(default_factory=dict)
-    children: dict[int, int | None] = field(default_factory=dict)
+    # Watches of a supervisor this executor spawned and follows (its Children): its end is
+    # the sign to look.
+    by_child: dict[int, str] = field(default_factory=dict)
     poller: asyncio.Task[None] | None = None
 
 
@@ -104,6 +103,9 @@ class LocalExecutor:
         self._shell = shell
         self._runner = wrapper.read_text(encoding="utf-8")
         self._watches = _Watches()
+        self._children = Children(
+            on_end=self._child_ended, use_pidfd=self._use_pidfd, poll_interval=poll_interval
+        )
         self._launch_threads = ThreadPoolExecutor(launch_threads, thread_name_prefix="tron-launch")
 
     async def start(self, spec: ActionSpec) -> Handle:
@@ -120,9 +122,14 @@ class LocalExecutor:
             # Spawned or not, the runner is ours to reap; nobody reads its first line now.
             spawning.add_done_callback(self._adopt_abandoned)
             raise
-        self._adopt(pid)
+        first_line = self._children.adopt(pid, reader)
         try:
-            parse_launch_output(await first_line(reader, self._start_timeout))
+            output = await asyncio.wait_for(asyncio.shield(first_line), self._start_timeout)
+        except TimeoutError:
+            kill_group(pid)
+            raise NodeError(f"supervisor did not start within {self._start_timeout}s") from None
+        try:
+            parse_launch_output(output)
         except NodeError:
             kill_group(pid)
             raise
@@ -147,35 +154,27 @@ class LocalExecutor:
     def _adopt_abandoned(self, spawning: asyncio.Future[tuple[int, int]]) -> None:
         if spawning.cancelled() or spawning.exception() is not None:
             return
-        pid, reader = spawning.result()
-        os.close(reader)
-        self._adopt(pid)
+        self._children.adopt(*spawning.result())
 
-    def _adopt(self, pid: int) -> None:
-        """Reap the spawned supervisor once it ends, through its pidfd or else the poller."""
-        pidfd = open_pidfd(pid) if self._use_pidfd else None
-        self._watches.children[pid] = pidfd
-        if pidfd is not None:
-            asyncio.get_running_loop().add_reader(pidfd, self._reap_child, pid)
-        else:
-            self._ensure_poller()
-
-    def _reap_child(self, pid: int) -> None:
-        if not reap(pid):
-            return
-        pidfd = self._watches.children.pop(pid, None)
-        if pidfd is not None:
-            asyncio.get_running_loop().remove_reader(pidfd)
-            os.close(pidfd)
+    def _child_ended(self, pid: int) -> None:
+        key = self._watches.by_child.pop(pid, None)
+        if key is not None:
+            self._check(key)
 
     async def wait(self, handle: Handle) -> ExitStatus:
-        directory = Path(handle.output_dir)
-        status = read_exit_status(directory)
-        if status is not None:
-            return status
         watch = self._watches.by_key.get(handle.output_dir)
         if watch is None:
-            watch = self._watch(handle, directory)
+            supervisor = handle.extra.get("supervisor_pid")
+            if isinstance(supervisor, int) and supervisor in self._children:
+                # Our own child, not reaped: it runs, and reaping it will tell. Its records are
+                # read then, not now (a launch's costliest step on a busy disk was this read).
+                watch = self._watch_child(handle, supervisor)
+            else:
+                directory = Path(handle.output_dir)
+                status = read_exit_status(directory)
+                if status is not None:
+                    return status
+                watch = self._watch(handle, directory)
         return await asyncio.shield(watch.future)
 
     async def signal(self, handle: Handle, signum: int) -> None:
@@ -209,13 +208,7 @@ class LocalExecutor:
         for key in list(watches.by_key):
             self._forget(key)
             # Nobody will resolve it now; waiters get CancelledError rather than hang.
-        for pid in list(watches.children):
-            # Still running: it stays a zombie of this process once it ends (init reaps it
-            # when the daemon exits); its records say how it went all the same.
-            pidfd = watches.children.pop(pid)
-            if pidfd is not None:
-                asyncio.get_running_loop().remove_reader(pidfd)
-                os.close(pidfd)
+        await self._children.close()
         if watches.poller is not None:
             watches.poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -233,6 +226,13 @@ class LocalExecutor:
         )
         self._watches.by_key[handle.output_dir] = watch
         self._check(handle.output_dir)
+        return watch
+
+    def _watch_child(self, handle: Handle, supervisor: int) -> _Watch:
+        future: asyncio.Future[ExitStatus] = asyncio.get_running_loop().create_future()
+        watch = _Watch(directory=Path(handle.output_dir), future=future, supervisor_pid=supervisor)
+        self._watches.by_key[handle.output_dir] = watch
+        self._watches.by_child[supervisor] = handle.output_dir
         return watch
 
     def _check(self, key: str) -> None:
@@ -267,11 +267,18 @@ class LocalExecutor:
 
     def _resolve(self, key: str, status: ExitStatus) -> None:
         watch = self._watches.by_key.pop(key)
+        self._unlink_child(key, watch)
         if not watch.future.done():
             watch.future.set_result(status)
 
+    def _unlink_child(self, key: str, watch: _Watch) -> None:
+        pid = watch.supervisor_pid
+        if pid is not None and self._watches.by_child.get(pid) == key:
+            del self._watches.by_child[pid]
+
     def _forget(self, key: str) -> None:
         watch = self._watches.by_key.pop(key)
+        self._unlink_child(key, watch)
         self._disarm(watch)
         watch.future.cancel()
 
@@ -281,15 +288,11 @@ class LocalExecutor:
             watches.poller = asyncio.get_running_loop().create_task(self._poll())
 
     def _polling(self) -> bool:
-        watches = self._watches
-        polled_children = any(fd is None for fd in watches.children.values())
-        return polled_children or any(w.polled for w in watches.by_key.values())
+        return any(w.polled for w in self._watches.by_key.values())
 
     async def _poll(self) -> None:
         while self._polling():
             await asyncio.sleep(self._poll_interval)
-            for pid in [p for p, fd in self._watches.children.items() if fd is None]:
-                self._reap_child(pid)
             for key in [k for k, w in self._watches.by_key.items() if w.polled]:
                 self._check(key)
 

@@ -30,8 +30,9 @@
 #   started            STARTED
 #   signal             N when the command ended with status 128+N (written before `exit`)
 # On file descriptor 3 (a pipe from the launcher; 0, 1 and 2 are /dev/null) we print the
-# command's pid once recorded, then close it: the launcher reads it as the sign that the attempt
-# started, and DIR/stdout and DIR/stderr exist by then. No functions and no variables leak into
+# command's pid once recorded: the launcher reads it as the sign that the attempt started, and
+# DIR/stdout and DIR/stderr exist by then. We keep it open, writing nothing more, until we exit:
+# its end of file tells the launcher that we ended (the command does not inherit it). No functions and no variables leak into
 # the command: the subshell sees only what `sh -c` would show it.
 
 trap : HUP INT QUIT TERM USR1 USR2 ALRM
@@ -60,7 +61,7 @@ tron_pid=$!
 trap '' PIPE
 printf '%s\n' "$tron_pid" >"$1/pid"
 printf '%s\n' "$tron_pid" 2>/dev/null >&3
-exec >/dev/null 2>&1 3>&-
+exec >/dev/null 2>&1
 printf '%s\n' "$2" >"$1/started"
 wait "$tron_pid"
 tron_status=$?

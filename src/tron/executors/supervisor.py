@@ -50,6 +50,8 @@ UNREADABLE = "unreadable exit record"
 NOT_STARTED = "never started"
 EXIT_WIDTH = 16
 EXIT_PLACEHOLDER = " " * (EXIT_WIDTH + 1)
+# A status past this is 128+N, a command ended by signal N: only then is there a `signal` record.
+_SIGNAL_BASE = 128
 
 
 class Record(StrEnum):
@@ -173,8 +175,9 @@ def read_records(directory: Path) -> SupervisorRecords:
 def read_exit_status(directory: Path) -> ExitStatus | None:
     """The ExitStatus once the `exit` record is complete; cheaper than read_records."""
     exit_text = _read(directory / Record.EXIT)
-    if exit_status(exit_text) is None:
-        return None
+    ended = exit_status(exit_text)
+    if ended is None or ended.exit_code is None or ended.exit_code <= _SIGNAL_BASE:
+        return ended  # no `signal` record to read: it is written only past 128
     return exit_status(exit_text, _read(directory / Record.SIGNAL))
 
 
