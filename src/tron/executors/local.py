@@ -24,6 +24,7 @@ from tron.executors.supervisor import (
     STDOUT_FILE,
     VANISHED,
     Record,
+    final_status,
     parse_launch_output,
     read_exit_status,
     read_records,
@@ -156,10 +157,17 @@ class LocalExecutor:
             return
         self._children.adopt(*spawning.result())
 
-    def _child_ended(self, pid: int) -> None:
+    def _child_ended(self, pid: int, tail: bytes) -> None:
         key = self._watches.by_child.pop(pid, None)
-        if key is not None:
+        if key is None:
+            return
+        # The status it wrote to its pipe once its `exit` record was written: the same value,
+        # without reading the record. Killed before that, it wrote none: the records tell.
+        status = final_status(tail)
+        if status is None:
             self._check(key)
+        else:
+            self._resolve(key, status)
 
     async def wait(self, handle: Handle) -> ExitStatus:
         watch = self._watches.by_key.get(handle.output_dir)

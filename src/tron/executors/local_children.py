@@ -1,9 +1,10 @@
 """The runners a LocalExecutor spawned: each one's first line and its end, through one pipe.
 
-A runner (local.sh) keeps the pipe on its fd 3 open until it exits and writes to it once, the
-command's pid, so the pipe says both that the attempt started (its first line) and that the
-runner ended (end of file): one descriptor per attempt, where a pidfd for the end would be a
-second one to open, register and close on the event loop, per launch. A runner seen to end is
+A runner (local.sh) keeps the pipe on its fd 3 open until it exits and writes to it the
+command's pid, then, once its `exit` record is written, the same exit status: the pipe says that
+the attempt started (its first line), how it ended (what follows) and that the runner ended (end
+of file). One descriptor per attempt, where a pidfd for the end and a read of the record would
+be more calls to make on the event loop, per launch. A runner seen to end is
 reaped; should the kernel not have it reapable yet, a pidfd (or, without pidfds, polling) waits
 for that.
 """
@@ -24,15 +25,17 @@ class _Child:
     reader: int | None  # the pipe, until its end of file
     first_line: asyncio.Future[bytes]
     chunks: list[bytes] = field(default_factory=list)
+    tail: bytes = b""
     pidfd: int | None = None
     polled: bool = False
 
 
 class Children:
-    """Spawned runners not reaped yet; `on_end(pid)` is called once each one is reaped."""
+    """Spawned runners not reaped yet; `on_end(pid, tail)` is called once each one is reaped,
+    with what it wrote after its first line."""
 
     def __init__(
-        self, *, on_end: Callable[[int], None], use_pidfd: bool, poll_interval: float
+        self, *, on_end: Callable[[int, bytes], None], use_pidfd: bool, poll_interval: float
     ) -> None:
         self._on_end = on_end
         self._use_pidfd = use_pidfd
@@ -59,10 +62,11 @@ class Children:
             chunk = os.read(child.reader, 64)
         except OSError:
             chunk = b""
-        if not child.first_line.done():
-            child.chunks.append(chunk)
-            if not chunk or b"\n" in chunk:
-                child.first_line.set_result(b"".join(child.chunks))
+        child.chunks.append(chunk)
+        if b"\n" in chunk and not child.first_line.done():
+            line, _, rest = b"".join(child.chunks).partition(b"\n")
+            child.first_line.set_result(line + b"\n")
+            child.chunks = [rest]
         if chunk:
             return
         asyncio.get_running_loop().remove_reader(child.reader)
@@ -70,6 +74,8 @@ class Children:
         child.reader = None
         if not child.first_line.done():
             child.first_line.set_result(b"".join(child.chunks))
+            child.chunks = []
+        child.tail = b"".join(child.chunks)
         self._reap(pid)
 
     def _reap(self, pid: int) -> None:
@@ -78,7 +84,7 @@ class Children:
             return
         if reap(pid):
             self._drop(pid)
-            self._on_end(pid)
+            self._on_end(pid, child.tail)
             return
         # Its pipe closed as it exited, a moment before the kernel lets it be reaped.
         if child.pidfd is None and not child.polled:

@@ -181,6 +181,20 @@ def read_exit_status(directory: Path) -> ExitStatus | None:
     return exit_status(exit_text, _read(directory / Record.SIGNAL))
 
 
+def final_status(output: bytes) -> ExitStatus | None:
+    """The exit status local.sh writes to its pipe after its `exit` record (`STATUS\\n`), with
+    the signal its `signal` record would hold; None without one."""
+    text = output.decode("ascii", errors="replace")
+    if not text.endswith("\n"):
+        return None
+    try:
+        code = int(text)
+    except ValueError:
+        return None
+    signal = code - _SIGNAL_BASE if _SIGNAL_BASE < code < _SIGNAL_BASE + 65 else None
+    return ExitStatus(exit_code=code, signal=signal)
+
+
 def parse_launch_output(output: bytes) -> int:
     """The command's pid that the supervisor prints once started; NodeError if it did not."""
     text = output.decode("ascii", errors="replace").strip()
