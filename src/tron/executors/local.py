@@ -75,6 +75,10 @@ class _Watches:
     # Watches of a supervisor this executor spawned and follows (its Children): its end is
     # the sign to look.
     by_child: dict[int, str] = field(default_factory=dict)
+    # How runners we spawned ended before anybody waited for them (a short command ends before
+    # its `running` mark is durable), by directory; taken by the first wait.
+    ended: dict[str, ExitStatus] = field(default_factory=dict)
+    spawned: dict[int, str] = field(default_factory=dict)  # runner pid -> its directory
     poller: asyncio.Task[None] | None = None
 
 
@@ -124,15 +128,19 @@ class LocalExecutor:
             spawning.add_done_callback(self._adopt_abandoned)
             raise
         first_line = self._children.adopt(pid, reader)
+        self._watches.spawned[pid] = str(directory)
         try:
             output = await asyncio.wait_for(asyncio.shield(first_line), self._start_timeout)
+        except asyncio.CancelledError:
+            self._watches.spawned.pop(pid, None)  # it runs on; nobody here waits for it
+            raise
         except TimeoutError:
-            kill_group(pid)
+            self._abandon(pid)
             raise NodeError(f"supervisor did not start within {self._start_timeout}s") from None
         try:
             parse_launch_output(output)
         except NodeError:
-            kill_group(pid)
+            self._abandon(pid)
             raise
         return Handle(
             action_run_id=spec.action_run_id,
@@ -157,19 +165,30 @@ class LocalExecutor:
             return
         self._children.adopt(*spawning.result())
 
+    def _abandon(self, pid: int) -> None:
+        """A launch that failed: its runner is killed, and nobody will wait for its end."""
+        self._watches.spawned.pop(pid, None)
+        kill_group(pid)
+
     def _child_ended(self, pid: int, tail: bytes) -> None:
-        key = self._watches.by_child.pop(pid, None)
-        if key is None:
-            return
         # The status it wrote to its pipe once its `exit` record was written: the same value,
         # without reading the record. Killed before that, it wrote none: the records tell.
         status = final_status(tail)
+        directory = self._watches.spawned.pop(pid, None)
+        key = self._watches.by_child.pop(pid, None)
+        if key is None:
+            if status is not None and directory is not None:
+                self._watches.ended[directory] = status
+            return
         if status is None:
             self._check(key)
         else:
             self._resolve(key, status)
 
     async def wait(self, handle: Handle) -> ExitStatus:
+        ended = self._watches.ended.pop(handle.output_dir, None)
+        if ended is not None:
+            return ended
         watch = self._watches.by_key.get(handle.output_dir)
         if watch is None:
             supervisor = handle.extra.get("supervisor_pid")
@@ -217,6 +236,8 @@ class LocalExecutor:
             self._forget(key)
             # Nobody will resolve it now; waiters get CancelledError rather than hang.
         await self._children.close()
+        watches.ended.clear()
+        watches.spawned.clear()
         if watches.poller is not None:
             watches.poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
