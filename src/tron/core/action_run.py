@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from dataclasses import replace
 from datetime import datetime
 
@@ -52,6 +53,15 @@ def begin_attempt(
         exit_status=None,
         retry_at=None,
     )
+
+
+def ask_signal(action_run: ActionRun, signum: int) -> ActionRun:
+    """Record that the running attempt is to get `signum` (a kill asked for stays a kill)."""
+    attempt = action_run.current_attempt
+    if attempt is None or attempt.stop_signal == signal.SIGKILL:
+        return action_run
+    asked = replace(attempt, stop_signal=signum)
+    return replace(action_run, attempts=(*action_run.attempts[:-1], asked))
 
 
 def close_attempt(

@@ -26,6 +26,9 @@ class Attempt:
     end_time: datetime | None = None
     exit_status: int | None = None
     reason: str | None = None
+    # The stop or kill asked for while it runs: durable before it is sent, so a trond that
+    # dies in between sends it again once restarted (the recovery table).
+    stop_signal: int | None = None
 
     @property
     def is_finished(self) -> bool:

@@ -11,6 +11,7 @@ recorded at once, and an unreadable record as an unknown exit.
 | not started (scheduled/queued/waiting) | any              | none here (the run settles)   |
 | `running` in a retry delay             | any              | re-arm the retry at retry_at  |
 | `starting`                             | none             | relaunch the same attempt     |
+| attempt open, a stop or kill asked     | some             | reattach, send it again       |
 | `starting`                             | some, or unknown | reattach (then `running`)     |
 | attempt open, any other state          | some, or unknown | reattach, record its real end |
 | attempt open, any other state          | none             | lost: exit unknown            |
@@ -18,7 +19,9 @@ recorded at once, and an unreadable record as an unknown exit.
 
 A `starting` attempt with no supervisor record provably never ran: launching it again makes
 launches exactly-once. (The supervisor writes its first record before the command runs, and
-a new trond takes far longer to start than that first write.)
+a new trond takes far longer to start than that first write.) A stop or kill is durable (the
+attempt's `stop_signal`) before it is sent: sending it again covers a trond that died in
+between. A `starting` attempt relaunched gets it once launched.
 
 | stored job run                          | decision                                        |
 |-----------------------------------------|-------------------------------------------------|
@@ -51,6 +54,7 @@ class ActionRecovery(StrEnum):
     REARM_RETRY = "rearm_retry"
     RELAUNCH = "relaunch"
     REATTACH = "reattach"
+    RESIGNAL = "resignal"  # reattach, then send the stop or kill asked for again
     LOST = "lost"
 
 
@@ -69,4 +73,8 @@ def action_recovery(action_run: ActionRun, trace: Trace) -> ActionRecovery:
         if action_run.state is ActionRunState.STARTING:
             return ActionRecovery.RELAUNCH
         return ActionRecovery.LOST
+    attempt = action_run.current_attempt
+    asked = attempt is not None and attempt.stop_signal is not None
+    if asked and trace is Trace.SOME:
+        return ActionRecovery.RESIGNAL
     return ActionRecovery.REATTACH

@@ -10,6 +10,7 @@ from datetime import datetime
 from tron.core.action_run import (
     EXIT_INVALID_COMMAND,
     apply_event,
+    ask_signal,
     fail_unstarted,
     has_process,
     is_in_retry_delay,
@@ -143,7 +144,7 @@ def _retry(
     )
     if has_process(action_run):
         # The kill's exit restarts it (`action_exited`); the retry is already counted.
-        killing = replace(action_run, restart_on_exit=True)
+        killing = ask_signal(replace(action_run, restart_on_exit=True), int(signal.SIGKILL))
         return with_action_run(run, killing), [
             KillAction(action_run.action_name, int(signal.SIGKILL))
         ]

@@ -11,6 +11,7 @@ from tron.core.action_run import (
     EXIT_STOP_KILL,
     RENDER_FAILED_COMMAND,
     apply_event,
+    ask_signal,
     begin_attempt,
     has_process,
     is_in_retry_delay,
@@ -107,6 +108,7 @@ def stop_action(
         )
     elif has_process(action_run):
         sig = signal.SIGKILL if kill else signal.SIGTERM
+        action_run = ask_signal(action_run, int(sig))
         effects.append(KillAction(action_name, int(sig)))
         if reason is not None:
             action_run = replace(action_run, reason=reason)

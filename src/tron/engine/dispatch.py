@@ -101,6 +101,8 @@ class Dispatcher:
         # Waited on before each launch: a leader whose lease is in doubt launches nothing.
         self._gate = gate
         self._handles: dict[str, Handle] = {}
+        # The last signal sent to each action run's attempt, so a stop is not sent twice.
+        self._signalled: dict[str, tuple[int, int]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.launches = LaunchQueue(self._launch)
 
@@ -278,6 +280,8 @@ class Dispatcher:
             executor=self._nodes.executor_kind(node_name)
         ).inc()
         await self.started(run, launch.action_name, handle)
+        # A stop asked while it was launching found no process to signal: it has one now.
+        self.resend_stop(run, launch.action_name)
 
     async def started(self, run: JobRun, action_name: str, handle: Handle) -> None:
         """The attempt runs: `running` and its handle in one durable write, then watch it."""
@@ -380,6 +384,7 @@ class Dispatcher:
         action_run = self._registry.current(run).find_action_run(action_name)
         if action_run is not None and not action_run.state.is_active:
             self._handles.pop(str(action_run.id), None)
+            self._signalled.pop(str(action_run.id), None)
             self._timers.cancel(_key(TimerKind.LATE, run, action_name))
 
     def _count_exit(self, run: JobRun, action_name: str, status: ExitStatus) -> None:
@@ -407,7 +412,18 @@ class Dispatcher:
         if handle is None:
             return False
         await self._nodes.executor(handle.node).signal(handle, signum)
+        self._signalled[handle.action_run_id] = (handle.attempt, signum)
         return True
+
+    def resend_stop(self, run: JobRun, action_name: str) -> None:
+        """Send the running attempt the stop or kill durably asked for it, if any."""
+        action_run = self._registry.current(run).find_action_run(action_name)
+        attempt = action_run.current_attempt if action_run else None
+        if attempt is None or attempt.stop_signal is None or attempt.is_finished:
+            return
+        assert action_run is not None
+        if self._signalled.get(str(action_run.id)) != (attempt.number, attempt.stop_signal):
+            self._background(self.signal_action(run, action_name, attempt.stop_signal))
 
     async def stop(self, run: JobRun, action_name: str, *, kill: bool, reason: str) -> None:
         """Stop (SIGTERM) or kill (SIGKILL) one action run, recording why, ending its retries.

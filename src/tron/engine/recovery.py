@@ -129,6 +129,10 @@ class Recovery:
         elif decision is ActionRecovery.LOST:
             status = ExitStatus(exit_code=None, reason="no trace of the attempt on its node")
             await self._dispatcher.record_exit(run, name, status)
+        elif decision is ActionRecovery.RESIGNAL:
+            logger.info("reattached %s; sending its stop again", action_run.id)
+            await self._watch_again(run, action_run, handle)
+            self._dispatcher.resend_stop(run, name)
         elif decision is ActionRecovery.REATTACH and trace is not Trace.SOME:
             logger.warning("cannot reattach %s: %s", action_run.id, problem)
             status = ExitStatus(exit_code=None, reason=f"lost while trond was down: {problem}")

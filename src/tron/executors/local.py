@@ -8,13 +8,15 @@ import logging
 import os
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 
 from tron.errors import NodeError
 from tron.executors.base import ActionSpec, AttemptNotStarted, ExitStatus, Handle
-from tron.executors.local_process import first_line, is_alive, kill_group, open_pidfd, reap, spawn
+from tron.executors.local_children import Children
+from tron.executors.local_process import is_alive, kill_group, open_pidfd, spawn
 from tron.executors.supervisor import (
     COMMAND_FILE,
     NOT_STARTED,
@@ -22,6 +24,7 @@ from tron.executors.supervisor import (
     STDOUT_FILE,
     VANISHED,
     Record,
+    final_status,
     parse_launch_output,
     read_exit_status,
     read_records,
@@ -47,6 +50,9 @@ _SURVIVED = frozenset(
 )
 # Linux takes at most 128 KiB per argument; longer commands are read from the command file.
 _ARGV_LIMIT = 100_000
+# Launches prepared and spawned at once off the event loop: a few cover the time a spawn waits
+# for its child to exec; the event loop itself does the rest of a launch.
+LAUNCH_THREADS = 4
 _STALE = (Record.EXIT, Record.SIGNAL, Record.PID, Record.GROUP, KILLED_FILE)
 
 
@@ -63,14 +69,16 @@ class _Watch:
 
 @dataclass(slots=True, kw_only=True)
 class _Watches:
-    """Every watched attempt, keyed by directory, and the one polling task shared by them.
-
-    `children` are the supervisors this executor spawned and has not reaped yet, each with the
-    pidfd that tells when to reap it (None when polled).
-    """
+    """Every watched attempt, keyed by directory, and the one polling task shared by them."""
 
     by_key: dict[str, _Watch] = field(default_factory=dict)
-    children: dict[int, int | None] = field(default_factory=dict)
+    # Watches of a supervisor this executor spawned and follows (its Children): its end is
+    # the sign to look.
+    by_child: dict[int, str] = field(default_factory=dict)
+    # How runners we spawned ended before anybody waited for them (a short command ends before
+    # its `running` mark is durable), by directory; taken by the first wait.
+    ended: dict[str, ExitStatus] = field(default_factory=dict)
+    spawned: dict[int, str] = field(default_factory=dict)  # runner pid -> its directory
     poller: asyncio.Task[None] | None = None
 
 
@@ -92,6 +100,7 @@ class LocalExecutor:
         use_pidfd: bool | None = None,
         shell: str = "/bin/sh",
         wrapper: Path = RUNNER_PATH,
+        launch_threads: int = LAUNCH_THREADS,
     ) -> None:
         self._poll_interval = poll_interval
         self._start_timeout = start_timeout
@@ -99,19 +108,39 @@ class LocalExecutor:
         self._shell = shell
         self._runner = wrapper.read_text(encoding="utf-8")
         self._watches = _Watches()
+        self._children = Children(
+            on_end=self._child_ended, use_pidfd=self._use_pidfd, poll_interval=poll_interval
+        )
+        self._launch_threads = ThreadPoolExecutor(launch_threads, thread_name_prefix="tron-launch")
 
     async def start(self, spec: ActionSpec) -> Handle:
         directory = spec.output_dir
-        inline = _prepare(directory, spec.command)
-        argv = [self._shell, "-c", self._runner, "sh", str(directory), f"{time.time():.6f}"]
-        if inline:
-            argv.append(spec.command)
-        pid, reader = spawn(argv, {**os.environ, **spec.env} if spec.env else os.environ)
-        self._adopt(pid)
+        # Making the attempt's directories and spawning block: the file system journals each
+        # new entry, and posix_spawn holds the calling thread until the runner has exec'd
+        # (longer on a busy machine). On launch threads the event loop goes on meanwhile.
+        spawning = asyncio.get_running_loop().run_in_executor(
+            self._launch_threads, self._prepare_and_spawn, spec
+        )
         try:
-            parse_launch_output(await first_line(reader, self._start_timeout))
+            pid, reader = await asyncio.shield(spawning)
+        except asyncio.CancelledError:
+            # Spawned or not, the runner is ours to reap; nobody reads its first line now.
+            spawning.add_done_callback(self._adopt_abandoned)
+            raise
+        first_line = self._children.adopt(pid, reader)
+        self._watches.spawned[pid] = str(directory)
+        try:
+            output = await asyncio.wait_for(asyncio.shield(first_line), self._start_timeout)
+        except asyncio.CancelledError:
+            self._watches.spawned.pop(pid, None)  # it runs on; nobody here waits for it
+            raise
+        except TimeoutError:
+            self._abandon(pid)
+            raise NodeError(f"supervisor did not start within {self._start_timeout}s") from None
+        try:
+            parse_launch_output(output)
         except NodeError:
-            kill_group(pid)
+            self._abandon(pid)
             raise
         return Handle(
             action_run_id=spec.action_run_id,
@@ -122,31 +151,57 @@ class LocalExecutor:
             extra=MappingProxyType({"supervisor_pid": pid}),
         )
 
-    def _adopt(self, pid: int) -> None:
-        """Reap the spawned supervisor once it ends, through its pidfd or else the poller."""
-        pidfd = open_pidfd(pid) if self._use_pidfd else None
-        self._watches.children[pid] = pidfd
-        if pidfd is not None:
-            asyncio.get_running_loop().add_reader(pidfd, self._reap_child, pid)
-        else:
-            self._ensure_poller()
+    def _prepare_and_spawn(self, spec: ActionSpec) -> tuple[int, int]:
+        """On a launch thread: the attempt's directory, then its runner; (pid, first-line fd)."""
+        directory = spec.output_dir
+        inline = _prepare(directory, spec.command)
+        argv = [self._shell, "-c", self._runner, "sh", str(directory), f"{time.time():.6f}"]
+        if inline:
+            argv.append(spec.command)
+        return spawn(argv, {**os.environ, **spec.env} if spec.env else os.environ)
 
-    def _reap_child(self, pid: int) -> None:
-        if not reap(pid):
+    def _adopt_abandoned(self, spawning: asyncio.Future[tuple[int, int]]) -> None:
+        if spawning.cancelled() or spawning.exception() is not None:
             return
-        pidfd = self._watches.children.pop(pid, None)
-        if pidfd is not None:
-            asyncio.get_running_loop().remove_reader(pidfd)
-            os.close(pidfd)
+        self._children.adopt(*spawning.result())
+
+    def _abandon(self, pid: int) -> None:
+        """A launch that failed: its runner is killed, and nobody will wait for its end."""
+        self._watches.spawned.pop(pid, None)
+        kill_group(pid)
+
+    def _child_ended(self, pid: int, tail: bytes) -> None:
+        # The status it wrote to its pipe once its `exit` record was written: the same value,
+        # without reading the record. Killed before that, it wrote none: the records tell.
+        status = final_status(tail)
+        directory = self._watches.spawned.pop(pid, None)
+        key = self._watches.by_child.pop(pid, None)
+        if key is None:
+            if status is not None and directory is not None:
+                self._watches.ended[directory] = status
+            return
+        if status is None:
+            self._check(key)
+        else:
+            self._resolve(key, status)
 
     async def wait(self, handle: Handle) -> ExitStatus:
-        directory = Path(handle.output_dir)
-        status = read_exit_status(directory)
-        if status is not None:
-            return status
+        ended = self._watches.ended.pop(handle.output_dir, None)
+        if ended is not None:
+            return ended
         watch = self._watches.by_key.get(handle.output_dir)
         if watch is None:
-            watch = self._watch(handle, directory)
+            supervisor = handle.extra.get("supervisor_pid")
+            if isinstance(supervisor, int) and supervisor in self._children:
+                # Our own child, not reaped: it runs, and reaping it will tell. Its records are
+                # read then, not now (a launch's costliest step on a busy disk was this read).
+                watch = self._watch_child(handle, supervisor)
+            else:
+                directory = Path(handle.output_dir)
+                status = read_exit_status(directory)
+                if status is not None:
+                    return status
+                watch = self._watch(handle, directory)
         return await asyncio.shield(watch.future)
 
     async def signal(self, handle: Handle, signum: int) -> None:
@@ -180,18 +235,15 @@ class LocalExecutor:
         for key in list(watches.by_key):
             self._forget(key)
             # Nobody will resolve it now; waiters get CancelledError rather than hang.
-        for pid in list(watches.children):
-            # Still running: it stays a zombie of this process once it ends (init reaps it
-            # when the daemon exits); its records say how it went all the same.
-            pidfd = watches.children.pop(pid)
-            if pidfd is not None:
-                asyncio.get_running_loop().remove_reader(pidfd)
-                os.close(pidfd)
+        await self._children.close()
+        watches.ended.clear()
+        watches.spawned.clear()
         if watches.poller is not None:
             watches.poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watches.poller
             watches.poller = None
+        self._launch_threads.shutdown(wait=False, cancel_futures=True)
 
     def _watch(self, handle: Handle, directory: Path) -> _Watch:
         future: asyncio.Future[ExitStatus] = asyncio.get_running_loop().create_future()
@@ -203,6 +255,13 @@ class LocalExecutor:
         )
         self._watches.by_key[handle.output_dir] = watch
         self._check(handle.output_dir)
+        return watch
+
+    def _watch_child(self, handle: Handle, supervisor: int) -> _Watch:
+        future: asyncio.Future[ExitStatus] = asyncio.get_running_loop().create_future()
+        watch = _Watch(directory=Path(handle.output_dir), future=future, supervisor_pid=supervisor)
+        self._watches.by_key[handle.output_dir] = watch
+        self._watches.by_child[supervisor] = handle.output_dir
         return watch
 
     def _check(self, key: str) -> None:
@@ -237,11 +296,18 @@ class LocalExecutor:
 
     def _resolve(self, key: str, status: ExitStatus) -> None:
         watch = self._watches.by_key.pop(key)
+        self._unlink_child(key, watch)
         if not watch.future.done():
             watch.future.set_result(status)
 
+    def _unlink_child(self, key: str, watch: _Watch) -> None:
+        pid = watch.supervisor_pid
+        if pid is not None and self._watches.by_child.get(pid) == key:
+            del self._watches.by_child[pid]
+
     def _forget(self, key: str) -> None:
         watch = self._watches.by_key.pop(key)
+        self._unlink_child(key, watch)
         self._disarm(watch)
         watch.future.cancel()
 
@@ -251,15 +317,11 @@ class LocalExecutor:
             watches.poller = asyncio.get_running_loop().create_task(self._poll())
 
     def _polling(self) -> bool:
-        watches = self._watches
-        polled_children = any(fd is None for fd in watches.children.values())
-        return polled_children or any(w.polled for w in watches.by_key.values())
+        return any(w.polled for w in self._watches.by_key.values())
 
     async def _poll(self) -> None:
         while self._polling():
             await asyncio.sleep(self._poll_interval)
-            for pid in [p for p, fd in self._watches.children.items() if fd is None]:
-                self._reap_child(pid)
             for key in [k for k, w in self._watches.by_key.items() if w.polled]:
                 self._check(key)
 

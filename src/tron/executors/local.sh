@@ -17,8 +17,9 @@
 # Like any asynchronous command in a POSIX sh without job control, it starts with SIGINT and
 # SIGQUIT ignored; Tron stops actions with SIGTERM and SIGKILL. SIGPIPE is at its default in the
 # command (the executor spawns us so): we ignore it only once the command is forked, so that
-# trond dying mid-launch (our one write to a pipe is the pid on fd 3) cannot kill us and lose
-# the exit status; an ignored signal would stay ignored in everything the command runs.
+# trond gone (our writes to a pipe, on fd 3, are the pid and at the very end the status) cannot
+# kill us and lose the exit status; an ignored signal would stay ignored in everything the
+# command runs.
 #
 # Records (their formats: tron/executors/supervisor.py):
 #   exit               reserved first (17 spaces, no newline), with `set -C`: if it is already
@@ -30,8 +31,10 @@
 #   started            STARTED
 #   signal             N when the command ended with status 128+N (written before `exit`)
 # On file descriptor 3 (a pipe from the launcher; 0, 1 and 2 are /dev/null) we print the
-# command's pid once recorded, then close it: the launcher reads it as the sign that the attempt
-# started, and DIR/stdout and DIR/stderr exist by then. No functions and no variables leak into
+# command's pid once recorded: the launcher reads it as the sign that the attempt started, and
+# DIR/stdout and DIR/stderr exist by then. We keep it open until we exit (the command does not
+# inherit it), and print the exit status there too once the `exit` record is written: the
+# launcher then need not read the record, and the pipe's end of file tells it that we ended. No functions and no variables leak into
 # the command: the subshell sees only what `sh -c` would show it.
 
 trap : HUP INT QUIT TERM USR1 USR2 ALRM
@@ -60,7 +63,7 @@ tron_pid=$!
 trap '' PIPE
 printf '%s\n' "$tron_pid" >"$1/pid"
 printf '%s\n' "$tron_pid" 2>/dev/null >&3
-exec >/dev/null 2>&1 3>&-
+exec >/dev/null 2>&1
 printf '%s\n' "$2" >"$1/started"
 wait "$tron_pid"
 tron_status=$?
@@ -74,3 +77,4 @@ if [ "$tron_status" -gt 128 ] && [ "$tron_status" -lt 193 ]; then
     printf '%s\n' $((tron_status - 128)) >"$1/signal"
 fi
 printf '%-16s\n' "$tron_status" 1<>"$1/exit"
+printf '%s\n' "$tron_status" >&3

@@ -1,8 +1,7 @@
-"""Process plumbing for the LocalExecutor: spawning the runner, its first line, pids, reaping."""
+"""Process plumbing for the LocalExecutor: spawning the runner, pids, reaping."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import signal
@@ -91,31 +90,6 @@ def reap(pid: int) -> bool:
     except ChildProcessError:
         return True
     return done != 0
-
-
-async def first_line(reader: int, limit: float) -> bytes:
-    """Read `reader` up to its first newline or end of file, then close it."""
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[None] = loop.create_future()
-    chunks: list[bytes] = []
-
-    def readable() -> None:
-        if done.done():
-            return
-        chunk = os.read(reader, 64)
-        chunks.append(chunk)
-        if not chunk or b"\n" in chunk:
-            done.set_result(None)
-
-    loop.add_reader(reader, readable)
-    try:
-        await asyncio.wait_for(done, limit)
-    except TimeoutError:
-        raise NodeError(f"supervisor did not start within {limit}s") from None
-    finally:
-        loop.remove_reader(reader)
-        os.close(reader)
-    return b"".join(chunks)
 
 
 def kill_group(pgid: int) -> None:

@@ -50,6 +50,8 @@ UNREADABLE = "unreadable exit record"
 NOT_STARTED = "never started"
 EXIT_WIDTH = 16
 EXIT_PLACEHOLDER = " " * (EXIT_WIDTH + 1)
+# A status past this is 128+N, a command ended by signal N: only then is there a `signal` record.
+_SIGNAL_BASE = 128
 
 
 class Record(StrEnum):
@@ -173,9 +175,24 @@ def read_records(directory: Path) -> SupervisorRecords:
 def read_exit_status(directory: Path) -> ExitStatus | None:
     """The ExitStatus once the `exit` record is complete; cheaper than read_records."""
     exit_text = _read(directory / Record.EXIT)
-    if exit_status(exit_text) is None:
-        return None
+    ended = exit_status(exit_text)
+    if ended is None or ended.exit_code is None or ended.exit_code <= _SIGNAL_BASE:
+        return ended  # no `signal` record to read: it is written only past 128
     return exit_status(exit_text, _read(directory / Record.SIGNAL))
+
+
+def final_status(output: bytes) -> ExitStatus | None:
+    """The exit status local.sh writes to its pipe after its `exit` record (`STATUS\\n`), with
+    the signal its `signal` record would hold; None without one."""
+    text = output.decode("ascii", errors="replace")
+    if not text.endswith("\n"):
+        return None
+    try:
+        code = int(text)
+    except ValueError:
+        return None
+    signal = code - _SIGNAL_BASE if _SIGNAL_BASE < code < _SIGNAL_BASE + 65 else None
+    return ExitStatus(exit_code=code, signal=signal)
 
 
 def parse_launch_output(output: bytes) -> int:

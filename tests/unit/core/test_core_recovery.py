@@ -3,6 +3,7 @@ scheduling and recovery use (`tron.core.catch_up`)."""
 
 from __future__ import annotations
 
+import signal
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -10,9 +11,10 @@ import pytest
 from tests.unit.core.core_builders import dag_job, new_run
 
 from tron.config.model import CatchUpConfig
+from tron.core import job_run as jr
 from tron.core.catch_up import catch_up_slot, is_dropped, next_slot
-from tron.core.job_run import built_from
-from tron.core.records import ActionRun, Attempt
+from tron.core.job_run import action_starting, apply_action_command, built_from, start_job_run
+from tron.core.records import ActionRun, Attempt, JobRun
 from tron.core.recovery import ActionRecovery, Trace, action_recovery, needs_trace
 from tron.core.states import ActionRunState
 
@@ -20,6 +22,7 @@ S = ActionRunState
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 OPEN = Attempt(number=1, command="x", node=None, start_time=T0)
 CLOSED = replace(OPEN, end_time=T0 + timedelta(seconds=1), exit_status=1)
+STOPPING = replace(OPEN, stop_signal=15)  # a stop or kill durable, maybe never sent
 
 
 def action(
@@ -54,6 +57,14 @@ ROWS = [
       for s in (S.RUNNING, S.UNKNOWN, S.CANCELLED)],
     *[(action(s, OPEN), Trace.NONE, ActionRecovery.LOST)
       for s in (S.RUNNING, S.UNKNOWN, S.CANCELLED)],
+    # a stop or kill asked of an open attempt: sent again when its process is there
+    *[(action(s, STOPPING), Trace.SOME, ActionRecovery.RESIGNAL)
+      for s in (S.STARTING, S.RUNNING, S.UNKNOWN, S.CANCELLED)],
+    *[(action(s, STOPPING), Trace.UNKNOWN, ActionRecovery.REATTACH)
+      for s in (S.STARTING, S.RUNNING, S.UNKNOWN, S.CANCELLED)],
+    (action(S.STARTING, STOPPING), Trace.NONE, ActionRecovery.RELAUNCH),
+    (action(S.RUNNING, STOPPING), Trace.NONE, ActionRecovery.LOST),
+    (action(S.FAILED, replace(STOPPING, end_time=T0)), Trace.SOME, ActionRecovery.NOTHING),
     # a closed attempt, not in a delay: nothing
     *[(action(s, CLOSED), t, ActionRecovery.NOTHING)
       for s in (S.SUCCEEDED, S.FAILED, S.UNKNOWN, S.CANCELLED, S.SKIPPED) for t in Trace],
@@ -67,7 +78,13 @@ def test_each_row_of_the_recovery_table_has_one_decision(
     assert action_recovery(action_run, trace) is decision
     # The trace is asked for exactly when it can change the decision.
     assert needs_trace(action_run) == (
-        decision in (ActionRecovery.RELAUNCH, ActionRecovery.REATTACH, ActionRecovery.LOST)
+        decision
+        in (
+            ActionRecovery.RELAUNCH,
+            ActionRecovery.REATTACH,
+            ActionRecovery.RESIGNAL,
+            ActionRecovery.LOST,
+        )
     )
 
 
@@ -133,3 +150,23 @@ def test_a_changed_command_or_requirement_is_a_changed_job() -> None:
     assert not built_from(run, renamed)
     rewired = replace(job, actions={**job.actions, "c": replace(job.actions["c"], requires=())})
     assert not built_from(run, rewired)
+
+
+def _asked(run: JobRun) -> int | None:
+    attempt = jr.get_action_run(run, "a").current_attempt
+    assert attempt is not None
+    return attempt.stop_signal
+
+
+def test_a_stop_is_recorded_on_the_attempt_and_a_kill_stays_a_kill() -> None:
+    running = new_run(dag_job())
+    running, _ = start_job_run(running, now=T0, published=frozenset())
+    running = action_starting(running, "a", now=T0, node=None)
+    stopped, _ = apply_action_command(running, "a", "stop", now=T0, reason="why")
+    assert _asked(stopped) == signal.SIGTERM
+    killed, _ = apply_action_command(stopped, "a", "kill", now=T0)
+    stopped_again, _ = apply_action_command(killed, "a", "stop", now=T0)
+    assert _asked(stopped_again) == signal.SIGKILL
+    # A manual retry of a running action kills it first: that kill is durable as well.
+    retried, _ = apply_action_command(running, "a", "retry", now=T0)
+    assert _asked(retried) == signal.SIGKILL

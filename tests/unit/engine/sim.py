@@ -140,6 +140,21 @@ def start_job(job: str, key: str) -> Step:
     return step
 
 
+def stop_action(job: str, action: str, command: str) -> Step:
+    """An operator's stop or kill of the job's latest run's action. Once the request is
+    answered (its reason is durable) the operator does not ask again: a crash after that
+    write and before the signal must not lose the signal."""
+
+    async def step(daemon: Daemon) -> object:
+        runs = daemon.registry.get_job(job).runs
+        run = runs[max(runs)]
+        if jr.get_action_run(run, action).reason is not None:
+            return None
+        return await daemon.commands.action_run(job, str(run.run_num), action, command)
+
+    return step
+
+
 def upload(namespace: str, text: str) -> Step:
     async def step(daemon: Daemon) -> object:
         return await daemon.update_namespace(namespace, textwrap.dedent(text), None)

@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from tests.unit.engine.sim import Scenario, World, start_job, upload
+from tests.unit.engine.sim import Scenario, World, start_job, stop_action, upload
 
 DAG = Scenario(
     name="DAG with cleanup, scheduled and started by hand",
@@ -141,7 +141,26 @@ RECONFIGURE = Scenario(
     },
 )
 
-SCENARIOS = [DAG, RETRIES, TRIGGERS, MANUAL, QUEUE, RECONFIGURE]
+STOPS = Scenario(
+    name="a stop and a kill, trond dying before their signal",
+    config="""
+    jobs:
+      long:
+        node: localhost
+        schedule: "cron 0 4 * * *"
+        actions:
+          calm: {command: "run 100 exit 0"}
+          hard: {command: "run 100 exit 0"}
+    """,
+    seconds=20,
+    steps={
+        1: [start_job("MASTER.long", "go")],
+        3: [stop_action("MASTER.long", "calm", "stop")],
+        4: [stop_action("MASTER.long", "hard", "kill")],
+    },
+)
+
+SCENARIOS = [DAG, RETRIES, TRIGGERS, MANUAL, QUEUE, RECONFIGURE, STOPS]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)

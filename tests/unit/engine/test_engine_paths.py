@@ -4,6 +4,7 @@ scripted executor: each test names the defect it guards against."""
 from __future__ import annotations
 
 import asyncio
+import signal
 from pathlib import Path
 
 import pytest
@@ -263,3 +264,18 @@ async def test_max_runtime_is_rearmed_after_a_restart(tmp_path: Path) -> None:
     await kit.until(lambda: kit.state("MASTER.capped.1") == "failed")
     assert kit.action("MASTER.capped.1.long").reason == "max_runtime of 0:01:00 exceeded"
     assert [s.signum for s in kit.executor.signals] == [15]
+
+
+async def test_a_stop_asked_while_the_attempt_launches_reaches_it_once_launched(
+    kit: EngineKit,
+) -> None:
+    daemon = await kit.start()
+    kit.executor.hold_starts()
+    await daemon.commands.job("MASTER.solo", "start")
+    await kit.until(lambda: kit.executor.held == 1)
+    # No process to signal yet; the stop is durable all the same.
+    answer = await daemon.commands.action_run("MASTER.solo", "1", "work", "stop")
+    assert answer == "Attempting to stop ActionRun: MASTER.solo.1.work"
+    kit.executor.release_starts()
+    await kit.until(lambda: kit.action("MASTER.solo.1.work").state is ActionRunState.FAILED)
+    assert [s.signum for s in kit.executor.signals] == [signal.SIGTERM]

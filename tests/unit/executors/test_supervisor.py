@@ -14,6 +14,7 @@ from tron.executors.supervisor import (
     UNREADABLE,
     SupervisorRecords,
     exit_status,
+    final_status,
     parse_launch_output,
     parse_records,
     read_exit_status,
@@ -118,3 +119,21 @@ def test_exit_record_reading_is_decided_by_its_text(
     records = parse_records({} if text is None else {"exit": text})
     assert records.exit_status == expected
     assert records.has_exited is (expected is not None)
+
+
+@pytest.mark.parametrize(
+    ("output", "status"),
+    [
+        (b"0\n", ExitStatus(exit_code=0)),
+        (b"3\n", ExitStatus(exit_code=3)),
+        (b"143\n", ExitStatus(exit_code=143, signal=15)),
+        (b"200\n", ExitStatus(exit_code=200)),
+        (b"", None),  # killed before it could say
+        (b"14", None),  # cut short
+        (b"x\n", None),
+    ],
+)
+def test_the_status_on_the_runners_pipe_reads_as_its_records_would(
+    output: bytes, status: ExitStatus | None
+) -> None:
+    assert final_status(output) == status
