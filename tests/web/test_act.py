@@ -8,7 +8,6 @@ import re
 import textwrap
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.integration.trond_process import TrondProcess
+from tests.web.a11y import axe_violations, need_axe, unreachable_by_tab
 from tests.web.conftest import NEVER, screenshot
 
 pytestmark = pytest.mark.browser
@@ -307,7 +307,6 @@ def test_open_alerts_show_with_ack_and_silence_and_the_why_panel_answers(
     expect(history.locator("tr", has_text="start")).to_contain_text("✓ ok")
 
 
-AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
 # Every page, as (screenshot name, route, a selector that shows it has loaded).
 PAGES = (
     ("jobs", "#/jobs", ".alerts li"),
@@ -320,28 +319,11 @@ PAGES = (
 )
 
 
-def axe_violations(page: Page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    found = page.evaluate(
-        """async () => {
-            const tags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
-            const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
-            const where = (n) =>
-                `${n.target.join(" ")} (${n.failureSummary.replace(/\\s+/g, " ")})`;
-            return result.violations.map(
-                (v) => `${v.id}: ${v.help} at ${v.nodes.slice(0, 5).map(where).join("; ")}`);
-        }"""
-    )
-    assert isinstance(found, list)
-    return [str(x) for x in found]
-
-
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_every_page_passes_axe_in_both_themes_and_is_screenshot(
     page: Page, trond: TrondProcess, scheme: str
 ) -> None:
-    if not AXE.exists():
-        pytest.skip("web/node_modules/axe-core is missing (./scripts/build-web installs it)")
+    need_axe()
     quick = finished_run(trond, "act.quick")
     if not api(trond, "/api/alerts", job="act.flaky")["alerts"]:
         finished_run(trond, "act.flaky")
@@ -379,11 +361,6 @@ def test_every_page_passes_axe_in_both_themes_and_is_screenshot(
     assert not problems, "\n".join(f"{k}: {v}" for k, vs in problems.items() for v in vs)
 
 
-# What Tab must reach. `tabindex="-1"` takes a link out of the order on purpose, and only where
-# it repeats one that is reachable (the jobs list's run ticks: each run is on the job's page).
-FOCUSABLE = ":is(a[href], button, input, select, textarea, [tabindex]):not([tabindex='-1'])"
-
-
 def test_every_control_of_the_acting_pages_is_reachable_by_keyboard(
     page: Page, trond: TrondProcess
 ) -> None:
@@ -398,25 +375,5 @@ def test_every_control_of_the_acting_pages_is_reachable_by_keyboard(
         page.goto(f"{trond.url}/web/{route}")
         expect(page.locator(ready).first).to_be_attached()
         page.wait_for_timeout(300)
-        count = page.evaluate(
-            f"""() => [...document.querySelectorAll(`{FOCUSABLE}`)]
-                .filter((el) => el.getClientRects().length && !el.closest("[hidden]"))
-                .map((el, i) => (el.dataset.k = i)).length"""
-        )
-        seen: set[str] = set()
-        page.locator("body").focus()
-        # Date and time inputs hold a Tab stop per field: allow several presses per control.
-        for _ in range(count * 5 + 20):
-            page.keyboard.press("Tab")
-            key = page.evaluate("document.activeElement?.dataset?.k ?? ''")
-            if key:
-                seen.add(key)
-            if len(seen) == count:
-                break
-        missing = page.evaluate(
-            """(seen) => [...document.querySelectorAll("[data-k]")]
-                .filter((el) => !seen.includes(el.dataset.k))
-                .map((el) => el.outerHTML.slice(0, 80))""",
-            sorted(seen),
-        )
+        missing = unreachable_by_tab(page)
         assert not missing, f"{route}: not reachable by Tab: {missing}"

@@ -3,15 +3,19 @@ timeline over /api/runs, quick find, output search and the not-found page, in Ch
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Page, Route, expect
 
 from tests.integration.trond_process import TrondProcess
+from tests.web.a11y import axe_violations, need_axe, unreachable_by_tab
 from tests.web.conftest import MASTER, NEVER, screenshot
 
 pytestmark = pytest.mark.browser
@@ -103,6 +107,7 @@ def test_namespace_grid_shows_each_job_by_its_last_runs(page: Page, glance: Tron
     expect(page.locator('.glance-grid a.cell[href*="glance.mixed"]')).to_have_count(SHOWN)
     expect(page.locator('.glance-grid a.cell[data-state="failed"]')).to_have_count(RUNS // 2)
     expect(page.locator('.row-name[data-job="glance.calm"]')).to_be_visible()
+    expect(page.locator('[data-note="runs"]')).to_contain_text("at most 100 runs a job")
     screenshot(page, "grid-namespace")
 
 
@@ -166,6 +171,65 @@ def test_timeline_defaults_to_the_activity_shows_due_runs_hollow_and_filters(
     screenshot(page, "timeline-empty-filter")
 
 
+FAKE_RUNS = 7000  # past the 5,000 runs one drawing fetches
+FAKE_JOBS = 650  # past the 300 jobs one drawing shows
+
+
+def serve_many_runs(route: Route) -> None:
+    """/api/runs over FAKE_RUNS runs of FAKE_JOBS jobs, all in the last hours, newest first."""
+    query = parse_qs(urlsplit(route.request.url).query)
+    offset, limit = int(query["offset"][0]), int(query["limit"][0])
+    now = datetime.now(UTC)
+    runs = []
+    for i in range(offset, min(offset + limit, FAKE_RUNS)):
+        start = now - timedelta(seconds=5 * i + 60)
+        stamp = start.isoformat(timespec="seconds")
+        job = f"ns{i % FAKE_JOBS % 3}.job_{i % FAKE_JOBS:03d}"
+        end = (start + timedelta(seconds=30)).isoformat(timespec="seconds")
+        runs.append(
+            {
+                **{"id": f"{job}.{i}", "job": job, "run_num": i, "state": "succeeded"},
+                **{"run_time": stamp, "start_time": stamp, "end_time": end},
+            }
+        )
+    more = offset + limit if offset + limit < FAKE_RUNS else None
+    body = {"runs": runs, "total": FAKE_RUNS, "next_offset": more}
+    route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+
+def test_timeline_pages_through_jobs_past_300_and_runs_past_5000(
+    page: Page, glance: TrondProcess
+) -> None:
+    # The browser answers /api/runs itself: the UI under test is real, the 7,000 runs are not.
+    page.route("**/api/runs?*", serve_many_runs)
+    page.goto(f"{glance.url}/web/#/timeline?window=24h")
+    summary = page.locator("main p[role=status]")
+    expect(summary).to_contain_text("runs 1–5000 of 7000, newest first", timeout=60_000)
+    expect(summary).to_contain_text(f"jobs 1–300 of {FAKE_JOBS}")
+    labels = page.locator("svg.bars .row-label")
+    expect(labels).to_have_count(300)
+    expect(labels.first).to_have_text("ns0.job_000")
+    pager = page.get_by_role("navigation", name="Pages of the timeline")
+    pager.get_by_role("button", name="Next 300 jobs ›").click()
+    expect(summary).to_contain_text(f"jobs 301–600 of {FAKE_JOBS}")
+    expect(page).to_have_url(re.compile("jobs=2"))
+    pager.get_by_role("button", name="Next 300 jobs ›").click()
+    expect(summary).to_contain_text(f"jobs 601–{FAKE_JOBS} of {FAKE_JOBS}")
+    expect(labels).to_have_count(FAKE_JOBS - 600)
+    expect(pager.get_by_role("button", name="Next 300 jobs ›")).to_have_count(0)
+    screenshot(page, "timeline-paged")
+    pager.get_by_role("button", name="‹ Jobs 301–600").click()
+    expect(summary).to_contain_text(f"jobs 301–600 of {FAKE_JOBS}")
+    pager.get_by_role("button", name="Older runs (2000 more) ›").click()
+    expect(summary).to_contain_text("runs 5001–7000 of 7000, newest first")
+    expect(summary).to_contain_text(f"jobs 1–300 of {FAKE_JOBS}")
+    assert "runs=2" in page.url
+    assert "jobs=" not in page.url
+    expect(pager.get_by_role("button", name=re.compile("Older runs"))).to_have_count(0)
+    pager.get_by_role("button", name="‹ Newer runs").click()
+    expect(summary).to_contain_text("runs 1–5000 of 7000")
+
+
 def test_quick_find_opens_on_slash_and_goes_to_runs_and_actions(
     page: Page, glance: TrondProcess
 ) -> None:
@@ -225,3 +289,49 @@ def test_not_found_page_says_what_is_missing_in_plain_words(
     expect(page.get_by_role("alert")).to_have_text("Run glance.mixed.1 has no action named nope.")
     page.goto(f"{glance.url}/web/#/grid/MASTER.nope")
     expect(page.get_by_role("alert")).to_have_text("No job named MASTER.nope.")
+
+
+# The glance pages, as (screenshot name, route, a selector that shows it has loaded).
+GLANCE_PAGES = (
+    ("grid-job", "#/grid/glance.mixed", ".glance-grid a.cell"),
+    ("grid-namespace", "#/grid/glance", ".glance-grid a.cell"),
+    ("trends", "#/trends/glance.mixed", "svg.trend rect.dot"),
+    ("timeline-filtered", "#/timeline?window=7d&ns=glance&state=failed", "svg.bars rect.bar"),
+    ("jobs-strips", "#/jobs", '.vrow[data-job="glance.mixed"] .strip .tick'),
+    ("output-search", "#/job/glance.talker/1/say?grep=beta", 'li[aria-current="true"]'),
+    ("not-found", "#/job/MASTER.nope", ".not-found"),
+)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_glance_pages_pass_axe_in_both_themes_and_are_screenshot(
+    page: Page, glance: TrondProcess, scheme: str
+) -> None:
+    need_axe()
+    page.emulate_media(color_scheme=scheme)
+    problems: dict[str, list[str]] = {}
+    for name, route, ready in GLANCE_PAGES:
+        page.goto(f"{glance.url}/web/{route}")
+        expect(page.locator(ready).first).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(300)  # let the last regions fill in before the audit
+        problems[name] = axe_violations(page)
+        screenshot(page, f"glance-{name}-{scheme}")
+    # Quick find, open over a page with results listed and one selected.
+    page.keyboard.press("/")
+    page.get_by_role("combobox", name="Find a job, run or action").fill("glance")
+    expect(page.get_by_role("option").first).to_have_attribute("aria-selected", "true")
+    problems["quick find"] = axe_violations(page)
+    screenshot(page, f"glance-quick-find-{scheme}")
+    problems = {name: found for name, found in problems.items() if found}
+    assert not problems, "\n".join(f"{k}: {v}" for k, vs in problems.items() for v in vs)
+
+
+def test_every_control_of_the_glance_pages_is_reachable_by_keyboard(
+    page: Page, glance: TrondProcess
+) -> None:
+    for _name, route, ready in GLANCE_PAGES:
+        page.goto(f"{glance.url}/web/{route}")
+        expect(page.locator(ready).first).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(300)
+        missing = unreachable_by_tab(page)
+        assert not missing, f"{route}: not reachable by Tab: {missing}"

@@ -30,7 +30,7 @@ export function jobGrid(body) {
   const job = body.job;
   const grid = h("div", { class: "glance-grid", role: "group", "aria-label": `Runs of ${job} by action`, "data-runs": runs.length });
   grid.style.gridTemplateColumns = `minmax(90px, max-content) repeat(${runs.length}, ${CELL})`;
-  const parts = [h("span", {}, "run")];
+  const parts = [h("span", { class: "col-head" }, "run")];
   const heads = [h("span", { class: "row-name" }, h("strong", {}, "job run"))];
   for (const entry of runs) {
     const run = runOf(entry.run);
@@ -89,7 +89,10 @@ class GridPage {
       const body = await getJson("/api/recent", { namespace: this.name, num_runs: this.count });
       const names = Object.keys(body.jobs);
       const shown = names.length ? namespaceGrid(this.name, body.jobs, this.count) : h("p", { class: "muted" }, `no jobs in namespace ${this.name}`);
-      this.body.replaceChildren(h("p", { class: "muted" }, `${names.length} jobs, newest run on the right.`), shown);
+      // /api/recent answers at most 100 runs a job; a job's own grid goes further.
+      const most = NAMESPACE_CHOICES.at(-1);
+      const note = `${names.length} jobs, the last ${this.count} runs of each, newest on the right. A namespace grid shows at most ${most} runs a job; open a job's grid for up to ${JOB_CHOICES.at(-1)}.`;
+      this.body.replaceChildren(h("p", { class: "muted", "data-note": "runs" }, note), shown);
     }
   }
 

@@ -10,7 +10,7 @@ const WINDOWS = { auto: 0, "1h": 1, "6h": 6, "24h": 24, "3d": 72, "7d": 168 };
 const STATES = ["running", "succeeded", "failed", "scheduled", "queued", "waiting", "starting", "cancelled", "skipped", "unknown"];
 const PAGE = 1000;
 const MAX_RUNS = 5000; // runs fetched for one drawing
-const MAX_ROWS = 300; // jobs drawn; past it the namespace filter narrows
+const MAX_ROWS = 300; // jobs drawn at once; past it the pager (or a filter) shows the others
 const MIN_SPAN_MS = 60e3; // a burst of seconds still fills the chart
 // "auto" looks this far back for activity (a day, else a week), and this far ahead.
 const AUTO_LOOKBACK_H = [24, 168];
@@ -20,10 +20,10 @@ function parseIso(text) {
   return text ? new Date(text) : null;
 }
 
-// Every page of /api/runs for `params`, up to MAX_RUNS runs.
-export async function fetchRuns(params) {
+// Every page of /api/runs for `params`, up to MAX_RUNS runs from `skip` on (newest first).
+export async function fetchRuns(params, skip = 0) {
   const runs = [];
-  let offset = 0;
+  let offset = skip;
   let total = 0;
   while (offset !== null && runs.length < MAX_RUNS) {
     const body = await getJson("/api/runs", { ...params, limit: PAGE, offset });
@@ -31,7 +31,20 @@ export async function fetchRuns(params) {
     total = body.total;
     offset = body.next_offset;
   }
-  return { runs, total };
+  return { runs, total, skip };
+}
+
+// The 1-based page number a query key holds (1 when absent or nonsense).
+function pageNumber(query, key) {
+  const n = Number(query.get(key));
+  return Number.isInteger(n) && n > 1 ? n : 1;
+}
+
+// The `page`th slice of `size` of `items` (the last one when past the end), with its number.
+export function pageOf(items, page, size) {
+  const last = Math.max(Math.ceil(items.length / size), 1);
+  const at = Math.min(page, last);
+  return { at, last, items: items.slice((at - 1) * size, at * size) };
 }
 
 // The activity's extent (started runs), with now, and a quarter more ahead for what is due.
@@ -87,10 +100,11 @@ class TimelinePage {
     if (this.query.get("state")) params.state = this.query.get("state");
     const iso = (hours) => new Date(+now + hours * 3600e3).toISOString();
     const hours = WINDOWS[this.windowKey];
-    if (hours) return fetchRuns({ ...params, since: iso(-hours), until: iso(hours / 4) });
+    const skip = (pageNumber(this.query, "runs") - 1) * MAX_RUNS;
+    if (hours) return fetchRuns({ ...params, since: iso(-hours), until: iso(hours / 4) }, skip);
     let found = null;
     for (const back of AUTO_LOOKBACK_H) {
-      found = await fetchRuns({ ...params, since: iso(-back), until: iso(AUTO_AHEAD_H) });
+      found = await fetchRuns({ ...params, since: iso(-back), until: iso(AUTO_AHEAD_H) }, skip);
       if (found.runs.some((r) => r.start_time)) break;
     }
     return found;
@@ -99,19 +113,47 @@ class TimelinePage {
   async load() {
     const now = new Date();
     const hours = WINDOWS[this.windowKey];
-    const { runs, total } = await this.fetch(now);
+    // A slower earlier load (a live reload, the page before a click) must not draw over this one.
+    const ticket = (this.loads = (this.loads || 0) + 1);
+    const { runs, total, skip } = await this.fetch(now);
+    if (ticket !== this.loads) return;
     for (const run of runs) this.namespaces.add(run.job.split(".")[0]);
     this.drawFilters();
     const span = hours ? [new Date(now - hours * 3600e3), new Date(+now + hours * 900e3)] : activityWindow(runs, now);
     const rows = rowsFor(runs, span, now);
-    const shown = rows.slice(0, MAX_ROWS);
-    const cut = rows.length > shown.length ? `; the first ${shown.length} jobs of ${rows.length} (filter by namespace to see others)` : "";
-    const partial = runs.length < total ? ` (the newest ${runs.length} of ${total})` : "";
+    const jobs = pageOf(rows, pageNumber(this.query, "jobs"), MAX_ROWS);
+    const first = (jobs.at - 1) * MAX_ROWS;
+    const cut = jobs.last > 1 ? `; jobs ${first + 1}–${first + jobs.items.length} of ${rows.length}` : "";
+    const partial = runs.length < total ? ` (runs ${skip + 1}–${skip + runs.length} of ${total}, newest first)` : "";
     this.summary.textContent = `${span[0].toLocaleString()} – ${span[1].toLocaleString()}: ${runs.length} runs${partial}${cut}. Hollow bars: runs not started yet.`;
-    this.chart.replaceChildren(shown.length ? drawBars(shown, span) : h("p", { class: "muted" }, "Nothing ran in this window."));
+    this.drawPager(jobs, skip, runs.length, total);
+    this.chart.replaceChildren(jobs.items.length ? drawBars(jobs.items, span) : h("p", { class: "muted" }, "Nothing ran in this window."));
+  }
+
+  // Buttons to the other jobs (past MAX_ROWS) and the older runs (past MAX_RUNS); only those
+  // that lead somewhere are drawn.
+  drawPager(jobs, skip, fetched, total) {
+    const go = (key, n, label) => h("button", { type: "button", class: "small", "data-page": key, onclick: () => this.turn(key, n) }, label);
+    const runPage = skip / MAX_RUNS + 1;
+    const buttons = [
+      jobs.at > 1 ? go("jobs", jobs.at - 1, `‹ Jobs ${(jobs.at - 2) * MAX_ROWS + 1}–${(jobs.at - 1) * MAX_ROWS}`) : null,
+      jobs.at < jobs.last ? go("jobs", jobs.at + 1, `Next ${MAX_ROWS} jobs ›`) : null,
+      runPage > 1 ? go("runs", runPage - 1, "‹ Newer runs") : null,
+      skip + fetched < total ? go("runs", runPage + 1, `Older runs (${total - skip - fetched} more) ›`) : null,
+    ].filter(Boolean);
+    this.pager.hidden = !buttons.length;
+    this.pager.replaceChildren(...buttons);
+  }
+
+  // A page of jobs or runs; a new page of runs starts again at the first page of jobs.
+  turn(key, n) {
+    if (key === "runs") this.query.delete("jobs");
+    this.set(key, n > 1 ? String(n) : "");
   }
 
   set(key, value) {
+    // Another window or filter is another list: back to the first pages.
+    if (key !== "jobs" && key !== "runs") for (const page of ["jobs", "runs"]) this.query.delete(page);
     if (value) this.query.set(key, value);
     else this.query.delete(key);
     replaceQuery(this.query);
@@ -132,9 +174,10 @@ class TimelinePage {
   mount() {
     this.chooser = h("div", { class: "commands", role: "group", "aria-label": "Window" });
     this.filters = h("form", { class: "filters", role: "search", onsubmit: (e) => e.preventDefault() });
+    this.pager = h("nav", { class: "commands pager", "aria-label": "Pages of the timeline", hidden: true });
     this.drawChooser();
     this.drawFilters();
-    this.main.append(h("h1", {}, "Timeline"), this.chooser, this.filters, this.summary, this.chart);
+    this.main.append(h("h1", {}, "Timeline"), this.chooser, this.filters, this.summary, this.pager, this.chart);
     return liveReload((type) => type === "job_run", () => this.load().catch(() => {}), 2000);
   }
 }

@@ -35,12 +35,13 @@ export function trendChart(job, runs, expected, width = availableWidth()) {
     const late = run.seconds > expected;
     const label = describeRun(`run ${run.num}`, run.state, run.seconds, run.start) + (late ? " · late" : "");
     const bar = s("rect", { class: `dot st-${run.state}`, x, y: y(run.seconds), width: barW, height: Math.max(y(0) - y(run.seconds), 1), "data-run": run.num, "data-late": late ? "true" : null }, s("title", {}, label));
-    const mark = late ? s("text", { class: "late-mark", x: x + barW / 2, y: y(run.seconds) - 3, "text-anchor": "middle", fill: "var(--st-failed)" }, "!") : null;
+    const mark = late ? s("text", { class: "late-mark", x: x + barW / 2, y: y(run.seconds) - 3, "text-anchor": "middle" }, "!") : null;
     parts.push(s("a", { href: href("job", job, run.num), "aria-label": label }, bar, mark));
   });
   const ey = y(expected);
   parts.push(s("line", { class: "expected", x1: PAD.left, x2: width - PAD.right, y1: ey, y2: ey }), s("text", { x: width - PAD.right, y: ey - 4, "text-anchor": "end" }, `expected_runtime ${formatSeconds(expected)}`));
-  const svg = s("svg", { class: "trend", viewBox: `0 0 ${width} ${HEIGHT}`, width, height: HEIGHT, role: "img", "aria-label": `Durations of ${runs.length} runs of ${job}` }, ...parts.flat());
+  // A group, not an image: each run is a link inside it.
+  const svg = s("svg", { class: "trend", viewBox: `0 0 ${width} ${HEIGHT}`, width, height: HEIGHT, role: "group", "aria-label": `Durations of ${runs.length} runs of ${job}` }, ...parts.flat());
   return h("div", { class: "bars-wrap" }, svg);
 }
 
@@ -48,7 +49,7 @@ function summary(job, runs, expected) {
   const late = runs.filter((r) => r.seconds > expected);
   const sorted = runs.map((r) => r.seconds).sort((a, b) => a - b);
   const median = sorted.length ? sorted[Math.floor(sorted.length / 2)] : null;
-  const lateLinks = late.slice(-20).reverse().map((r) => [h("a", { href: href("job", job, r.num), class: "late-run" }, `${glyph(r.state)} ${r.num}`), " "]);
+  const lateLinks = late.slice(-20).reverse().map((r, i) => [i ? " " : "", h("a", { href: href("job", job, r.num), class: "late-run" }, `${glyph(r.state)} ${r.num}`)]);
   return h(
     "p",
     { class: "trend-summary" },
