@@ -217,6 +217,7 @@ def test_timeline_pages_through_jobs_past_300_and_runs_past_5000(
     expect(summary).to_contain_text(f"jobs 601–{FAKE_JOBS} of {FAKE_JOBS}")
     expect(labels).to_have_count(FAKE_JOBS - 600)
     expect(pager.get_by_role("button", name="Next 300 jobs ›")).to_have_count(0)
+    assert not axe_violations(page)
     screenshot(page, "timeline-paged")
     pager.get_by_role("button", name="‹ Jobs 301–600").click()
     expect(summary).to_contain_text(f"jobs 301–600 of {FAKE_JOBS}")
@@ -228,6 +229,28 @@ def test_timeline_pages_through_jobs_past_300_and_runs_past_5000(
     expect(pager.get_by_role("button", name=re.compile("Older runs"))).to_have_count(0)
     pager.get_by_role("button", name="‹ Newer runs").click()
     expect(summary).to_contain_text("runs 1–5000 of 7000")
+
+
+def test_timeline_a_slower_earlier_load_does_not_draw_over_a_newer_filter(
+    page: Page, glance: TrondProcess
+) -> None:
+    held: list[Route] = []
+    page.route("**/api/runs?*", lambda route: route.continue_() if held else held.append(route))
+    page.goto(f"{glance.url}/web/#/timeline")
+    while not held:
+        page.wait_for_timeout(50)
+    # The page's first load (every state) is held; the filter's load answers first.
+    page.locator("select[name=state]").select_option("failed")
+    bars = page.locator("svg.bars rect.bar")
+    expect(bars).to_have_count(RUNS // 2)
+    with page.expect_response(lambda response: "state=" not in response.url):
+        held[0].continue_()
+    page.evaluate("() => new Promise((done) => setTimeout(done, 200))")  # its drawing, if any
+    # Counted now, not awaited: a later live reload would hide a stale drawing.
+    assert bars.count() == RUNS // 2
+    expect(page.get_by_role("status").filter(has_text="Hollow bars")).to_contain_text(
+        f"{RUNS // 2} runs"
+    )
 
 
 def test_quick_find_opens_on_slash_and_goes_to_runs_and_actions(

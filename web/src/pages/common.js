@@ -59,6 +59,17 @@ export function liveReload(wanted, reload, delay = 300) {
   };
 }
 
+// For a page whose loads can overlap (a click, a live reload): `const isNewest = loads();`
+// before fetching, and draw only while `isNewest()`, so a slower earlier load never draws
+// over a newer one.
+export function newestLoad() {
+  let count = 0;
+  return () => {
+    const mine = ++count;
+    return () => mine === count;
+  };
+}
+
 // Replaces a page region in place, so that focus and scroll elsewhere stay where they were.
 export function region(name) {
   return h("div", { class: `region ${name}`, "data-region": name });

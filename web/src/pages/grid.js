@@ -4,7 +4,7 @@ import { getJson } from "../api.js";
 import { h } from "../dom.js";
 import { cell, describeRun, jobViews, legend, runOf } from "../glance.js";
 import { href, replaceQuery } from "../router.js";
-import { crumbs, failure, liveReload, region, show } from "./common.js";
+import { crumbs, failure, liveReload, newestLoad, region, show } from "./common.js";
 
 const JOB_CHOICES = [25, 50, 100, 500, 1000];
 const NAMESPACE_CHOICES = [10, 25, 50, 100];
@@ -74,6 +74,7 @@ class GridPage {
     this.choices = this.isJob ? JOB_CHOICES : NAMESPACE_CHOICES;
     this.body = region("grid");
     this.controls = region("controls");
+    this.loads = newestLoad();
   }
 
   get count() {
@@ -81,12 +82,15 @@ class GridPage {
   }
 
   async load() {
+    const isNewest = this.loads();
     if (this.isJob) {
       const body = await getJson("/api/grid", { job: this.name, num_runs: this.count });
+      if (!isNewest()) return;
       const shown = body.runs.length ? jobGrid(body) : h("p", { class: "muted" }, `${this.name} has no runs yet.`);
       this.body.replaceChildren(h("p", { class: "muted" }, `${body.runs.length} of ${body.total_runs} runs, oldest on the left.`), shown);
     } else {
       const body = await getJson("/api/recent", { namespace: this.name, num_runs: this.count });
+      if (!isNewest()) return;
       const names = Object.keys(body.jobs);
       const shown = names.length ? namespaceGrid(this.name, body.jobs, this.count) : h("p", { class: "muted" }, `no jobs in namespace ${this.name}`);
       // /api/recent answers at most 100 runs a job; a job's own grid goes further.

@@ -4,7 +4,7 @@ import { getJson } from "../api.js";
 import { drawBars } from "../bars.js";
 import { h } from "../dom.js";
 import { href, replaceQuery } from "../router.js";
-import { failure, liveReload, region, show } from "./common.js";
+import { failure, liveReload, newestLoad, region, show } from "./common.js";
 
 const WINDOWS = { auto: 0, "1h": 1, "6h": 6, "24h": 24, "3d": 72, "7d": 168 };
 const STATES = ["running", "succeeded", "failed", "scheduled", "queued", "waiting", "starting", "cancelled", "skipped", "unknown"];
@@ -84,6 +84,7 @@ class TimelinePage {
     Object.assign(this, { main, query });
     this.chart = region("chart");
     this.summary = h("p", { class: "muted", role: "status" });
+    this.loads = newestLoad();
     this.namespaces = new Set(query.get("ns") ? [query.get("ns")] : []);
   }
 
@@ -113,10 +114,9 @@ class TimelinePage {
   async load() {
     const now = new Date();
     const hours = WINDOWS[this.windowKey];
-    // A slower earlier load (a live reload, the page before a click) must not draw over this one.
-    const ticket = (this.loads = (this.loads || 0) + 1);
+    const isNewest = this.loads();
     const { runs, total, skip } = await this.fetch(now);
-    if (ticket !== this.loads) return;
+    if (!isNewest()) return;
     for (const run of runs) this.namespaces.add(run.job.split(".")[0]);
     this.drawFilters();
     const span = hours ? [new Date(now - hours * 3600e3), new Date(+now + hours * 900e3)] : activityWindow(runs, now);

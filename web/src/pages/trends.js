@@ -6,7 +6,7 @@ import { h, s } from "../dom.js";
 import { formatSeconds } from "../format.js";
 import { describeRun, glyph, jobViews, runOf } from "../glance.js";
 import { href, replaceQuery } from "../router.js";
-import { crumbs, failure, liveReload, region, show } from "./common.js";
+import { crumbs, failure, liveReload, newestLoad, region, show } from "./common.js";
 
 const CHOICES = [50, 200, 1000];
 const HEIGHT = 260;
@@ -64,6 +64,7 @@ class TrendsPage {
     Object.assign(this, { main, name, query });
     this.body = region("trend");
     this.controls = region("controls");
+    this.loads = newestLoad();
   }
 
   get count() {
@@ -72,7 +73,9 @@ class TrendsPage {
   }
 
   async load() {
+    const isNewest = this.loads();
     const body = await getJson("/api/grid", { job: this.name, num_runs: this.count });
+    if (!isNewest()) return;
     const runs = body.runs
       .map((e) => runOf(e.run))
       .filter((r) => r.seconds !== null)
