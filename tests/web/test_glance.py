@@ -167,7 +167,10 @@ def test_timeline_defaults_to_the_activity_shows_due_runs_hollow_and_filters(
     expect(page).to_have_url(re.compile("ns=glance"))
     expect(page.locator("svg.bars rect.bar.hollow")).to_have_count(1)
     page.locator("select[name=state]").select_option("cancelled")
-    expect(page.get_by_text("Nothing ran in this window.")).to_be_visible()
+    expect(page.get_by_text("Nothing ran in this window.")).to_have_text(
+        'Nothing ran in this window. Filtered by state cancelled and namespace glance: choose "all"'
+        " or a longer window to see more."
+    )
     screenshot(page, "timeline-empty-filter")
 
 

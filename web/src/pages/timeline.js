@@ -127,7 +127,9 @@ class TimelinePage {
     const partial = runs.length < total ? ` (runs ${skip + 1}–${skip + runs.length} of ${total}, newest first)` : "";
     this.summary.textContent = `${span[0].toLocaleString()} – ${span[1].toLocaleString()}: ${runs.length} runs${partial}${cut}. Hollow bars: runs not started yet.`;
     this.drawPager(jobs, skip, runs.length, total);
-    this.chart.replaceChildren(jobs.items.length ? drawBars(jobs.items, span) : h("p", { class: "muted" }, "Nothing ran in this window."));
+    const filters = [["state", "state"], ["ns", "namespace"]].filter(([key]) => this.query.get(key)).map(([key, name]) => `${name} ${this.query.get(key)}`);
+    const none = `Nothing ran in this window.${filters.length ? ` Filtered by ${filters.join(" and ")}: choose "all" or a longer window to see more.` : ""}`;
+    this.chart.replaceChildren(jobs.items.length ? drawBars(jobs.items, span) : h("p", { class: "muted" }, none));
   }
 
   // Buttons to the other jobs (past MAX_ROWS) and the older runs (past MAX_RUNS); only those
