@@ -125,7 +125,7 @@ def dumps(data: Any) -> str:
 
 # The C scanner under json.loads, called directly: loads skips json.loads' two whitespace
 # regexes, a third of its time on small records (and start-up decodes every stored run).
-_SCAN = json.JSONDecoder().scan_once
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def loads(text: str) -> Any:
