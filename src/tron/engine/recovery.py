@@ -36,6 +36,7 @@ def restore_job(job: JobRuntime, state: JobState | None, runs: Iterable[JobRun])
             job.enabled = state.enabled
     for run in runs:
         job.runs[run.run_num] = run
+    job.touch()  # what the API keeps of the job (cache.py, run_index.py) is out of date
 
 
 class Recovery:
