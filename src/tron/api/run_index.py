@@ -1,19 +1,22 @@
 """Every job's runs as `/api/runs` pages through them, kept between requests.
 
 Deriving a run's state walks its action runs, and at 10,000 jobs of 100 runs each, deriving
-and sorting them all cost seconds a page. Here each job's runs are kept sorted newest first
-with their states, and made again only for a job that changed since (the engine counts its
-changes in `JobRuntime.version`, as the jobs' JSON cache does). A page then costs a pass of
-comparisons over the runs and a merge of the jobs' sorted lists up to the page's end.
+and sorting them all cost seconds a page. Here each job's runs are kept sorted with their
+states and windows, and made again only for a job that changed since (the engine counts its
+changes in `JobRuntime.version`, as the jobs' JSON cache does), and split by state. A page
+then costs two bisections a job (a job whose runs overlap or run now is scanned instead) and
+a merge of the jobs' sorted lists up to the page's end.
 """
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from tron.core import job_run as jr
 from tron.core.records import JobRun
@@ -21,13 +24,11 @@ from tron.engine.facade import JobView
 
 
 @dataclass(frozen=True, slots=True)
-class JobRuns:
-    """One job's runs, newest first (run_time, then run number, descending), and states."""
-
-    job: JobView  # by identity: reconfiguration and a standby's refresh make new objects
-    version: int
-    runs: tuple[JobRun, ...]
-    states: tuple[str, ...]
+class Query:
+    since: datetime | None
+    until: datetime | None
+    state: str  # "" for any
+    now: datetime
 
 
 def newest_first_key(run: JobRun) -> tuple[datetime, str, int]:
@@ -43,6 +44,80 @@ def window(run: JobRun, now: datetime) -> tuple[datetime, datetime]:
     return run.start_time, run.end_time or max(now, run.start_time)
 
 
+@dataclass(frozen=True, slots=True)
+class Slice:
+    """Runs of one job (all, or those in one state), oldest first, with their windows."""
+
+    runs: list[JobRun]
+    states: list[str]
+    starts: list[datetime]
+    ends: list[datetime | None]  # None: running, its window ends now
+    # Starts and ends both ascending, none running: the matches of a window are one range,
+    # found by bisection (the usual history: each run starts and ends after the one before).
+    sorted_windows: bool
+
+    @classmethod
+    def of(cls, runs: list[JobRun], states: list[str]) -> Slice:
+        starts: list[datetime] = []
+        ends: list[datetime | None] = []
+        for run in runs:
+            if run.start_time is None:
+                starts.append(run.run_time)
+                ends.append(run.run_time)
+            else:
+                starts.append(run.start_time)
+                ends.append(run.end_time)
+        finished = [end for end in ends if end is not None]
+        in_order = len(finished) == len(ends) and _ascending(starts) and _ascending(finished)
+        return cls(runs, states, starts, ends, in_order)
+
+    def matching(self, query: Query) -> Sequence[int]:
+        """The positions of the runs whose window meets the query's."""
+        since, until = query.since, query.until
+        if self.sorted_windows:
+            ends = cast(list[datetime], self.ends)
+            high = len(self.runs) if until is None else bisect.bisect_right(self.starts, until)
+            low = 0 if since is None else bisect.bisect_left(ends, since)
+            return range(low, max(low, high))
+        now = query.now
+        found = []
+        for i, (start, end) in enumerate(zip(self.starts, self.ends, strict=True)):
+            if end is None:
+                end = max(now, start)
+            if (until is None or start <= until) and (since is None or end >= since):
+                found.append(i)
+        return found
+
+    def newest_first(self, positions: Sequence[int]) -> Iterator[tuple[JobRun, str]]:
+        return ((self.runs[i], self.states[i]) for i in reversed(positions))
+
+
+def _ascending(values: list[datetime]) -> bool:
+    return all(a <= b for a, b in itertools.pairwise(values))
+
+
+@dataclass(frozen=True, slots=True)
+class JobRuns:
+    """One job's runs as slices: all of them, and those of each state."""
+
+    job: JobView  # by identity: reconfiguration and a standby's refresh make new objects
+    version: int
+    all: Slice
+    by_state: dict[str, Slice]
+
+    @classmethod
+    def of(cls, job: JobView, version: int) -> JobRuns:
+        runs = sorted(job.runs.values(), key=newest_first_key)
+        states = [jr.job_run_state(run).value for run in runs]
+        grouped: dict[str, list[JobRun]] = {}
+        for run, state in zip(runs, states, strict=True):
+            grouped.setdefault(state, []).append(run)
+        by_state = {
+            state: Slice.of(group, [state] * len(group)) for state, group in grouped.items()
+        }
+        return cls(job, version, Slice.of(runs, states), by_state)
+
+
 class RunIndex:
     """Each job's `JobRuns`, made again when the job changed."""
 
@@ -52,10 +127,8 @@ class RunIndex:
     def of(self, name: str, job: JobView) -> JobRuns:
         entry = self._jobs.get(name)
         if entry is None or entry.job is not job or entry.version != job.version:
-            version = job.version  # before reading the runs: a change meanwhile shows next time
-            runs = sorted(job.runs.values(), key=newest_first_key, reverse=True)
-            states = tuple(jr.job_run_state(run).value for run in runs)
-            entry = self._jobs[name] = JobRuns(job, version, tuple(runs), states)
+            # The version before reading the runs: a change meanwhile shows next time.
+            entry = self._jobs[name] = JobRuns.of(job, job.version)
         return entry
 
     def forget_others(self, jobs: Mapping[str, JobView]) -> None:
@@ -65,40 +138,28 @@ class RunIndex:
 
 
 @dataclass(frozen=True, slots=True)
-class Query:
-    since: datetime | None
-    until: datetime | None
-    state: str  # "" for any
-    now: datetime
+class Found:
+    """A job's runs that match a query."""
+
+    slice: Slice
+    positions: Sequence[int]
 
 
-def matching(entry: JobRuns, query: Query) -> list[tuple[JobRun, str]]:
-    """The job's runs (newest first) whose window meets the query's and whose state is its."""
-    pairs: Iterable[tuple[JobRun, str]] = zip(entry.runs, entry.states, strict=True)
-    if query.state:
-        pairs = ((run, state) for run, state in pairs if state == query.state)
-    if query.since is None and query.until is None:
-        return list(pairs)
-    meets = _meets(query)
-    return [(run, state) for run, state in pairs if meets(run)]
+def matching(entry: JobRuns, query: Query) -> Found | None:
+    """The job's runs whose window meets the query's and whose state is its; None if none."""
+    chosen = entry.by_state.get(query.state) if query.state else entry.all
+    if chosen is None:
+        return None
+    positions = chosen.matching(query)
+    return Found(chosen, positions) if positions else None
 
 
-def _meets(query: Query) -> Callable[[JobRun], bool]:
-    since, until, now = query.since, query.until, query.now
-
-    def meets(run: JobRun) -> bool:
-        start, end = window(run, now)
-        return not ((until is not None and start > until) or (since is not None and end < since))
-
-    return meets
-
-
-def page(
-    found: list[list[tuple[JobRun, str]]], offset: int, limit: int
-) -> list[tuple[JobRun, str]]:
-    """Items offset..offset+limit of the jobs' lists merged newest first (each list is)."""
+def page(found: list[Found], offset: int, limit: int) -> list[tuple[JobRun, str]]:
+    """Items offset..offset+limit of the jobs' runs merged newest first."""
     merged: Iterator[tuple[JobRun, str]] = heapq.merge(
-        *found, key=lambda item: newest_first_key(item[0]), reverse=True
+        *(f.slice.newest_first(f.positions) for f in found),
+        key=lambda item: newest_first_key(item[0]),
+        reverse=True,
     )
     return list(itertools.islice(merged, offset, offset + limit))
 

@@ -47,6 +47,14 @@ def a_run(rng: random.Random, job: str, num: int) -> JobRun:
                   action_runs=(action,), start_time=start, end_time=end)  # fmt: skip
 
 
+def finished_run(job: str, num: int, run_time: datetime) -> JobRun:
+    state = ActionRunState.FAILED if num % 4 == 0 else ActionRunState.SUCCEEDED
+    action = ActionRun(job_name=job, run_num=num, action_name="a", state=state,
+                       raw_command="true", original_command="true")  # fmt: skip
+    return JobRun(job_name=job, run_num=num, run_time=run_time, action_runs=(action,),
+                  start_time=run_time, end_time=run_time + timedelta(minutes=num % 50))  # fmt: skip
+
+
 def reference(
     jobs: dict[str, FakeJob], query: Query, job_name: str, namespace: str, offset: int, limit: int
 ) -> tuple[list[tuple[str, str]], int]:
@@ -78,9 +86,11 @@ def indexed(
     limit: int,
 ) -> tuple[list[tuple[str, str]], int]:
     views = cast(dict[str, JobView], jobs)
-    found = [matching(index.of(n, j), query) for n, j in select(views, job_name, namespace)]
+    found = [
+        f for n, j in select(views, job_name, namespace) if (f := matching(index.of(n, j), query))
+    ]
     shown = page(found, offset, limit)
-    return [(str(r.id), s) for r, s in shown], sum(len(f) for f in found)
+    return [(str(r.id), s) for r, s in shown], sum(len(f.positions) for f in found)
 
 
 def test_pages_are_those_of_walking_and_sorting_every_run() -> None:
@@ -91,8 +101,14 @@ def test_pages_are_those_of_walking_and_sorting_every_run() -> None:
         jobs[name] = job = FakeJob(name, f"ns{i % 3}")
         for num in range(rng.randrange(12)):
             job.runs[num] = a_run(rng, name, num)
+    for i in range(6):  # the usual history: each run starts and ends after the one before
+        name = f"ns{i % 3}.seq{i}"
+        jobs[name] = job = FakeJob(name, f"ns{i % 3}")
+        for num in range(20):
+            job.runs[num] = finished_run(name, num, T0 + timedelta(hours=num * 3 + i))
     index = RunIndex()
     now = T0 + timedelta(hours=30)
+    assert any(index.of(n, cast(JobView, j)).all.sorted_windows for n, j in jobs.items())
     for trial in range(300):
         hours = sorted(rng.sample(range(-5, 60), 2))
         since = T0 + timedelta(hours=hours[0]) if rng.random() < 0.6 else None
@@ -120,9 +136,9 @@ def test_a_job_is_read_again_only_once_it_changed() -> None:
     assert index.of("ns.job", view) is first
     job.runs[1] = a_run(rng, "ns.job", 1)
     job.version += 1
-    assert len(index.of("ns.job", view).runs) == 2
+    assert len(index.of("ns.job", view).all.runs) == 2
     # A new object under the same name (reconfigured) is read afresh, whatever its version.
     other = FakeJob("ns.job", "ns", {}, version=job.version)
-    assert index.of("ns.job", cast(JobView, other)).runs == ()
+    assert index.of("ns.job", cast(JobView, other)).all.runs == []
     index.forget_others({})
     assert index.of("ns.job", view) is not first

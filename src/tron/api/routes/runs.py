@@ -53,9 +53,9 @@ async def runs(request: Request) -> Response:
     index.forget_others(jobs)
     query = Query(since=since, until=until, state=state, now=daemon.now())
     chosen = select(jobs, job_name, namespace)
-    found = [matching(index.of(name, job), query) for name, job in chosen]
-    total = sum(len(runs) for runs in found)
-    shown = page([runs for runs in found if runs], offset, limit)
+    found = [f for name, job in chosen if (f := matching(index.of(name, job), query))]
+    total = sum(len(f.positions) for f in found)
+    shown = page(found, offset, limit)
     next_offset = offset + len(shown) if offset + len(shown) < total else None
     return json_response(
         {
