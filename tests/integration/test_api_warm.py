@@ -11,7 +11,8 @@ import pytest_asyncio
 
 from tests.integration.conftest import Harness, wait_until, write_config
 from tron.api.app import create_app
-from tron.api.cache import JobJsonCache
+from tron.api.cache import JobJsonCache, RecentCache
+from tron.api.routes.glance import DEFAULT_RECENT
 from tron.api.run_index import RunIndex
 from tron.api.warm import CLIENT_INCLUDES, warm_caches
 
@@ -61,6 +62,8 @@ async def test_warming_fills_what_the_clients_ask_for(api: Harness) -> None:
         for include in CLIENT_INCLUDES:
             cache.get(name, include, job.version, never)
         assert index.of(name, job) is index.of(name, job)
+        recent: RecentCache = app.state.recent_cache
+        recent.get(name, DEFAULT_RECENT, job.version, never)
     # And what the warmed app answers is what a cold one renders.
     cold = create_app(api.daemon)
     for params in [
@@ -69,12 +72,15 @@ async def test_warming_fills_what_the_clients_ask_for(api: Harness) -> None:
         {"include_job_runs": 0, "include_action_graph": 0},
         {},
     ]:  # fmt: skip
-        bodies = []
-        for each in (app, cold):
-            transport = httpx.ASGITransport(app=each)
-            async with httpx.AsyncClient(transport=transport, base_url="http://x") as client:
-                bodies.append((await client.get("/api/jobs", params=params)).content)
-        assert bodies[0] == bodies[1]
+        assert await body(app, "/api/jobs", params) == await body(cold, "/api/jobs", params)
+    recent = {"num_runs": DEFAULT_RECENT}
+    assert await body(app, "/api/recent", recent) == await body(cold, "/api/recent", recent)
+
+
+async def body(app: Any, path: str, params: dict[str, Any]) -> bytes:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://x") as client:
+        return (await client.get(path, params=params)).content
 
 
 async def test_index_lists_each_jobs_actions_as_its_newest_run_has_them(api: Harness) -> None:

@@ -42,7 +42,10 @@ def encode_datetime(value: datetime) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=1024)
 def decode_datetime(text: str) -> datetime:
+    """The datetime of `encode_datetime`'s text; the same text gives the same object (a run's
+    times recur in its action runs and their attempts, and datetimes are immutable)."""
     if not text.endswith("]"):
         return datetime.fromisoformat(text)
     stamp, _, zone = text[:-1].partition("[")
@@ -92,12 +95,16 @@ def encode_record(record: Any, *, exclude: frozenset[str] = frozenset()) -> dict
 
 def decode_record(cls: type[T], data: Mapping[str, Any], **overrides: Any) -> T:
     """Rebuild a `cls` record from `encode_record` output; `overrides` set fields directly."""
-    decoders = _decoders(cls)
+    codec = _codec(cls)
+    decoders = codec.decoders
     kwargs = {}
     for name, raw in data.items():
         decode = decoders.get(name)
         if decode is not None:
             kwargs[name] = raw if raw is None else decode(raw)
+    for name in codec.shared_empty:
+        if name not in kwargs:
+            kwargs[name] = _SHARED_EMPTY
     kwargs.update(overrides)
     try:
         return cls(**kwargs)
@@ -154,6 +161,9 @@ class _Codec:
     fields: tuple[_Field, ...]
     values: Callable[[Any], tuple[Any, ...]]  # every field's value, in one call
     decoders: dict[str, Convert]
+    # Fields whose default is an empty read-only mapping: a record stored without them gets
+    # one shared empty mapping, not a new one each (thousands of runs have no env, say).
+    shared_empty: tuple[str, ...] = ()
 
 
 _CODECS: dict[type[Any], _Codec] = {}
@@ -164,10 +174,6 @@ def _codec(cls: type[Any]) -> _Codec:
     if codec is None:
         codec = _CODECS[cls] = _compile(cls)
     return codec
-
-
-def _decoders(cls: type[Any]) -> dict[str, Convert]:
-    return _codec(cls).decoders
 
 
 def _compile(cls: type[Any]) -> _Codec:
@@ -184,7 +190,24 @@ def _compile(cls: type[Any]) -> _Codec:
     )
     names = [field.name for field in fields]
     values = operator.attrgetter(*names) if len(names) > 1 else _one_value(names)
-    return _Codec(fields=fields, values=values, decoders={f.name: f.decode for f in fields})
+    shared = tuple(f.name for f in dataclasses.fields(cls) if _is_read_only_mapping(f))
+    return _Codec(
+        fields=fields,
+        values=values,
+        decoders={f.name: f.decode for f in fields},
+        shared_empty=shared,
+    )
+
+
+_SHARED_EMPTY: types.MappingProxyType[Any, Any] = types.MappingProxyType({})
+
+
+def _is_read_only_mapping(field: dataclasses.Field[Any]) -> bool:
+    factory = field.default_factory
+    if factory is dataclasses.MISSING:
+        return False
+    made = factory()
+    return isinstance(made, types.MappingProxyType) and not made
 
 
 def _one_value(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:

@@ -232,3 +232,18 @@ def test_stored_enum_value_unknown_raises() -> None:
     assert decode_value(Colour, "red") is Colour.RED
     with pytest.raises(ValueError, match="'blue' is not a valid Colour"):
         decode_value(Colour, "blue")
+
+
+def test_decoded_records_share_empty_read_only_mappings_and_equal_times() -> None:
+    stored = {"job_name": "j", "run_num": 1, "action_name": "a", "raw_command": "c",
+              "original_command": "c", "start_time": "2026-03-01T12:00:00+00:00",
+              "attempts": [{"number": 1, "command": "c", "node": None,
+                            "start_time": "2026-03-01T12:00:00+00:00"}]}  # fmt: skip
+    first, second = decode_record(ActionRun, stored), decode_record(ActionRun, stored)
+    assert first.env == {}
+    assert first.env is second.env
+    assert first.start_time is first.attempts[0].start_time is second.start_time
+    # A mutable mapping is never shared: each record gets its own.
+    one, two = (decode_record(Sample, {"name": "x"}) for _ in range(2))
+    assert one.counts == {}
+    assert one.counts is not two.counts
