@@ -110,6 +110,8 @@ def is_finished(run: JobRun) -> bool:
     """Nothing left to do: the regular actions are settled and the cleanup (if any) is done."""
     if not run.action_runs:
         return False
+    if all(a.state.is_done for a in run.action_runs):
+        return True  # the usual finished run, told without walking its graph
     cleanup = cleanup_run(run)
     return is_settled(run) and (cleanup is None or cleanup.state.is_done)
 
