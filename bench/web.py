@@ -146,6 +146,13 @@ def seed(database: Path, jobs: int, runs: int, grid_runs: int) -> int:
 
 @contextmanager
 def trond(root: Path) -> Iterator[str]:
+    with trond_process(root) as (url, _pid):
+        yield url
+
+
+@contextmanager
+def trond_process(root: Path) -> Iterator[tuple[str, int]]:
+    """A trond on `root`, once its API answers: its URL and process id."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "tron", "--working-dir", str(root / "work")]
@@ -162,7 +169,7 @@ def trond(root: Path) -> Iterator[str]:
                 time.sleep(0.2)
         else:
             raise RuntimeError((root / "trond.log").read_text()[-3000:])
-        yield url
+        yield url, proc.pid
     finally:
         proc.terminate()
         proc.wait(120)

@@ -16,13 +16,12 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import httpx
 import uvicorn
-from starlette.applications import Starlette
 
 from tron import __version__
 from tron.api.app import create_app
 from tron.api.site import SitePolicy
+from tron.api.warm import warm_caches
 from tron.engine.daemon import Daemon, DaemonSettings
 from tron.engine.lockfile import DaemonLockedError
 from tron.errors import ConfigError, StoreError
@@ -251,17 +250,6 @@ def _install_signals(daemon: Daemon, server: _Server) -> None:
         loop.add_signal_handler(sig, on_signal, sig)
 
 
-async def _warm_job_list(app: Starlette, token: str | None, port: int) -> None:
-    """Render the job list once in the background, so the first `tronview` is not the one
-    that pays for rendering every job (seconds at 10,000 jobs)."""
-    transport = httpx.ASGITransport(app=app)
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with httpx.AsyncClient(
-        transport=transport, base_url=f"http://localhost:{port}", headers=headers
-    ) as client:
-        await client.get("/api/jobs")
-
-
 async def serve(args: argparse.Namespace) -> None:
     settings = settings_from(args)
     async with Daemon(settings) as daemon:
@@ -281,7 +269,7 @@ async def serve(args: argparse.Namespace) -> None:
         _install_signals(daemon, server)
         logger.info("serving the API on http://%s:%d/", args.host, args.port)
         serving = asyncio.create_task(server.serve())
-        warming = asyncio.create_task(_warm_job_list(app, token, args.port))
+        warming = asyncio.create_task(warm_caches(app))
         stopping = asyncio.create_task(daemon.run_until_stopped())
         done, _ = await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
         server.should_exit = True

@@ -26,6 +26,7 @@ from tron.api.problems import (
     handle_unexpected,
 )
 from tron.api.routes import alerts, config, events, glance, jobs, metrics, runs
+from tron.api.run_index import RunIndex
 from tron.api.site import LOOPBACK_NAMES, HostRule, SitePolicy
 from tron.api.standby import StandbyRefusal
 from tron.api.tickets import TicketBook
@@ -110,6 +111,7 @@ def create_app(
     )
     app.state.daemon = daemon
     app.state.job_cache = JobJsonCache()
+    app.state.run_index = RunIndex()
     app.state.trigger_graphs = TriggerGraphs()
     app.state.recent_cache = RecentCache()
     app.state.meters = meters

@@ -35,6 +35,7 @@ from tron.core.run_lifecycle import (
     stop_job_run,
 )
 from tron.core.run_state import (
+    ACTIVE_STATES,
     get_action_run,
     is_active,
     is_finished,
@@ -44,6 +45,7 @@ from tron.core.run_state import (
 from tron.errors import ContextError
 
 __all__ = [
+    "ACTIVE_STATES",
     "action_exited",
     "action_lost",
     "action_started",

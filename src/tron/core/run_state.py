@@ -29,7 +29,8 @@ _S = ActionRunState
 # States that, shared by every action run, are the job run's state as they are.
 _UNIFORM = frozenset({_S.SCHEDULED, _S.QUEUED, _S.RUNNING, _S.STARTING})
 _PENDING = frozenset({_S.SCHEDULED, _S.QUEUED})
-_ACTIVE = frozenset({_S.RUNNING, _S.STARTING, _S.WAITING})
+# The job run states that hold the job's turn (see is_active).
+ACTIVE_STATES = frozenset({_S.RUNNING, _S.STARTING, _S.WAITING})
 
 
 def get_action_run(run: JobRun, action_name: str) -> ActionRun:
@@ -102,13 +103,15 @@ def is_pending(run: JobRun) -> bool:
 
 def is_active(run: JobRun) -> bool:
     """Started and not over: it holds its job's turn (overlap, queueing)."""
-    return job_run_state(run) in _ACTIVE
+    return job_run_state(run) in ACTIVE_STATES
 
 
 def is_finished(run: JobRun) -> bool:
     """Nothing left to do: the regular actions are settled and the cleanup (if any) is done."""
     if not run.action_runs:
         return False
+    if all(a.state.is_done for a in run.action_runs):
+        return True  # the usual finished run, told without walking its graph
     cleanup = cleanup_run(run)
     return is_settled(run) and (cleanup is None or cleanup.state.is_done)
 

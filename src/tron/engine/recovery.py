@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tron.core import job_run as jr
+from tron.core.action_run import is_in_retry_delay
 from tron.core.catch_up import is_dropped
 from tron.core.records import ActionRun, JobRun
 from tron.core.recovery import ActionRecovery, Trace, action_recovery, needs_trace
@@ -35,6 +36,7 @@ def restore_job(job: JobRuntime, state: JobState | None, runs: Iterable[JobRun])
             job.enabled = state.enabled
     for run in runs:
         job.runs[run.run_num] = run
+    job.touch()  # what the API keeps of the job (cache.py, run_index.py) is out of date
 
 
 class Recovery:
@@ -68,8 +70,10 @@ class Recovery:
     async def recover_job(self, job: JobRuntime, handles: dict[str, Any]) -> None:
         for run in sorted(job.runs.values(), key=lambda r: r.run_num):
             await self._recover_run(job, run, handles)
-        if not any(jr.is_active(r) for r in job.runs.values()):
-            queued = [r for r in job.runs.values() if jr.job_run_state(r) is ActionRunState.QUEUED]
+        # Each run's state once: a job may keep hundreds of finished runs (run_limit).
+        states = [(r, jr.job_run_state(r)) for r in job.runs.values()]
+        if not any(state in jr.ACTIVE_STATES for _, state in states):
+            queued = [r for r, state in states if state is ActionRunState.QUEUED]
             if queued:
                 await self._scheduler.on_run_done(min(queued, key=lambda r: r.run_num))
         await self._scheduler.ensure_scheduled(job)
@@ -107,6 +111,8 @@ class Recovery:
         self, run: JobRun, action_run: ActionRun, record: dict[str, Any] | None
     ) -> None:
         name = action_run.action_name
+        if not needs_trace(action_run) and not is_in_retry_delay(action_run):
+            return  # the table's "none": most stored action runs, so nothing is built for them
         handle = self._handle(action_run, record)
         trace, problem = Trace.UNKNOWN, ""
         if needs_trace(action_run):

@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import json
 import operator
+import sys
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -41,7 +42,10 @@ def encode_datetime(value: datetime) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=1024)
 def decode_datetime(text: str) -> datetime:
+    """The datetime of `encode_datetime`'s text; the same text gives the same object (a run's
+    times recur in its action runs and their attempts, and datetimes are immutable)."""
     if not text.endswith("]"):
         return datetime.fromisoformat(text)
     stamp, _, zone = text[:-1].partition("[")
@@ -91,12 +95,16 @@ def encode_record(record: Any, *, exclude: frozenset[str] = frozenset()) -> dict
 
 def decode_record(cls: type[T], data: Mapping[str, Any], **overrides: Any) -> T:
     """Rebuild a `cls` record from `encode_record` output; `overrides` set fields directly."""
-    decoders = _decoders(cls)
+    codec = _codec(cls)
+    decoders = codec.decoders
     kwargs = {}
     for name, raw in data.items():
         decode = decoders.get(name)
         if decode is not None:
             kwargs[name] = raw if raw is None else decode(raw)
+    for name in codec.shared_empty:
+        if name not in kwargs:
+            kwargs[name] = _SHARED_EMPTY
     kwargs.update(overrides)
     try:
         return cls(**kwargs)
@@ -122,8 +130,19 @@ def dumps(data: Any) -> str:
         raise StoreError(f"cannot store as JSON: {exc}") from exc
 
 
+# The C scanner under json.loads, called directly: loads skips json.loads' two whitespace
+# regexes, a third of its time on small records (and start-up decodes every stored run).
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
 def loads(text: str) -> Any:
-    return json.loads(text)
+    try:
+        data, end = _SCAN(text, 0)
+    except StopIteration:
+        end = -1
+    if end != len(text):
+        return json.loads(text)  # surrounding blanks, or damage: json.loads says what it is
+    return data
 
 
 # Compiled field codecs -------------------------------------------------------------------
@@ -142,6 +161,9 @@ class _Codec:
     fields: tuple[_Field, ...]
     values: Callable[[Any], tuple[Any, ...]]  # every field's value, in one call
     decoders: dict[str, Convert]
+    # Fields whose default is an empty read-only mapping: a record stored without them gets
+    # one shared empty mapping, not a new one each (thousands of runs have no env, say).
+    shared_empty: tuple[str, ...] = ()
 
 
 _CODECS: dict[type[Any], _Codec] = {}
@@ -152,10 +174,6 @@ def _codec(cls: type[Any]) -> _Codec:
     if codec is None:
         codec = _CODECS[cls] = _compile(cls)
     return codec
-
-
-def _decoders(cls: type[Any]) -> dict[str, Convert]:
-    return _codec(cls).decoders
 
 
 def _compile(cls: type[Any]) -> _Codec:
@@ -172,7 +190,24 @@ def _compile(cls: type[Any]) -> _Codec:
     )
     names = [field.name for field in fields]
     values = operator.attrgetter(*names) if len(names) > 1 else _one_value(names)
-    return _Codec(fields=fields, values=values, decoders={f.name: f.decode for f in fields})
+    shared = tuple(f.name for f in dataclasses.fields(cls) if _is_read_only_mapping(f))
+    return _Codec(
+        fields=fields,
+        values=values,
+        decoders={f.name: f.decode for f in fields},
+        shared_empty=shared,
+    )
+
+
+_SHARED_EMPTY: types.MappingProxyType[Any, Any] = types.MappingProxyType({})
+
+
+def _is_read_only_mapping(field: dataclasses.Field[Any]) -> bool:
+    factory = field.default_factory
+    if factory is dataclasses.MISSING:
+        return False
+    made = factory()
+    return isinstance(made, types.MappingProxyType) and not made
 
 
 def _one_value(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
@@ -279,20 +314,39 @@ def _plain_decoder(hint: Any) -> Convert:
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return functools.partial(decode_record, hint)
     if isinstance(hint, type) and issubclass(hint, Enum):
-        return hint
+        return _enum_decoder(hint)
+    if hint is str:
+        return _string
     if hint in _SCALARS:
-        return functools.partial(_checked, hint)
+        return _scalar_decoder(hint)
     return _same
+
+
+def _enum_decoder(hint: type[Enum]) -> Convert:
+    """A member by its value: a dict look-up first (calling the enum class is slower)."""
+    members = dict(hint._value2member_map_)
+    return lambda raw: members.get(raw) or hint(raw)
+
+
+def _scalar_decoder(hint: type[Any]) -> Convert:
+    def checked(raw: Any) -> Any:
+        if isinstance(raw, hint):
+            return raw
+        raise StoreError(f"stored {raw!r} is not a {hint.__name__}")
+
+    return checked
+
+
+def _string(raw: Any) -> str:
+    """A stored string, interned: a long history repeats the same job and action names,
+    nodes and commands in every run, and one copy of each keeps memory small."""
+    if type(raw) is str:
+        return sys.intern(raw)
+    raise StoreError(f"stored {raw!r} is not a str")
 
 
 def _timedelta(raw: Any) -> timedelta:
     return timedelta(microseconds=raw)
-
-
-def _checked(hint: type[Any], raw: Any) -> Any:
-    if not isinstance(raw, hint):
-        raise StoreError(f"stored {raw!r} is not a {hint.__name__}")
-    return raw
 
 
 def _decode_union(members: tuple[Any, ...], raw: Any) -> Any:

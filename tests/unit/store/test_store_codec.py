@@ -208,3 +208,42 @@ def test_stored_scalar_of_the_wrong_type_raises_store_error() -> None:
 def test_null_decodes_to_none_whatever_the_type() -> None:
     assert decode_value(datetime, None) is None
     assert decode_value(Any, [1]) == [1]
+
+
+def test_decoded_strings_are_shared_between_records() -> None:
+    # A long history repeats names and commands in every run: one copy of each in memory.
+    first, second = (
+        decode_record(Sample, loads(f'{{"name": "{"job_" + "x" * 40}"}}')) for _ in range(2)
+    )
+    assert first.name == second.name
+    assert first.name is second.name
+
+
+def test_loads_reads_compact_and_spaced_json_and_names_damage() -> None:
+    assert loads('{"a":[1,"é"]}') == {"a": [1, "é"]}
+    assert loads(' {"a": 1}\n') == {"a": 1}
+    with pytest.raises(json.JSONDecodeError, match="Extra data"):
+        loads('{"a":1}x')
+    with pytest.raises(json.JSONDecodeError):
+        loads('{"a":')
+
+
+def test_stored_enum_value_unknown_raises() -> None:
+    assert decode_value(Colour, "red") is Colour.RED
+    with pytest.raises(ValueError, match="'blue' is not a valid Colour"):
+        decode_value(Colour, "blue")
+
+
+def test_decoded_records_share_empty_read_only_mappings_and_equal_times() -> None:
+    stored = {"job_name": "j", "run_num": 1, "action_name": "a", "raw_command": "c",
+              "original_command": "c", "start_time": "2026-03-01T12:00:00+00:00",
+              "attempts": [{"number": 1, "command": "c", "node": None,
+                            "start_time": "2026-03-01T12:00:00+00:00"}]}  # fmt: skip
+    first, second = decode_record(ActionRun, stored), decode_record(ActionRun, stored)
+    assert first.env == {}
+    assert first.env is second.env
+    assert first.start_time is first.attempts[0].start_time is second.start_time
+    # A mutable mapping is never shared: each record gets its own.
+    one, two = (decode_record(Sample, {"name": "x"}) for _ in range(2))
+    assert one.counts == {}
+    assert one.counts is not two.counts

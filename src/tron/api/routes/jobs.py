@@ -43,7 +43,7 @@ def _with_commands(body: shapes.JsonObject, run: JobRun, view: shapes.View) -> s
     return body
 
 
-def _job_json(
+def job_json(
     daemon: Daemon, graphs: TriggerGraphs, job: JobView, include: shapes.JobIncludes
 ) -> shapes.JsonObject:
     return shapes.job_json(
@@ -60,9 +60,11 @@ async def index(request: Request) -> Response:
     daemon = daemon_of(request)
     jobs = {}
     for name, job in sorted(daemon.jobs().items()):
-        newest = job.runs_newest_first()
-        source = newest[0].action_runs if newest else ()
-        jobs[name] = [{"name": a.action_name, "command": a.raw_command} for a in source]
+        # Tron lists the actions of the job's newest run, which are the config's (their
+        # templates follow reconfiguration) in its order: read from the config, no run is
+        # sorted. A job with no run lists none, as in Tron.
+        actions = job.config.all_actions if job.runs else ()
+        jobs[name] = [{"name": a.name, "command": a.command} for a in actions]
     return json_response({"jobs": jobs, "namespaces": sorted(daemon.config.namespaces)})
 
 
@@ -95,7 +97,7 @@ async def jobs(request: Request) -> Response:
     graphs = trigger_graphs_of(request)
     cache.follow_config(daemon.config, set(daemon.jobs()))
     parts = [
-        cache.get(name, include, job.version, partial(_job_json, daemon, graphs, job, include))
+        cache.get(name, include, job.version, partial(job_json, daemon, graphs, job, include))
         for name, job in sorted(daemon.jobs().items())
     ]
     return Response(
@@ -132,7 +134,7 @@ async def job(request: Request) -> Response:
         action_runs=p.flag(q, "include_action_runs", False),
         action_graph=p.flag(q, "include_action_graph", False),
     )
-    return json_response(_job_json(daemon, trigger_graphs_of(request), runtime, include))
+    return json_response(job_json(daemon, trigger_graphs_of(request), runtime, include))
 
 
 async def job_run(request: Request) -> Response:

@@ -10,21 +10,13 @@ from starlette.routing import Route
 
 from tron.api import params as p
 from tron.api.context import daemon_of, json_response
-from tron.core import job_run as jr
+from tron.api.run_index import Query, RunIndex, matching, page, select
 from tron.core.records import JobRun
 from tron.core.states import ActionRunState
 from tron.errors import BadRequestError
 
 DEFAULT_LIMIT = 100
 STATES = tuple(state.value for state in ActionRunState)
-
-
-def window(run: JobRun, now: datetime) -> tuple[datetime, datetime]:
-    """A run's window: start_time..end_time once started (..now while running), else its
-    run_time alone."""
-    if run.start_time is None:
-        return run.run_time, run.run_time
-    return run.start_time, run.end_time or max(now, run.start_time)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -56,26 +48,19 @@ async def runs(request: Request) -> Response:
     job_name, namespace = q.get("job", ""), q.get("namespace", "")
     limit = p.integer(q, "limit", p.LIMIT) or DEFAULT_LIMIT
     offset = p.integer(q, "offset", p.OFFSET) or 0
-    now = daemon.now()
-    found: list[tuple[JobRun, str]] = []
-    for name, job in daemon.jobs().items():
-        if (job_name and name != job_name) or (namespace and job.config.namespace != namespace):
-            continue
-        for run in job.runs.values():
-            start, end = window(run, now)
-            if (until is not None and start > until) or (since is not None and end < since):
-                continue
-            run_state = jr.job_run_state(run).value
-            if not state or run_state == state:
-                found.append((run, run_state))
-    # Newest first: by run_time, then job name and run number, all descending.
-    found.sort(key=lambda item: (item[0].run_time, item[0].job_name, item[0].run_num), reverse=True)
-    page = found[offset : offset + limit]
-    next_offset = offset + len(page) if offset + len(page) < len(found) else None
+    index: RunIndex = request.app.state.run_index
+    jobs = daemon.jobs()
+    index.forget_others(jobs)
+    query = Query(since=since, until=until, state=state, now=daemon.now())
+    chosen = select(jobs, job_name, namespace)
+    found = [f for name, job in chosen if (f := matching(index.of(name, job), query))]
+    total = sum(len(f.positions) for f in found)
+    shown = page(found, offset, limit)
+    next_offset = offset + len(shown) if offset + len(shown) < total else None
     return json_response(
         {
-            "runs": [run_json(run, run_state) for run, run_state in page],
-            "total": len(found),
+            "runs": [run_json(run, run_state) for run, run_state in shown],
+            "total": total,
             "next_offset": next_offset,
         }
     )
