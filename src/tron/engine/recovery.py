@@ -110,21 +110,30 @@ class Recovery:
     async def _recover_action(
         self, run: JobRun, action_run: ActionRun, record: dict[str, Any] | None
     ) -> None:
-        name = action_run.action_name
         if not needs_trace(action_run) and not is_in_retry_delay(action_run):
             return  # the table's "none": most stored action runs, so nothing is built for them
         handle = self._handle(action_run, record)
         trace, problem = Trace.UNKNOWN, ""
         if needs_trace(action_run):
-            # Reattaching is how an executor tells: it refuses an attempt that provably never
-            # started (and makes sure a late supervisor of it runs nothing).
-            try:
-                handle = await self._nodes.executor(handle.node).reattach(handle)
-                trace = Trace.SOME
-            except AttemptNotStarted:
-                trace = Trace.NONE
-            except (NodeError, TronError, OSError) as exc:
-                problem = str(exc)
+            handle, trace, problem = await self._trace(handle)
+        await self._act(run, action_run, handle, trace, problem)
+
+    async def _trace(self, handle: Handle) -> tuple[Handle, Trace, str]:
+        """What the node kept of the attempt. Reattaching is how an executor tells: it refuses
+        an attempt that provably never started (and makes sure a late supervisor of it runs
+        nothing)."""
+        try:
+            return await self._nodes.executor(handle.node).reattach(handle), Trace.SOME, ""
+        except AttemptNotStarted:
+            return handle, Trace.NONE, ""
+        except (NodeError, TronError, OSError) as exc:
+            return handle, Trace.UNKNOWN, str(exc)
+
+    async def _act(
+        self, run: JobRun, action_run: ActionRun, handle: Handle, trace: Trace, problem: str
+    ) -> None:
+        """Carry out the recovery table's one decision for this action run and its trace."""
+        name = action_run.action_name
         decision = action_recovery(action_run, trace)
         if decision is ActionRecovery.REARM_RETRY:
             assert action_run.retry_at is not None
