@@ -1,6 +1,7 @@
 """Daemon benchmarks (issue 4): launch throughput, lateness under load, scale with many jobs.
 
     python bench/daemon.py launch   [--actions 2000] [--concurrency 64] [--cpu]
+    python bench/daemon.py engine   [--actions 2000] [--repeat 3]
     python bench/daemon.py lateness [--jobs 1000]
     python bench/daemon.py scale    [--jobs 10000] [--idle 60]
     python bench/daemon.py upload   [--jobs 10000]
@@ -27,6 +28,8 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.fake_executor import ScriptedExecutor
 
 from tron.api.app import create_app
 from tron.core import job_run as jr
@@ -155,6 +158,50 @@ def _print_cpu(label: str, figures: list[tuple[float, float, float]]) -> None:
     print(
         f"  cpu/action {label:5}: process {process:5.0f} us (event loop {loop:5.0f} us), "
         f"children {children:5.0f} us (medians of {len(figures)})"
+    )
+
+
+async def _engine_cpu(root: Path, count: int) -> tuple[float, float]:
+    """CPU per action (process, event loop) of `count` one-action jobs started at once on the
+    scripted executor, whose attempts end with 0 as soon as they are launched: the engine's
+    own work per launch (decisions, the four durable changes, the store), no process or disk
+    directory, so other load on the machine hardly moves it."""
+    body = "\n".join(
+        f'  j{i}:\n    node: localhost\n    schedule: "cron 0 4 * * *"\n'
+        f'    actions:\n      a: {{command: "true"}}'
+        for i in range(count)
+    )
+    names = [f"MASTER.j{i}" for i in range(count)]
+    _write(root, f"jobs:\n{body}\n")
+    executor = ScriptedExecutor(exit_codes=lambda _spec: 0)
+    executors = {"local": executor}
+    async with Daemon(_settings(root), clock=SystemClock(), executors=executors) as daemon:
+        spent = _Cpu()
+        await asyncio.gather(*(daemon.commands.job(name, "start") for name in names))
+        runs = [daemon.registry.get_job(name) for name in names]
+        done = 0
+        while done < len(runs):
+            if jr.is_finished(runs[done].runs[1]):
+                done += 1
+            else:
+                await asyncio.sleep(0.001)
+        process, loop, _children = spent.per_action(count)
+    return process, loop
+
+
+async def engine(args: argparse.Namespace) -> None:
+    """The engine's own CPU per launch, SQLite on disk; compare runs of two versions
+    alternately (the figure hardly moves with load, unlike throughput)."""
+    figures: list[tuple[float, float]] = []
+    for _ in range(args.repeat):
+        with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+            figures.append(await _engine_cpu(Path(tmp), args.actions))
+    print(f"engine: {args.actions} one-action jobs started at once, scripted executor (exit 0)")
+    process, loop = (statistics.median(column) for column in zip(*figures, strict=True))
+    spread = max(f[0] for f in figures) - min(f[0] for f in figures)
+    print(
+        f"  cpu/action (SQLite on disk): process {process:5.0f} us (spread {spread:.0f}), "
+        f"event loop {loop:5.0f} us (medians of {len(figures)})"
     )
 
 
@@ -290,7 +337,7 @@ async def upload(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("bench", choices=["launch", "lateness", "scale", "upload"])
+    parser.add_argument("bench", choices=["launch", "engine", "lateness", "scale", "upload"])
     parser.add_argument("--actions", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument(
@@ -305,7 +352,13 @@ def main() -> None:
     args = parser.parse_args()
     if args.jobs is None:
         args.jobs = 1000 if args.bench == "lateness" else 10_000
-    benches = {"launch": launch, "lateness": lateness, "scale": scale, "upload": upload}
+    benches = {
+        "launch": launch,
+        "engine": engine,
+        "lateness": lateness,
+        "scale": scale,
+        "upload": upload,
+    }
     asyncio.run(benches[args.bench](args))
 
 
