@@ -1,6 +1,7 @@
 """Daemon benchmarks (issue 4): launch throughput, lateness under load, scale with many jobs.
 
-    python bench/daemon.py launch   [--actions 2000] [--concurrency 64]
+    python bench/daemon.py launch   [--actions 2000] [--concurrency 64] [--cpu]
+    python bench/daemon.py engine   [--actions 2000] [--repeat 3]
     python bench/daemon.py lateness [--jobs 1000]
     python bench/daemon.py scale    [--jobs 10000] [--idle 60]
     python bench/daemon.py upload   [--jobs 10000]
@@ -27,6 +28,8 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.fake_executor import ScriptedExecutor
 
 from tron.api.app import create_app
 from tron.core import job_run as jr
@@ -58,9 +61,41 @@ async def _raw_rate(count: int, concurrency: int) -> float:
     return count / (time.perf_counter() - began)
 
 
-async def _daemon_rate(root: Path, count: int, shape: str = "jobs") -> float:
+class _Cpu:
+    """CPU time spent between two points, per action: trond's whole process (event loop, store
+    worker, launch threads), its event loop's thread alone, and the children it reaped.
+
+    Unlike throughput, CPU time is barely disturbed by other load on the machine, so it shows
+    what a change to the engine's own work per launch gains."""
+
+    def __init__(self) -> None:
+        self.process, self.loop, self.children = self._now()
+
+    @staticmethod
+    def _now() -> tuple[float, float, float]:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (
+            own.ru_utime + own.ru_stime,
+            time.thread_time(),
+            reaped.ru_utime + reaped.ru_stime,
+        )
+
+    def per_action(self, count: int) -> tuple[float, float, float]:
+        """Microseconds per action since this was made: process, event loop, children."""
+        now = self._now()
+        began = (self.process, self.loop, self.children)
+        process, loop, children = ((b - a) / count * 1e6 for a, b in zip(began, now, strict=True))
+        return process, loop, children
+
+
+async def _daemon_rate(
+    root: Path, count: int, shape: str = "jobs", cpu: list[tuple[float, float, float]] | None = None
+) -> float:
     """Start `count` trivial actions, as `count` one-action jobs or as one job of `count`
-    independent actions; return actions per second until every exit is recorded."""
+    independent actions; return actions per second until every exit is recorded.
+
+    When `cpu` is given, the CPU per action of the same interval is appended to it."""
     if shape == "jobs":
         body = "\n".join(
             f'  j{i}:\n    node: localhost\n    schedule: "cron 0 4 * * *"\n'
@@ -76,7 +111,7 @@ async def _daemon_rate(root: Path, count: int, shape: str = "jobs") -> float:
         names = ["MASTER.many"]
     _write(root, f"jobs:\n{body}\n")
     async with Daemon(_settings(root), clock=SystemClock()) as daemon:
-        began = time.perf_counter()
+        began, spent = time.perf_counter(), _Cpu()
         await asyncio.gather(*(daemon.commands.job(name, "start") for name in names))
         runs = [daemon.registry.get_job(name) for name in names]
         # Each run is looked at until it finished, not again: a scan of every run each time
@@ -88,6 +123,8 @@ async def _daemon_rate(root: Path, count: int, shape: str = "jobs") -> float:
             else:
                 await asyncio.sleep(0.01)
         took = time.perf_counter() - began
+        if cpu is not None:
+            cpu.append(spent.per_action(count))
         stored = await daemon.store.load_job_runs()
         recorded = [a for r in stored if r.run_num == 1 for a in r.action_runs]
         assert len(recorded) == count
@@ -97,16 +134,75 @@ async def _daemon_rate(root: Path, count: int, shape: str = "jobs") -> float:
 
 async def launch(args: argparse.Namespace) -> None:
     raws, ours = [], []
+    raw_cpu: list[tuple[float, float, float]] = []
+    cpu: list[tuple[float, float, float]] = []
     for _ in range(args.repeat):
+        spent = _Cpu()
         raws.append(await _raw_rate(args.actions, args.concurrency))
+        raw_cpu.append(spent.per_action(args.actions))
         with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
-            ours.append(await _daemon_rate(Path(tmp), args.actions, args.shape))
+            ours.append(await _daemon_rate(Path(tmp), args.actions, args.shape, cpu))
     raw, mine = statistics.median(raws), statistics.median(ours)
     shape = "one-action jobs" if args.shape == "jobs" else "actions of one job"
     print(f"launch: {args.actions} trivial actions as {shape}, medians of {args.repeat}")
     print(f"  raw sh -c true from asyncio (concurrency {args.concurrency}): {raw:8.0f} /s")
     print(f"  trond start+supervise+record (SQLite, fsync):      {mine:8.0f} /s")
     print(f"  ratio: {mine / raw:.2f} (goal >= 0.5)")
+    if args.cpu:
+        _print_cpu("raw", raw_cpu)
+        _print_cpu("trond", cpu)
+
+
+def _print_cpu(label: str, figures: list[tuple[float, float, float]]) -> None:
+    process, loop, children = (statistics.median(column) for column in zip(*figures, strict=True))
+    print(
+        f"  cpu/action {label:5}: process {process:5.0f} us (event loop {loop:5.0f} us), "
+        f"children {children:5.0f} us (medians of {len(figures)})"
+    )
+
+
+async def _engine_cpu(root: Path, count: int) -> tuple[float, float]:
+    """CPU per action (process, event loop) of `count` one-action jobs started at once on the
+    scripted executor, whose attempts end with 0 as soon as they are launched: the engine's
+    own work per launch (decisions, the four durable changes, the store), no process or disk
+    directory, so other load on the machine hardly moves it."""
+    body = "\n".join(
+        f'  j{i}:\n    node: localhost\n    schedule: "cron 0 4 * * *"\n'
+        f'    actions:\n      a: {{command: "true"}}'
+        for i in range(count)
+    )
+    names = [f"MASTER.j{i}" for i in range(count)]
+    _write(root, f"jobs:\n{body}\n")
+    executor = ScriptedExecutor(exit_codes=lambda _spec: 0)
+    executors = {"local": executor}
+    async with Daemon(_settings(root), clock=SystemClock(), executors=executors) as daemon:
+        spent = _Cpu()
+        await asyncio.gather(*(daemon.commands.job(name, "start") for name in names))
+        runs = [daemon.registry.get_job(name) for name in names]
+        done = 0
+        while done < len(runs):
+            if jr.is_finished(runs[done].runs[1]):
+                done += 1
+            else:
+                await asyncio.sleep(0.001)
+        process, loop, _children = spent.per_action(count)
+    return process, loop
+
+
+async def engine(args: argparse.Namespace) -> None:
+    """The engine's own CPU per launch, SQLite on disk; compare runs of two versions
+    alternately (the figure hardly moves with load, unlike throughput)."""
+    figures: list[tuple[float, float]] = []
+    for _ in range(args.repeat):
+        with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+            figures.append(await _engine_cpu(Path(tmp), args.actions))
+    print(f"engine: {args.actions} one-action jobs started at once, scripted executor (exit 0)")
+    process, loop = (statistics.median(column) for column in zip(*figures, strict=True))
+    spread = max(f[0] for f in figures) - min(f[0] for f in figures)
+    print(
+        f"  cpu/action (SQLite on disk): process {process:5.0f} us (spread {spread:.0f}), "
+        f"event loop {loop:5.0f} us (medians of {len(figures)})"
+    )
 
 
 async def lateness(args: argparse.Namespace) -> None:
@@ -241,9 +337,12 @@ async def upload(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("bench", choices=["launch", "lateness", "scale", "upload"])
+    parser.add_argument("bench", choices=["launch", "engine", "lateness", "scale", "upload"])
     parser.add_argument("--actions", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument(
+        "--cpu", action="store_true", help="launch: also print CPU time per action (stable)"
+    )
     parser.add_argument("--shape", choices=["jobs", "dag"], default="jobs")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=None)
@@ -253,7 +352,13 @@ def main() -> None:
     args = parser.parse_args()
     if args.jobs is None:
         args.jobs = 1000 if args.bench == "lateness" else 10_000
-    benches = {"launch": launch, "lateness": lateness, "scale": scale, "upload": upload}
+    benches = {
+        "launch": launch,
+        "engine": engine,
+        "lateness": lateness,
+        "scale": scale,
+        "upload": upload,
+    }
     asyncio.run(benches[args.bench](args))
 
 

@@ -177,11 +177,11 @@ class Dispatcher:
         # Tron's counter says `fail` only for a failed run (a cancelled or unknown one, say a
         # failed cleanup after good actions, counts as `success` there); ours per job are exact.
         tron_outcome = "fail" if state is ActionRunState.FAILED else "success"
-        self._metrics.job_runs_completed.labels(outcome=tron_outcome).inc()
+        self._metrics.count(self._metrics.job_runs_completed, tron_outcome)
         metrics = self._metrics
         succeeded = state is ActionRunState.SUCCEEDED
         counter = metrics.runs_succeeded if succeeded else metrics.runs_failed
-        counter.labels(job=run.job_name).inc()
+        metrics.count(counter, run.job_name)
         self._timers.cancel(_key(TimerKind.MAX_RUNTIME, run))
         self._finished.put_nowait(run)
 
@@ -276,9 +276,8 @@ class Dispatcher:
             status = ExitStatus(exit_code=EXIT_NODE_ERROR, reason=str(exc))
             await self.record_exit(run, launch.action_name, status)
             return
-        self._metrics.action_runs_created.labels(
-            executor=self._nodes.executor_kind(node_name)
-        ).inc()
+        metrics = self._metrics
+        metrics.count(metrics.action_runs_created, self._nodes.executor_kind(node_name))
         await self.started(run, launch.action_name, handle)
         # A stop asked while it was launching found no process to signal: it has one now.
         self.resend_stop(run, launch.action_name)
@@ -392,11 +391,9 @@ class Dispatcher:
         outcome = "success" if status.exit_code == 0 else "fail"
         if status.exit_code is None:
             outcome = "fail_unknown"
-        self._metrics.action_runs_completed.labels(
-            executor=self._nodes.executor_kind(action_run.node if action_run else None),
-            outcome=outcome,
-            exit_status=str(status.exit_code),
-        ).inc()
+        executor = self._nodes.executor_kind(action_run.node if action_run else None)
+        metrics = self._metrics
+        metrics.count(metrics.action_runs_completed, executor, outcome, str(status.exit_code))
 
     async def _retrying_store(self, run: JobRun, action_name: str, write: Write) -> None:
         """Run `write` until the store takes it: what happened on a node must not be lost

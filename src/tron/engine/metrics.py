@@ -13,6 +13,9 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        # Labelled series by (metric, label values): `labels()` checks and hashes its keywords
+        # at every call, five times per launched action. Series are never removed.
+        self._series: dict[tuple[int, tuple[str, ...]], Counter] = {}
         r = self.registry
         self.job_count = Gauge("tron_job_count", "Jobs in the config", registry=r)
         self.leader = Gauge(
@@ -75,3 +78,11 @@ class Metrics:
         self.last_restore_duration = Gauge(
             "tron_last_restore_duration_seconds", "Last recovery time", registry=r
         )
+
+    def count(self, counter: Counter, *values: str) -> None:
+        """Add one to the series of `counter` with label `values` (in the labels' order)."""
+        key = (id(counter), values)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = counter.labels(*values)
+        series.inc()

@@ -117,7 +117,7 @@ class Scheduler:
                     self._events.publish(
                         "action_run", id=str(action_run.id), state=action_run.state.value
                     )
-            self._metrics.runs_started.labels(job=run.job_name).inc()
+            self._metrics.count(self._metrics.runs_started, run.job_name)
             self.arm_run_timers(run)
             await self._dispatcher.apply(run, effects)
         await self.prune(job)
@@ -207,7 +207,7 @@ class Scheduler:
         if scheduled:
             lateness = max((now - run.run_time).total_seconds(), 0.0)
             self._metrics.lateness.observe(lateness)
-        self._metrics.runs_started.labels(job=run.job_name).inc()
+        self._metrics.count(self._metrics.runs_started, run.job_name)
         started = await self._dispatcher.update(
             run, lambda r: jr.start_job_run(r, now=self._clock.now(), published=self._published)
         )

@@ -7,7 +7,6 @@ import contextlib
 import logging
 import os
 import signal
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -155,7 +154,7 @@ class LocalExecutor:
         """On a launch thread: the attempt's directory, then its runner; (pid, first-line fd)."""
         directory = spec.output_dir
         inline = _prepare(directory, spec.command)
-        argv = [self._shell, "-c", self._runner, "sh", str(directory), f"{time.time():.6f}"]
+        argv = [self._shell, "-c", self._runner, "sh", str(directory)]
         if inline:
             argv.append(spec.command)
         return spawn(argv, {**os.environ, **spec.env} if spec.env else os.environ)
@@ -225,7 +224,9 @@ class LocalExecutor:
         records = read_records(directory)
         if records.supervisor_pid is None and records.pid is None and _claim(directory):
             raise AttemptNotStarted(f"{handle.action_run_id}: the attempt never started")
-        group = records.process_group
+        # local.sh leads the attempt's group itself; a `group` record is left only by runners
+        # of earlier versions, and records without a supervisor are ssh_agent.sh's shape.
+        group = records.group or records.supervisor_pid or records.pid
         pid = group if group is not None else handle.pid
         extra = {**handle.extra, "supervisor_pid": records.supervisor_pid}
         return replace(handle, pid=pid, extra=MappingProxyType(extra))

@@ -1,12 +1,11 @@
 # tron local supervisor: run one attempt's command on this machine and record how it went.
 #
-# usage: sh -c "$(cat local.sh)" sh DIR STARTED [COMMAND]
+# usage: sh -c "$(cat local.sh)" sh DIR [COMMAND]
 # Only the LocalExecutor runs this (SSH nodes use ssh_agent.sh). It spawns us directly as a
 # session leader, so our pid is also the attempt's process group, and it is our parent: we are
 # the supervisor ourselves, with no launcher, `setsid` or second shell to exec, which makes a
 # launch cost one exec, as much as a bare `sh -c`.
 #   COMMAND   the command text; without it we read DIR/command (for texts too long for argv)
-#   STARTED   the launch time in epoch seconds
 #
 # The command runs in a forked subshell of ours through `eval`, in our process group: signalling
 # the group signals the command and everything it started. Two consequences, by design:
@@ -26,9 +25,9 @@
 #                      there (trond's reattach claimed the attempt as never started) or cannot be
 #                      written (disk full), we start nothing. At the end, overwritten in place
 #                      with the command's exit status padded to the same 17 bytes.
-#   supervisor, group  our pid
+#   supervisor         our pid, which is also the attempt's process group (the LocalExecutor
+#                      knows that: no `group` record, each file is a cost of every launch)
 #   pid                the command's pid (the subshell)
-#   started            STARTED
 #   signal             N when the command ended with status 128+N (written before `exit`)
 # On file descriptor 3 (a pipe from the launcher; 0, 1 and 2 are /dev/null) we print the
 # command's pid once recorded: the launcher reads it as the sign that the attempt started, and
@@ -44,27 +43,25 @@ if ! { printf '%17s' '' >"$1/exit"; } 2>/dev/null; then
     exit 2
 fi
 set +C
-if [ $# -lt 3 ]; then
+if [ $# -lt 2 ]; then
     tron_text=
     while IFS= read -r tron_line || [ -n "$tron_line" ]; do
         tron_text="$tron_text$tron_line
 "
     done <"$1/command" || exit 2
-    set -- "$1" "$2" "$tron_text"
+    set -- "$1" "$tron_text"
     unset tron_text tron_line
 fi
 printf '%s\n' "$$" >"$1/supervisor"
-printf '%s\n' "$$" >"$1/group"
 # Opened here rather than in the subshell so that they exist once the launcher hears of the pid.
 exec >"$1/stdout" 2>"$1/stderr"
-# `set --` first, so that $1, $2 and $3 are empty in the command, as under `sh -c`.
-eval "set --; $3" </dev/null 3>&- &
+# `set --` first, so that $1 and $2 are empty in the command, as under `sh -c`.
+eval "set --; $2" </dev/null 3>&- &
 tron_pid=$!
 trap '' PIPE
 printf '%s\n' "$tron_pid" >"$1/pid"
 printf '%s\n' "$tron_pid" 2>/dev/null >&3
 exec >/dev/null 2>&1
-printf '%s\n' "$2" >"$1/started"
 wait "$tron_pid"
 tron_status=$?
 # A caught signal interrupts `wait` with 128+N while the command may still run. It is over once

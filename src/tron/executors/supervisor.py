@@ -4,9 +4,9 @@ Each attempt's supervisor leaves these files in the attempt's directory (on the 
 
     exit        reserved first, then the command's exit status (below)
     supervisor  the supervisor's pid
-    group       the attempt's process group (local.sh only: the supervisor leads it)
+    group       the attempt's process group (local.sh of earlier versions only; local.sh's
+                supervisor leads the group, so its pid says as much)
     pid         the command's pid (under ssh_agent.sh also its process group)
-    started     the launch time in epoch seconds (local.sh only)
     signal      N when the command ended with status 128+N, written before `exit` ends
     stdout, stderr  the command's output
 
@@ -58,7 +58,6 @@ class Record(StrEnum):
     """The files the supervisor writes into an attempt's directory."""
 
     SUPERVISOR = "supervisor"
-    STARTED = "started"
     PID = "pid"
     SIGNAL = "signal"
     EXIT = "exit"
@@ -75,16 +74,10 @@ class SupervisorRecords:
 
     supervisor_pid: int | None = None
     pid: int | None = None
-    started: float | None = None
     exit_code: int | None = None
     signal: int | None = None
     group: int | None = None
     exit_reason: str | None = None
-
-    @property
-    def process_group(self) -> int | None:
-        """The attempt's process group: the local runner's own (`group`), else the command's."""
-        return self.group if self.group is not None else self.pid
 
     @property
     def has_exited(self) -> bool:
@@ -117,16 +110,6 @@ def _as_int(text: str | None) -> int | None:
         return None
 
 
-def _as_float(text: str | None) -> float | None:
-    value = _complete(text)
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return None
-
-
 def exit_status(exit_text: str | None, signal_text: str | None = None) -> ExitStatus | None:
     """The ExitStatus an `exit` record (and `signal` record) say; None while not ended."""
     value = _complete(exit_text)
@@ -147,7 +130,6 @@ def parse_records(texts: Mapping[str, str]) -> SupervisorRecords:
     return SupervisorRecords(
         supervisor_pid=_as_int(texts.get(Record.SUPERVISOR)),
         pid=_as_int(texts.get(Record.PID)),
-        started=_as_float(texts.get(Record.STARTED)),
         exit_code=None if ended is None else ended.exit_code,
         signal=_as_int(texts.get(Record.SIGNAL)),
         group=_as_int(texts.get(Record.GROUP)),

@@ -8,6 +8,7 @@ import os
 import signal
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -221,6 +222,22 @@ async def test_reattach_without_group_record_signals_the_command_group(
     (tmp_path / "pid").write_text("4242\n")
     handle = Handle(action_run_id="ns.job.1.act", attempt=0, node=None, output_dir=str(tmp_path))
     assert (await executor.reattach(handle)).pid == 4242
+
+
+async def test_local_runner_leaves_only_the_records_trond_reads(
+    executor: LocalExecutor, tmp_path: Path
+) -> None:
+    # Each file is a cost of every launch: the runner leads the attempt's process group, so
+    # its `supervisor` record is also the group, and nothing reads a launch time.
+    handle = await executor.start(spec(tmp_path, "sleep 30"))
+    try:
+        names = set(os.listdir(tmp_path))
+        assert names == {"exit", "supervisor", "pid", "stdout", "stderr"}
+        reattached = await executor.reattach(replace(handle, pid=None))
+        assert reattached.pid == read_records(tmp_path).supervisor_pid == handle.pid
+    finally:
+        kill_quietly(handle.pid or 0, group=True)
+    await asyncio.wait_for(executor.wait(handle), 5)
 
 
 async def test_restart_in_same_directory_forgets_old_kill(

@@ -27,20 +27,17 @@ def test_parse_records_reads_complete_records() -> None:
         {
             "supervisor": "10\n",
             "pid": "11\n",
-            "started": "1700000000.25\n",
             "exit": "137\n",
             "signal": "9\n",
         }
     )
-    assert records == SupervisorRecords(
-        supervisor_pid=10, pid=11, started=1700000000.25, exit_code=137, signal=9
-    )
+    assert records == SupervisorRecords(supervisor_pid=10, pid=11, exit_code=137, signal=9)
     assert records.has_exited
     assert records.exit_status == ExitStatus(exit_code=137, signal=9)
 
 
 def test_parse_records_ignores_partial_and_garbled_records() -> None:
-    records = parse_records({"pid": "12", "exit": "\n", "started": "soon\n", "supervisor": "x\n"})
+    records = parse_records({"pid": "12", "exit": "\n", "group": "soon\n", "supervisor": "x\n"})
     assert records == SupervisorRecords()
     assert not records.has_exited
     assert records.exit_status is None
@@ -67,12 +64,8 @@ def test_parse_launch_output_without_pid_raises() -> None:
         parse_launch_output(b"sh: cannot open\n")
 
 
-def test_process_group_prefers_the_local_runner_group_record() -> None:
-    local = parse_records({"pid": "11\n", "group": "10\n", "supervisor": "10\n"})
-    assert local.group == 10
-    assert local.process_group == 10
-    assert parse_records({"pid": "11\n"}).process_group == 11
-    assert parse_records({}).process_group is None
+def test_parse_records_reads_the_group_record_of_earlier_local_runners() -> None:
+    assert parse_records({"pid": "11\n", "group": "10\n", "supervisor": "10\n"}).group == 10
 
 
 def test_reserved_exit_record_means_not_ended(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ DEADLINE = 10.0
 def spawn_runner(directory: Path, command: str, fd3: int) -> int:
     """Start local.sh as the LocalExecutor does, with `fd3` as its launcher pipe."""
     runner = RUNNER_PATH.read_text()
-    argv = ["/bin/sh", "-c", runner, "sh", str(directory), "1.5", command]
+    argv = ["/bin/sh", "-c", runner, "sh", str(directory), command]
     actions = [
         (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
         (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
