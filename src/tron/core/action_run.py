@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import signal
+from dataclasses import replace
 from datetime import datetime
 
-from tron.core.copies import replace
 from tron.core.records import ActionRun, Attempt
 from tron.core.states import ActionRunEvent, ActionRunState, next_state
 

@@ -8,13 +8,13 @@ The engine imports the run functions from here; they live in small modules by co
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
 from tron.config.model import ActionConfig, JobConfig
 from tron.core.action_run import RENDER_FAILED_COMMAND
-from tron.core.copies import replace
 from tron.core.records import ActionRun, JobRun
 from tron.core.rendering import render_template, trigger_ids
 from tron.core.run_commands import apply_action_command, apply_job_run_command

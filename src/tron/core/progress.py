@@ -7,6 +7,7 @@ engine not yet called back) is not announced again.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from tron.core.action_run import (
@@ -14,7 +15,6 @@ from tron.core.action_run import (
     fail_unstarted,
     is_render_failed,
 )
-from tron.core.copies import replace
 from tron.core.effects import Effect, JobRunDone, StartAction
 from tron.core.records import ActionRun, JobRun
 from tron.core.rendering import render_command

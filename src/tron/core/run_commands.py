@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Callable, Collection
+from dataclasses import replace
 from datetime import datetime
 
 from tron.core.action_run import (
@@ -17,7 +18,6 @@ from tron.core.action_run import (
     reset_for_retry,
     with_triggers,
 )
-from tron.core.copies import replace
 from tron.core.effects import Effect, KillAction, PublishTrigger, StartAction
 from tron.core.progress import INVALID_COMMAND_REASON, advance
 from tron.core.records import ActionRun, JobRun

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from tron.core.action_run import (
@@ -17,7 +18,6 @@ from tron.core.action_run import (
     reset_for_retry,
     with_triggers,
 )
-from tron.core.copies import replace
 from tron.core.effects import Effect, PublishTrigger, ScheduleRetry, StartAction
 from tron.core.progress import advance
 from tron.core.records import ActionRun, JobRun

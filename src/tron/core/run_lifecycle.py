@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Collection
+from dataclasses import replace
 from datetime import datetime
 
 from tron.core.action_run import (
@@ -16,7 +17,6 @@ from tron.core.action_run import (
     is_in_retry_delay,
     with_triggers,
 )
-from tron.core.copies import replace
 from tron.core.effects import Effect, KillAction
 from tron.core.progress import advance
 from tron.core.records import ActionRun, JobRun

@@ -18,9 +18,9 @@ Decisions documented here:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from tron.core.action_run import missing_triggers
-from tron.core.copies import replace
 from tron.core.records import ActionRun, JobRun
 from tron.core.states import COMPLETE_STATES, ActionRunState
 from tron.errors import NotFoundError
