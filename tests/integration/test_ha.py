@@ -8,17 +8,23 @@ import itertools
 import random
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tests.integration.ha_cluster import Cluster, summary, wait_for
+from tests.integration.ha_cluster import (
+    Cluster,
+    amid_a_burst,
+    check_every_minute_once,
+    check_exactly_once,
+    settled,
+    summary,
+    wait_for,
+)
 from tests.pg import PgServer
 from tests.receivers import WebhookReceiver
 from tests.sshd import SshKit
-from tron.core import job_run as jr
-from tron.core.records import JobRun
 
 pytestmark = [pytest.mark.postgres, pytest.mark.ssh, pytest.mark.slow]
 
@@ -37,63 +43,6 @@ def cluster(tmp_path: Path, pg_url: str, ssh_kit: SshKit) -> Iterator[Cluster]:
         yield cluster
     finally:
         cluster.stop()
-
-
-def settled(cluster: Cluster) -> bool:
-    """Every run started by request has finished."""
-    manual = [r for r in cluster.runs() if r.manual]
-    return len(manual) == len(cluster.requested) and not any(jr.is_active(r) for r in manual)
-
-
-def check_exactly_once(cluster: Cluster) -> None:
-    wait_for(lambda: settled(cluster), 120, "every requested run finishes", every=0.5)
-    runs = [r for r in cluster.runs() if r.manual]
-    launches = cluster.launch_counts()
-    assert len(runs) == len(cluster.requested), summary(runs)  # 0 lost
-    twice = {run: n for run, n in launches.items() if n > 1}
-    assert twice == {}  # 0 run twice
-    for run in runs:
-        (action,) = run.action_runs
-        assert launches[str(run.id)] == 1, summary(runs)
-        expected = ("failed", 3) if run.job_name in cluster.long else ("succeeded", 0)
-        # A long action the killed leader started ends with its real exit code.
-        assert (action.state.value, action.exit_status) == expected, summary(runs)
-
-
-def check_every_minute_once(cluster: Cluster, since: datetime) -> None:
-    """Each job due every minute ran each minute from its first slot to the last one due
-    before now, exactly once, and succeeded: 0 slots lost, 0 run twice, 0 stuck."""
-    last = datetime.now(UTC).replace(second=0, microsecond=0)
-
-    def done() -> list[JobRun] | None:
-        runs = [r for r in cluster.runs() if r.job_name in cluster.due and r.run_time <= last]
-        ends = {r.job_name for r in runs if r.run_time == last and jr.is_finished(r)}
-        return runs if ends == set(cluster.due) and all(map(jr.is_finished, runs)) else None
-
-    runs = wait_for(done, 120, "every slot due so far finishes", every=0.5)
-    launches = cluster.launch_counts()
-    first = (since + timedelta(minutes=1)).replace(second=0, microsecond=0)
-    for job in cluster.due:
-        slots = sorted(r.run_time for r in runs if r.job_name == job)
-        assert slots[0] <= first + timedelta(minutes=1), (job, slots)
-        expected = [slots[0] + timedelta(minutes=i) for i in range(len(slots))]
-        assert slots == expected, (job, slots)
-        assert slots[-1] == last, (job, slots)
-    for run in runs:
-        (action,) = run.action_runs
-        assert launches[str(run.id)] == 1, summary(runs)
-        assert (action.state.value, action.exit_status) == ("succeeded", 0), summary(runs)
-
-
-def amid_a_burst(cluster: Cluster) -> None:
-    """Wait for the next minute's burst of due jobs to begin (the first of them launched)."""
-    seen = set(cluster.launch_counts())
-    wait_for(
-        lambda: any(r.startswith("ha.due") for r in set(cluster.launch_counts()) - seen),
-        90,
-        "the next minute's burst begins",
-        every=0.02,
-    )
 
 
 @pytest.mark.timeout(600)
