@@ -37,7 +37,7 @@ from tron.store.alerts_postgres import PostgresAlerts
 from tron.store.base import ConfigVersion, JobState, Transition
 from tron.store.common import Now, system_now
 from tron.store.dsn import masked, scrubbed
-from tron.store.lease import FencedError, Lease
+from tron.store.lease import FencedError, Lease, RunChanges
 from tron.store.postgres_schema import apply_migrations
 
 logger = logging.getLogger(__name__)
@@ -240,6 +240,9 @@ class PostgresStore(PostgresAlerts):
 
     async def events(self) -> list[str]:
         return await self.read(lambda cur, _: q.events(cur))
+
+    async def run_changes(self, since: int | None) -> RunChanges:
+        return await self.read(lambda cur, _: q.run_changes(cur, since))
 
     # -- the leader's lease (never fenced: it is what fencing is made of) ------------------
 

@@ -18,6 +18,7 @@ from tron.errors import ConflictError, NotFoundError
 from tron.store.base import ConfigVersion, JobState, Transition
 from tron.store.codec import decode_datetime, dumps, encode_datetime, encode_record
 from tron.store.common import decoded, make_transition, transition_key
+from tron.store.lease import RunChanges
 from tron.store.renames import RenamePlan, batches
 from tron.store.rows import (
     action_run_of,
@@ -280,6 +281,53 @@ async def load_job_runs(cur: Cursor, job_name: str | None) -> list[JobRun]:
         decoded("job_runs", f"{name}.{num}", job_run_of, record, action_runs.get((name, num), []))
         for name, num, record in await cur.fetchall()
     ]
+
+
+# Rows written by a transaction at or above this id may be unseen by the previous read.
+_TOUCHED = (
+    "WITH touched AS (SELECT job_name, run_num FROM job_runs WHERE changed >= %(m)s::text::xid8"
+    " UNION SELECT job_name, run_num FROM action_runs WHERE changed >= %(m)s::text::xid8)"
+)
+
+
+async def run_changes(cur: Cursor, since: int | None) -> RunChanges:
+    """See LeaseStore.run_changes: one snapshot (repeatable read) for every read."""
+    await cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    # Every transaction this snapshot cannot see has an id at or above its xmin.
+    await cur.execute(
+        "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint,"
+        " (SELECT coalesce(max(id), 0) FROM config_versions)"
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    mark, config_mark = int(row[0]), int(row[1])
+    if since is None:
+        runs = await load_job_runs(cur, None)
+        return RunChanges(mark=mark, full=True, runs=runs, deleted=[], config_mark=config_mark)
+    key = {"m": str(since)}
+    action_runs: dict[tuple[str, int], list[ActionRun]] = {}
+    await cur.execute(
+        f"{_TOUCHED} SELECT a.job_name, a.run_num, a.action_name, a.record"
+        f" FROM action_runs a JOIN touched USING (job_name, run_num) ORDER BY a.position",
+        key,
+    )
+    for name, num, action, record in await cur.fetchall():
+        run = decoded("action_runs", f"{name}.{num}.{action}", action_run_of, record)
+        action_runs.setdefault((name, num), []).append(run)
+    await cur.execute(
+        f"{_TOUCHED} SELECT r.job_name, r.run_num, r.record"
+        " FROM job_runs r JOIN touched USING (job_name, run_num)",
+        key,
+    )
+    runs = [
+        decoded("job_runs", f"{name}.{num}", job_run_of, record, action_runs.get((name, num), []))
+        for name, num, record in await cur.fetchall()
+    ]
+    await cur.execute(
+        "SELECT job_name, run_num FROM run_deletions WHERE changed >= %(m)s::text::xid8", key
+    )
+    deleted = [(name, num) for name, num in await cur.fetchall()]
+    return RunChanges(mark=mark, full=False, runs=runs, deleted=deleted, config_mark=config_mark)
 
 
 async def delete_job_run(cur: Cursor, job_name: str, run_num: int) -> None:
