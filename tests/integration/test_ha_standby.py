@@ -1,19 +1,24 @@
 """A standby follows the database change by change: new, changed and deleted runs, flags and
 config versions reach its view within its refresh bound, and a refresh touches only the jobs
 that changed (the others keep their cached rendering). Two daemons in one process on one
-real PostgreSQL server."""
+real PostgreSQL server. Silences, which a standby never evaluates, are shown from the
+database."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from tests.contract.test_store import job_run
 from tests.integration.conftest import wait_until, write_config
+from tron.api.app import create_app
 from tron.core import job_run as jr
 from tron.engine.clock import SystemClock
 from tron.engine.daemon import Daemon, DaemonSettings
@@ -127,3 +132,37 @@ async def test_run_changes_since_a_mark_are_only_what_was_written_after_it(
         assert (await store.run_changes(later.mark)).config_mark > later.config_mark
     finally:
         await store.close()
+
+
+async def test_a_standby_says_which_jobs_are_silenced_as_the_leader_does(
+    tmp_path: Path, pg_url: str
+) -> None:
+    config = write_config(tmp_path / "config", MASTER.format(url=pg_url))
+    async with trond(tmp_path / "one", config) as leader:
+        await wait_until(lambda: leader.role == "leader", 30)
+        async with trond(tmp_path / "two", config) as standby:
+            assert standby.role == "standby"
+            transport = httpx.ASGITransport(app=create_app(standby))
+            async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as api:
+
+                async def why() -> Any:
+                    response = await api.get("/api/jobs/MASTER.quiet/why")
+                    assert response.status_code == 200, response.text
+                    return response.json()["silenced_until"]
+
+                until = await leader.silence_job("MASTER.quiet", timedelta(hours=1))
+                assert until is not None
+                seen: list[Any] = []
+
+                async def shown() -> bool:
+                    seen[:] = [await why()]
+                    return seen[0] is not None
+
+                await wait_until(shown)
+                assert seen == [until.isoformat()]
+                await leader.silence_job("MASTER.quiet", None)
+
+                async def lifted() -> bool:
+                    return await why() is None
+
+                await wait_until(lifted)

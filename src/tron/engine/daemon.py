@@ -374,7 +374,8 @@ class Daemon(EngineFacade):
     async def _refresh_standby(self) -> None:
         """Bring the standby's view up to date with the database: the runs written or deleted
         since the last refresh (all of them the first time, after stepping down, or after
-        an hour without one), the config when a version was saved, flags and events."""
+        an hour without one), the config when a version was saved, flags, events and
+        silences."""
         async with self._role_lock:
             if self._leading or (self.leadership is not None and self.leadership.is_leader):
                 return
@@ -387,6 +388,7 @@ class Daemon(EngineFacade):
                 config = await self._newest_config()
             states = await self.store.load_job_states()
             events = await self.store.events()
+            silences = await self.store.silences()
             # Applied in one step (no await between), so a request sees one view or the other.
             self._standby_runs.apply(changes)
             if changes.full or config is not self.config:
@@ -395,6 +397,7 @@ class Daemon(EngineFacade):
                 self._patch_standby_view(changes, states)
             self.published.clear()
             self.published.update(events)
+            self.evaluator.show_silences(silences)
             self._run_mark, self._config_mark = changes.mark, changes.config_mark
             self._refreshed_at = time.monotonic()
 
