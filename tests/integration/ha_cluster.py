@@ -91,8 +91,9 @@ class Cluster:
         master = textwrap.dedent(master)
         if self.ssh_kit is not None:
             master += self.ssh_kit.master_yaml()
-        # Without SSH nodes, the built-in local node (no `node:`); with them, only they.
-        nodes = [s.name for s in self.ssh_kit.servers] if self.ssh_kit else [None]
+        # Without SSH nodes, the implicit `localhost` is the built-in local node; with them,
+        # only they are nodes.
+        nodes = [s.name for s in self.ssh_kit.servers] if self.ssh_kit else ["localhost"]
         jobs = "jobs:\n"
         quick = f"echo {{runid}} >> {log}"
         long = f"echo {{runid}} >> {log}; sleep {long_seconds}; exit 3"
@@ -260,11 +261,9 @@ def amid_a_burst(cluster: Cluster) -> None:
     )
 
 
-def _job(name: str, node: str | None, schedule: str, command: str) -> str:
-    """A one-action job; without `node`, on the built-in local node."""
-    where = f"    node: {node}\n" if node else ""
+def _job(name: str, node: str, schedule: str, command: str) -> str:
     return (
-        f'  {name.split(".")[1]}:\n{where}    schedule: "{schedule}"\n'
+        f'  {name.split(".")[1]}:\n    node: {node}\n    schedule: "{schedule}"\n'
         f'    actions:\n      a:\n        command: "{command}"\n'
     )
 
