@@ -1,5 +1,5 @@
-"""What the PostgreSQL store adds to the contract: migrations under a lock, the lease and
-fencing, lost connections, and no password in any message."""
+"""What the PostgreSQL store adds to the contract: migrations under a lock, the lease (on a
+connection of its own) and fencing, lost connections, and no password in any message."""
 
 from __future__ import annotations
 
@@ -85,6 +85,34 @@ async def test_a_deposed_leader_writes_nothing(pg_url: str) -> None:
     finally:
         await old.close()
         await new.close()
+
+
+async def test_the_lease_is_renewed_while_every_pooled_connection_is_busy(pg_url: str) -> None:
+    store = PostgresStore(pg_url, pool_size=2, connect_timeout=1)
+    await store.open()
+    held, release = asyncio.Event(), asyncio.Event()
+    busy = 0
+
+    async def hold(cur: object, _: bool) -> None:
+        nonlocal busy
+        busy += 1
+        if busy == 2:
+            held.set()
+        await release.wait()
+
+    try:
+        lease = await store.acquire_lease("me", "http://me", 10)
+        assert lease is not None
+        holders = [asyncio.ensure_future(store.read(hold)) for _ in range(2)]
+        await held.wait()
+        # Writes queue for the pool; the lease has its own connection and is kept.
+        assert await store.renew_lease("me", lease.epoch, 10)
+        assert (await store.read_lease()).holder == "me"
+        release.set()
+        await asyncio.gather(*holders)
+    finally:
+        release.set()
+        await store.close()
 
 
 async def test_a_lost_connection_is_retried_until_the_server_is_back(

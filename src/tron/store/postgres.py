@@ -49,6 +49,9 @@ Operation = Callable[[q.Cursor, bool], Awaitable[T]]
 
 # The advisory lock that orders leaders' writes against takeovers (see the module doc).
 FENCE_LOCK = 0x7472_6F6E_0002  # "tron" 2
+_FENCE_CHECK = (
+    f"SELECT pg_advisory_xact_lock_shared({FENCE_LOCK}); SELECT epoch FROM lease WHERE id = 1"
+).encode()
 _UNFENCED = object()  # fence() never called: every write goes through
 
 
@@ -70,6 +73,7 @@ class PostgresStore(PostgresAlerts):
         self._retry_for = retry_for
         self._connect_timeout = connect_timeout
         self._pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
+        self._lease_pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
         self._epoch: object = _UNFENCED
 
     @property
@@ -77,37 +81,45 @@ class PostgresStore(PostgresAlerts):
         """The server, for messages: the DSN without its password."""
         return masked(self.dsn)
 
-    async def open(self) -> None:
-        if self._pool is not None:
-            return
-        pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
+    def _new_pool(self, size: int, name: str) -> AsyncConnectionPool[AsyncConnection[Any]]:
+        return AsyncConnectionPool(
             self.dsn,
             min_size=1,
-            max_size=self._pool_size,
+            max_size=size,
             open=False,
             timeout=self._connect_timeout,
             kwargs={"connect_timeout": max(1, round(self._connect_timeout))},
             # A connection broken by a server restart is noticed (and replaced) when it is
             # given back; reconnecting goes on in the background.
             reconnect_timeout=0,
-            name="tron-store",
+            name=name,
         )
+
+    async def open(self) -> None:
+        if self._pool is not None:
+            return
+        pool = self._new_pool(self._pool_size, "tron-store")
+        # The lease has a connection of its own: a renewal never waits behind a burst of
+        # writes for a pooled one (which would pause launches, or lose the lease, under load).
+        lease_pool = self._new_pool(1, "tron-lease")
         try:
             await pool.open(wait=True, timeout=self._connect_timeout)
+            await lease_pool.open(wait=True, timeout=self._connect_timeout)
             async with pool.connection() as conn:
                 await apply_migrations(conn)
         except (psycopg.Error, PoolTimeout) as exc:
-            await pool.close()
+            await asyncio.gather(pool.close(), lease_pool.close())
             raise StoreError(f"cannot use the database {self.where}: {self._say(exc)}") from exc
         except BaseException:
-            await pool.close()
+            await asyncio.gather(pool.close(), lease_pool.close())
             raise
-        self._pool = pool
+        self._pool, self._lease_pool = pool, lease_pool
         logger.info("state store: PostgreSQL at %s", self.where)
 
     async def close(self) -> None:
-        if self._pool is not None:
-            pool, self._pool = self._pool, None
+        pools = [p for p in (self._pool, self._lease_pool) if p is not None]
+        self._pool = self._lease_pool = None
+        for pool in pools:
             await pool.close()
 
     # -- fencing ---------------------------------------------------------------------------
@@ -120,9 +132,10 @@ class PostgresStore(PostgresAlerts):
     async def _check_fence(self, cur: q.Cursor) -> None:
         if self._epoch is _UNFENCED:
             return
-        # Two statements: the epoch must be read by a snapshot taken after the lock.
-        await cur.execute("SELECT pg_advisory_xact_lock_shared(%s)", (FENCE_LOCK,))
-        await cur.execute("SELECT epoch FROM lease WHERE id = 1")
+        # Two statements, for the epoch must be read by a snapshot taken after the lock, but
+        # one round trip: without parameters they go as one simple query.
+        await cur.execute(_FENCE_CHECK)
+        cur.nextset()
         row = await cur.fetchone()
         current = int(row[0]) if row else -1
         mine = self._epoch
@@ -157,10 +170,13 @@ class PostgresStore(PostgresAlerts):
             except psycopg.Error as exc:
                 raise StoreError(f"database {self.where}: {self._say(exc)}") from exc
 
-    async def _transact(self, operation: Operation[T], *, fenced: bool, retrying: bool) -> T:
-        if self._pool is None:
+    async def _transact(
+        self, operation: Operation[T], *, fenced: bool, retrying: bool, lease: bool = False
+    ) -> T:
+        pool = self._lease_pool if lease else self._pool
+        if pool is None:
             raise StoreError("the store is not open")
-        async with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+        async with pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             if fenced:
                 await self._check_fence(cur)
             return await operation(cur, retrying)
@@ -303,7 +319,7 @@ class PostgresStore(PostgresAlerts):
     async def _once(self, operation: Operation[T]) -> T:
         """One try, no retries: the lease loop has its own rhythm and must not lag behind."""
         try:
-            return await self._transact(operation, fenced=False, retrying=False)
+            return await self._transact(operation, fenced=False, retrying=False, lease=True)
         except (psycopg.Error, PoolTimeout) as exc:
             raise StoreError(f"database {self.where}: {self._say(exc)}") from exc
 

@@ -168,21 +168,31 @@ async def save_job_run(cur: Cursor, job_run: JobRun) -> None:
         raise NotFoundError(f"job run {job_run.id} not found")
 
 
-# Updates the row and hands back what it held before, in one round trip.
-_UPDATE_RETURNING_OLD = (
+# Updates the row and, when its state, attempts or exit changed, appends a transition: one
+# round trip. Answers whether the row was there (a missing one is inserted separately).
+_UPDATE_AND_LOG = (
     "WITH old AS (SELECT state, attempt_count, exit_status FROM action_runs"
-    " WHERE job_name = %(job)s AND run_num = %(num)s AND action_name = %(name)s FOR UPDATE)"
-    " UPDATE action_runs a SET state = %(state)s, attempt_count = %(attempts)s,"
+    " WHERE job_name = %(job)s AND run_num = %(num)s AND action_name = %(name)s FOR UPDATE),"
+    " upd AS (UPDATE action_runs a SET state = %(state)s, attempt_count = %(attempts)s,"
     " exit_status = %(exit)s, record = %(record)s FROM old"
     " WHERE a.job_name = %(job)s AND a.run_num = %(num)s AND a.action_name = %(name)s"
-    " RETURNING old.state, old.attempt_count, old.exit_status"
+    " RETURNING old.state, old.attempt_count, old.exit_status),"
+    " log AS (INSERT INTO transitions (action_run_id, seq, state, at, exit_status, node, reason)"
+    " SELECT %(id)s, coalesce((SELECT max(seq) FROM transitions WHERE action_run_id = %(id)s),"
+    " 0) + 1, %(state)s, %(at)s, %(exit)s, %(node)s, %(reason)s FROM upd"
+    " WHERE (upd.state, upd.attempt_count, upd.exit_status)"
+    " IS DISTINCT FROM (%(state)s, %(attempts)s::integer, %(exit)s::integer) RETURNING 1)"
+    " SELECT count(*) FROM upd"
 )
 
 
 async def save_action_run(
     cur: Cursor, action_run: ActionRun, reason: str | None, now: datetime
-) -> None:
+) -> bool:
+    """Update (or add) the action run, logging a transition when it is one; whether its row
+    was already there."""
     state, attempts, exit_status = transition_key(action_run)
+    t = make_transition(action_run, seq=0, at=now, reason=reason)
     params = {
         "job": action_run.job_name,
         "num": action_run.run_num,
@@ -191,13 +201,18 @@ async def save_action_run(
         "attempts": attempts,
         "exit": exit_status,
         "record": dumps(encode_record(action_run)),
+        "id": t.action_run_id,
+        "at": encode_datetime(t.at),
+        "node": t.node,
+        "reason": t.reason,
     }
-    await cur.execute(_UPDATE_RETURNING_OLD, params)
-    stored = await cur.fetchone()
-    if stored is None:
-        await _insert_action_run(cur, action_run, params)
-    if stored is None or tuple(stored) != (state, attempts, exit_status):
-        await _append_transition(cur, action_run, reason, now)
+    await cur.execute(_UPDATE_AND_LOG, params)
+    row = await cur.fetchone()
+    if row is not None and row[0]:
+        return True
+    await _insert_action_run(cur, action_run, params)
+    await _append_transition(cur, action_run, reason, now)
+    return False
 
 
 async def _insert_action_run(cur: Cursor, action_run: ActionRun, params: dict[str, Any]) -> None:
@@ -237,8 +252,9 @@ async def save_run_changes(
     # One transaction: the change lands whole or not at all.
     if header:
         await save_job_run(cur, job_run)
-    elif not await _find_run(cur, job_run.job_name, job_run.run_num):
+    elif not action_runs and not await _find_run(cur, job_run.job_name, job_run.run_num):
         raise NotFoundError(f"job run {job_run.id} not found")
+    # (An action run of a missing job run is refused by save_action_run.)
     for action_run in action_runs:
         await save_action_run(cur, action_run, None, now)
     if handle is not None:
