@@ -10,7 +10,7 @@ import pytest
 
 from tests.contract.test_store import job_run
 from tests.pg import PgServer
-from tron.errors import StoreError
+from tron.errors import ConflictError, StoreError
 from tron.store.lease import FencedError
 from tron.store.postgres import PostgresStore
 
@@ -85,6 +85,28 @@ async def test_a_deposed_leader_writes_nothing(pg_url: str) -> None:
     finally:
         await old.close()
         await new.close()
+
+
+async def test_a_refused_fenced_write_leaves_its_connection_clean(pg_url: str) -> None:
+    """Fenced writes begin their transaction by hand (with the fence check): a refusal rolls
+    it back, so the one pooled connection serves the next write at once."""
+    store = PostgresStore(pg_url, pool_size=1)
+    await store.open()
+    try:
+        lease = await store.acquire_lease("me", "http://me", 10)
+        assert lease is not None
+        store.fence(lease.epoch)
+        assert await store.create_job_run(job_run(num=0))
+        with pytest.raises(ConflictError):
+            await store.create_job_run(job_run(num=0))
+        store.fence(lease.epoch + 1)
+        with pytest.raises(FencedError):
+            await store.create_job_run(job_run(num=1))
+        store.fence(lease.epoch)
+        assert await store.create_job_run(job_run(num=2))
+        assert [r.run_num for r in await store.load_job_runs()] == [0, 2]
+    finally:
+        await store.close()
 
 
 async def test_the_lease_is_renewed_while_every_pooled_connection_is_busy(pg_url: str) -> None:

@@ -1,16 +1,17 @@
 """PostgresStore: the Store contract on a PostgreSQL server that several trond may share.
 
-Each operation is one transaction on a pooled connection (psycopg 3, async). Durability is
-the server's: a commit returns once its WAL is flushed (the server's defaults).
+Each operation is one transaction on a pooled connection (psycopg 3, async; the lease has a
+connection of its own). Durability is the server's: a commit returns once its WAL is flushed
+(the server's defaults).
 
-Fencing: once `fence(epoch)` was called (by the leader loop), every write transaction first
-takes a shared advisory lock, then reads the lease's epoch and goes on only if it is still
-ours. A takeover takes the same lock exclusively while it raises the epoch, so it waits for
-every write in flight, and every later write (its statement snapshot taken after the lock)
-sees the new epoch: a deposed leader cannot write after the new one took over, whatever its
-clock or its pauses. (A shared advisory lock costs far less than `FOR SHARE` on the lease
-row, which turns every concurrent write into a multixact.) A store never fenced (tests,
-`trond migrate-state`) writes freely.
+Fencing: once `fence(epoch)` was called (by the leader loop), every write transaction begins
+(in the same round trip) by taking a shared advisory lock, then reads the lease's epoch and
+goes on only if it is still ours. A takeover takes the same lock exclusively while it raises
+the epoch, so it waits for every write in flight, and every later write (its statement
+snapshot taken after the lock) sees the new epoch: a deposed leader cannot write after the
+new one took over, whatever its clock or its pauses. (A shared advisory lock costs far less
+than `FOR SHARE` on the lease row, which turns every concurrent write into a multixact.) A
+store never fenced (tests, `trond migrate-state`) writes freely.
 
 Lost connections (the server restarting, a network blip) are retried with a back-off for a
 while: an operation whose commit may have landed before the break is written so that doing
@@ -20,6 +21,7 @@ it again changes nothing more (see postgres_queries.create_job_run).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import time
@@ -49,8 +51,9 @@ Operation = Callable[[q.Cursor, bool], Awaitable[T]]
 
 # The advisory lock that orders leaders' writes against takeovers (see the module doc).
 FENCE_LOCK = 0x7472_6F6E_0002  # "tron" 2
-_FENCE_CHECK = (
-    f"SELECT pg_advisory_xact_lock_shared({FENCE_LOCK}); SELECT epoch FROM lease WHERE id = 1"
+_BEGIN_FENCED = (
+    f"BEGIN; SELECT pg_advisory_xact_lock_shared({FENCE_LOCK});"
+    " SELECT epoch FROM lease WHERE id = 1"
 ).encode()
 _UNFENCED = object()  # fence() never called: every write goes through
 
@@ -88,7 +91,9 @@ class PostgresStore(PostgresAlerts):
             max_size=size,
             open=False,
             timeout=self._connect_timeout,
-            kwargs={"connect_timeout": max(1, round(self._connect_timeout))},
+            # Autocommit: transactions are begun by hand, so a fenced write's BEGIN travels
+            # with its fence check (one round trip less per write).
+            kwargs={"connect_timeout": max(1, round(self._connect_timeout)), "autocommit": True},
             # A connection broken by a server restart is noticed (and replaced) when it is
             # given back; reconnecting goes on in the background.
             reconnect_timeout=0,
@@ -129,12 +134,12 @@ class PostgresStore(PostgresAlerts):
         refuses every write (a standby)."""
         self._epoch = epoch
 
-    async def _check_fence(self, cur: q.Cursor) -> None:
-        if self._epoch is _UNFENCED:
-            return
-        # Two statements, for the epoch must be read by a snapshot taken after the lock, but
-        # one round trip: without parameters they go as one simple query.
-        await cur.execute(_FENCE_CHECK)
+    async def _begin_fenced(self, cur: q.Cursor) -> None:
+        """Begin a transaction that goes on only while our epoch is the current one."""
+        # Separate statements, for the epoch must be read by a snapshot taken after the lock,
+        # but one round trip: without parameters they go as one simple query.
+        await cur.execute(_BEGIN_FENCED)
+        cur.nextset()
         cur.nextset()
         row = await cur.fetchone()
         current = int(row[0]) if row else -1
@@ -176,10 +181,20 @@ class PostgresStore(PostgresAlerts):
         pool = self._lease_pool if lease else self._pool
         if pool is None:
             raise StoreError("the store is not open")
-        async with pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-            if fenced:
-                await self._check_fence(cur)
-            return await operation(cur, retrying)
+        async with pool.connection() as conn, conn.cursor() as cur:
+            if not fenced or self._epoch is _UNFENCED:
+                async with conn.transaction():
+                    return await operation(cur, retrying)
+            try:
+                await self._begin_fenced(cur)
+                result = await operation(cur, retrying)
+            except BaseException:
+                if not conn.broken:
+                    with contextlib.suppress(psycopg.Error):
+                        await conn.execute(b"ROLLBACK")
+                raise
+            await conn.execute(b"COMMIT")
+            return result
 
     def _say(self, exc: BaseException) -> str:
         text = " ".join(str(exc).split()) or type(exc).__name__
