@@ -3,7 +3,9 @@
 Each trond has its own working dir (its lock file) and a port; they share the database and
 the action output dir (`output_stream_dir`), as the local node needs. Every action appends
 its run id to `launches` when its command really starts, so launches per run are counted
-from outside the daemons.
+from outside the daemons. With an `SshKit`, the long actions run on its sshd nodes (the
+supervisor's records there are what a new leader reattaches to) and so do all the others;
+`due_jobs` jobs fall due every minute.
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from tests.integration.trond_process import TrondProcess
+from tests.sshd import SshKit
+from tron.core import job_run as jr
 from tron.core.records import JobRun
 from tron.store.postgres import PostgresStore
 
@@ -39,8 +44,9 @@ def wait_for(predicate: Callable[[], Any], limit: float, what: str, every: float
 
 
 class Cluster:
-    """`count` trond on `url`; jobs `ha.quick0..N` (exit 0) and `ha.long0..M` (sleep, exit 3);
-    `master_extra` is appended to MASTER.yaml (notifications, jobs of its own)."""
+    """`count` trond on `url`; jobs `ha.quick0..N` (exit 0) and `ha.long0..M` (sleep, exit 3)
+    started by hand, `ha.due0..K` (exit 0) due every minute; `master_extra` is appended to
+    MASTER.yaml (notifications, jobs of its own)."""
 
     def __init__(
         self,
@@ -54,6 +60,8 @@ class Cluster:
         lease_seconds: float = 3,
         renew_seconds: float = 1,
         master_extra: str = "",
+        ssh_kit: SshKit | None = None,
+        due_jobs: int = 0,
     ) -> None:
         self.root = root
         self.url = url
@@ -62,6 +70,8 @@ class Cluster:
         self.config_dir = root / "config"
         self.quick = [f"ha.quick{i}" for i in range(quick_jobs)]
         self.long = [f"ha.long{i}" for i in range(long_jobs)]
+        self.due = [f"ha.due{i}" for i in range(due_jobs)]
+        self.ssh_kit = ssh_kit
         self._write_config(long_seconds, lease_seconds, renew_seconds, master_extra)
         self.nodes = [TrondProcess(root / f"trond{i}", self.config_dir) for i in range(count)]
         self.requested: list[tuple[str, str]] = []  # (job, request key) acknowledged
@@ -78,16 +88,24 @@ class Cluster:
               renew_seconds: {renew}
             output_stream_dir: "{self.shared / "output"}"
             """
-        # Never due in a test's lifetime: runs come from manual starts only.
-        head = '    node: localhost\n    schedule: "cron 0 0 1 1 *"\n    actions:\n      a:\n'
+        master = textwrap.dedent(master)
+        if self.ssh_kit is not None:
+            master += self.ssh_kit.master_yaml()
+        # Without SSH nodes, the implicit `localhost` is the built-in local node; with them,
+        # only they are nodes.
+        nodes = [s.name for s in self.ssh_kit.servers] if self.ssh_kit else ["localhost"]
         jobs = "jobs:\n"
-        for name in self.quick:
-            jobs += f'  {name.split(".")[1]}:\n{head}        command: "echo {{runid}} >> {log}"\n'
-        for name in self.long:
-            command = f"echo {{runid}} >> {log}; sleep {long_seconds}; exit 3"
-            jobs += f'  {name.split(".")[1]}:\n{head}        command: "{command}"\n'
+        quick = f"echo {{runid}} >> {log}"
+        long = f"echo {{runid}} >> {log}; sleep {long_seconds}; exit 3"
+        # Quick and long jobs are never due in a test's lifetime: started by hand only.
+        for i, name in enumerate(self.quick):
+            jobs += _job(name, nodes[i % len(nodes)], "cron 0 0 1 1 *", quick)
+        for i, name in enumerate(self.long):
+            jobs += _job(name, nodes[i % len(nodes)], "cron 0 0 1 1 *", long)
+        for i, name in enumerate(self.due):
+            jobs += _job(name, nodes[i % len(nodes)], "cron * * * * *", quick)
 
-        (self.config_dir / "MASTER.yaml").write_text(textwrap.dedent(master) + extra)
+        (self.config_dir / "MASTER.yaml").write_text(master + extra)
         (self.config_dir / "ha.yaml").write_text(jobs)
 
     # -- processes ------------------------------------------------------------------------
@@ -129,12 +147,12 @@ class Cluster:
 
     # -- load -----------------------------------------------------------------------------
 
-    def start_run(self, job: str, key: str | None = None, limit: float = 60) -> None:
+    def start_run(self, job: str, key: str | None = None, limit: float = 60) -> str:
         """Start one run of `job` by request key, on whichever trond leads, retrying the same
-        key until a leader acknowledges it (so it runs exactly once)."""
+        key until a leader acknowledges it (so it runs exactly once); the run's id."""
         key = key or uuid.uuid4().hex
 
-        def send() -> bool:
+        def send() -> str | None:
             for node in self.nodes:
                 status = self.status(node)
                 if not status or status.get("role") != "leader":
@@ -148,11 +166,13 @@ class Cluster:
                 except httpx.HTTPError:
                     continue
                 if response.status_code == 200:
-                    return True
-            return False
+                    result: str = response.json()["result"]
+                    return result.removeprefix("Created JobRun:")
+            return None
 
-        wait_for(send, limit, f"a leader takes the start of {job}", every=0.1)
+        run_id: str = wait_for(send, limit, f"a leader takes the start of {job}", every=0.1)
         self.requested.append((job, key))
+        return run_id
 
     def launch_counts(self) -> Counter[str]:
         if not self.launches.exists():
@@ -182,6 +202,70 @@ class Cluster:
     def resume(self, node: TrondProcess) -> None:
         assert node.proc is not None
         node.proc.send_signal(signal.SIGCONT)
+
+
+def settled(cluster: Cluster) -> bool:
+    """Every run started by request has finished."""
+    manual = [r for r in cluster.runs() if r.manual]
+    return len(manual) == len(cluster.requested) and not any(jr.is_active(r) for r in manual)
+
+
+def check_exactly_once(cluster: Cluster) -> None:
+    wait_for(lambda: settled(cluster), 120, "every requested run finishes", every=0.5)
+    runs = [r for r in cluster.runs() if r.manual]
+    launches = cluster.launch_counts()
+    assert len(runs) == len(cluster.requested), summary(runs)  # 0 lost
+    twice = {run: n for run, n in launches.items() if n > 1}
+    assert twice == {}  # 0 run twice
+    for run in runs:
+        (action,) = run.action_runs
+        assert launches[str(run.id)] == 1, summary(runs)
+        expected = ("failed", 3) if run.job_name in cluster.long else ("succeeded", 0)
+        # A long action the killed leader started ends with its real exit code.
+        assert (action.state.value, action.exit_status) == expected, summary(runs)
+
+
+def check_every_minute_once(cluster: Cluster, since: datetime) -> None:
+    """Each job due every minute ran each minute from its first slot to the last one due
+    before now, exactly once, and succeeded: 0 slots lost, 0 run twice, 0 stuck."""
+    last = datetime.now(UTC).replace(second=0, microsecond=0)
+
+    def done() -> list[JobRun] | None:
+        runs = [r for r in cluster.runs() if r.job_name in cluster.due and r.run_time <= last]
+        ends = {r.job_name for r in runs if r.run_time == last and jr.is_finished(r)}
+        return runs if ends == set(cluster.due) and all(map(jr.is_finished, runs)) else None
+
+    runs = wait_for(done, 120, "every slot due so far finishes", every=0.5)
+    launches = cluster.launch_counts()
+    first = (since + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    for job in cluster.due:
+        slots = sorted(r.run_time for r in runs if r.job_name == job)
+        assert slots[0] <= first + timedelta(minutes=1), (job, slots)
+        expected = [slots[0] + timedelta(minutes=i) for i in range(len(slots))]
+        assert slots == expected, (job, slots)
+        assert slots[-1] == last, (job, slots)
+    for run in runs:
+        (action,) = run.action_runs
+        assert launches[str(run.id)] == 1, summary(runs)
+        assert (action.state.value, action.exit_status) == ("succeeded", 0), summary(runs)
+
+
+def amid_a_burst(cluster: Cluster) -> None:
+    """Wait for the next minute's burst of due jobs to begin (the first of them launched)."""
+    seen = set(cluster.launch_counts())
+    wait_for(
+        lambda: any(r.startswith("ha.due") for r in set(cluster.launch_counts()) - seen),
+        90,
+        "the next minute's burst begins",
+        every=0.02,
+    )
+
+
+def _job(name: str, node: str, schedule: str, command: str) -> str:
+    return (
+        f'  {name.split(".")[1]}:\n    node: {node}\n    schedule: "{schedule}"\n'
+        f'    actions:\n      a:\n        command: "{command}"\n'
+    )
 
 
 def summary(runs: list[JobRun]) -> str:

@@ -5,24 +5,39 @@ generous limit; timings are measured by bench/ha.py, never asserted here."""
 from __future__ import annotations
 
 import itertools
+import random
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tests.integration.ha_cluster import Cluster, summary, wait_for
+from tests.integration.ha_cluster import (
+    Cluster,
+    amid_a_burst,
+    check_every_minute_once,
+    check_exactly_once,
+    settled,
+    summary,
+    wait_for,
+)
 from tests.pg import PgServer
 from tests.receivers import WebhookReceiver
-from tron.core import job_run as jr
+from tests.sshd import SshKit
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.ssh, pytest.mark.slow]
 
-KILLS = 10
+# What the suite proves (on 2 busy cores, within its time budget): 8 kill -9 of the leader,
+# one of them amid the every-minute burst of DUE_JOBS jobs; bench/ha.py does the issue's
+# 20 kills with 200 jobs.
+KILLS = 8
+DUE_JOBS = 50
 
 
 @pytest.fixture
-def cluster(tmp_path: Path, pg_url: str) -> Iterator[Cluster]:
-    cluster = Cluster(tmp_path, pg_url)
+def cluster(tmp_path: Path, pg_url: str, ssh_kit: SshKit) -> Iterator[Cluster]:
+    cluster = Cluster(tmp_path, pg_url, ssh_kit=ssh_kit)
     try:
         cluster.start()
         yield cluster
@@ -30,46 +45,47 @@ def cluster(tmp_path: Path, pg_url: str) -> Iterator[Cluster]:
         cluster.stop()
 
 
-def settled(cluster: Cluster) -> bool:
-    """Every run started by request has finished, and nothing else is active."""
-    runs = cluster.runs()
-    manual = [r for r in runs if r.manual]
-    return len(manual) == len(cluster.requested) and not any(jr.is_active(r) for r in runs)
-
-
-def check_exactly_once(cluster: Cluster) -> None:
-    wait_for(lambda: settled(cluster), 120, "every requested run finishes", every=0.5)
-    runs = [r for r in cluster.runs() if r.manual]
-    launches = cluster.launch_counts()
-    assert len(runs) == len(cluster.requested), summary(runs)  # 0 lost
-    twice = {run: n for run, n in launches.items() if n > 1}
-    assert twice == {}  # 0 run twice
-    for run in runs:
-        (action,) = run.action_runs
-        assert launches[str(run.id)] == 1, summary(runs)
-        expected = ("failed", 3) if run.job_name in cluster.long else ("succeeded", 0)
-        # A long action the killed leader started ends with its real exit code.
-        assert (action.state.value, action.exit_status) == expected, summary(runs)
-
-
 @pytest.mark.timeout(600)
-def test_killing_the_leader_again_and_again_runs_every_start_exactly_once(
-    cluster: Cluster,
+def test_killing_the_leader_again_and_again_runs_every_slot_exactly_once(
+    tmp_path: Path, pg_url: str, ssh_kit: SshKit
 ) -> None:
-    jobs = itertools.cycle(cluster.quick)
-    longs = itertools.cycle(cluster.long)
-    for _ in range(KILLS):
-        leader = cluster.leader()
-        cluster.start_run(next(longs))
-        for _ in range(3):
+    """Manual starts, long actions on SSH nodes and jobs due every minute; the leader is
+    killed at random moments, once amid a burst: every long action running at a kill is
+    reattached by the next leader and ends with its real exit code."""
+    cluster = Cluster(tmp_path, pg_url, ssh_kit=ssh_kit, due_jobs=DUE_JOBS, long_seconds=5)
+    since = datetime.now(UTC)
+    rng = random.Random(12)
+    jobs, longs = itertools.cycle(cluster.quick), itertools.cycle(cluster.long)
+    running_at_kill: list[str] = []
+    try:
+        cluster.start()
+        for kill in range(KILLS):
+            leader = cluster.leader()
+            long = cluster.start_run(next(longs))
+            wait_for(lambda r=long: r in cluster.launch_counts(), 60, "the long action starts")
+            for _ in range(3):
+                cluster.start_run(next(jobs))
+            if kill == KILLS // 2:
+                amid_a_burst(cluster)
+            else:
+                time.sleep(rng.uniform(0, 1))
+            running_at_kill.append(long)
+            before = sum(cluster.launch_counts().values())
+            cluster.kill9(leader)
+            # Starts sent while nobody leads wait for the next leader (same request keys).
             cluster.start_run(next(jobs))
-        before = sum(cluster.launch_counts().values())
-        cluster.kill9(leader)
-        # Starts sent while nobody leads wait for the next leader (same request keys).
-        cluster.start_run(next(jobs))
-        wait_for(lambda n=before: sum(cluster.launch_counts().values()) > n, 60, "a launch")
-        cluster.restart(leader)
-    check_exactly_once(cluster)
+            wait_for(lambda n=before: sum(cluster.launch_counts().values()) > n, 60, "a launch")
+            cluster.restart(leader)
+        check_exactly_once(cluster)
+        check_every_minute_once(cluster, since)
+        # The long actions were still running when their leader died (5 s of sleep, killed
+        # within about 1 s of their start), and each ended failed with its own exit code 3.
+        by_id = {str(r.id): r for r in cluster.runs()}
+        ended = [(by_id[r].action_runs[0].state.value, by_id[r].action_runs[0].exit_status)
+                 for r in running_at_kill]  # fmt: skip
+        assert ended == [("failed", 3)] * KILLS
+    finally:
+        cluster.stop()
 
 
 @pytest.mark.timeout(300)

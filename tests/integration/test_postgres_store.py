@@ -1,5 +1,5 @@
-"""What the PostgreSQL store adds to the contract: migrations under a lock, the lease and
-fencing, lost connections, and no password in any message."""
+"""What the PostgreSQL store adds to the contract: migrations under a lock, the lease (on a
+connection of its own) and fencing, lost connections, and no password in any message."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from tests.contract.test_store import job_run
 from tests.pg import PgServer
-from tron.errors import StoreError
+from tron.errors import ConflictError, StoreError
 from tron.store.lease import FencedError
 from tron.store.postgres import PostgresStore
 
@@ -22,7 +22,7 @@ async def test_several_stores_opening_at_once_migrate_once(pg_url: str) -> None:
     await asyncio.gather(*(s.open() for s in stores))
     try:
         versions = await stores[0].read(_migrations)
-        assert versions == [1, 2]
+        assert versions == [1, 2, 3]
     finally:
         await asyncio.gather(*(s.close() for s in stores))
 
@@ -85,6 +85,56 @@ async def test_a_deposed_leader_writes_nothing(pg_url: str) -> None:
     finally:
         await old.close()
         await new.close()
+
+
+async def test_a_refused_fenced_write_leaves_its_connection_clean(pg_url: str) -> None:
+    """Fenced writes begin their transaction by hand (with the fence check): a refusal rolls
+    it back, so the one pooled connection serves the next write at once."""
+    store = PostgresStore(pg_url, pool_size=1)
+    await store.open()
+    try:
+        lease = await store.acquire_lease("me", "http://me", 10)
+        assert lease is not None
+        store.fence(lease.epoch)
+        assert await store.create_job_run(job_run(num=0))
+        with pytest.raises(ConflictError):
+            await store.create_job_run(job_run(num=0))
+        store.fence(lease.epoch + 1)
+        with pytest.raises(FencedError):
+            await store.create_job_run(job_run(num=1))
+        store.fence(lease.epoch)
+        assert await store.create_job_run(job_run(num=2))
+        assert [r.run_num for r in await store.load_job_runs()] == [0, 2]
+    finally:
+        await store.close()
+
+
+async def test_the_lease_is_renewed_while_every_pooled_connection_is_busy(pg_url: str) -> None:
+    store = PostgresStore(pg_url, pool_size=2, connect_timeout=1)
+    await store.open()
+    held, release = asyncio.Event(), asyncio.Event()
+    busy = 0
+
+    async def hold(cur: object, _: bool) -> None:
+        nonlocal busy
+        busy += 1
+        if busy == 2:
+            held.set()
+        await release.wait()
+
+    try:
+        lease = await store.acquire_lease("me", "http://me", 10)
+        assert lease is not None
+        holders = [asyncio.ensure_future(store.read(hold)) for _ in range(2)]
+        await held.wait()
+        # Writes queue for the pool; the lease has its own connection and is kept.
+        assert await store.renew_lease("me", lease.epoch, 10)
+        assert (await store.read_lease()).holder == "me"
+        release.set()
+        await asyncio.gather(*holders)
+    finally:
+        release.set()
+        await store.close()
 
 
 async def test_a_lost_connection_is_retried_until_the_server_is_back(

@@ -46,17 +46,22 @@ from tron.engine.reconfigure import Reconfigurer
 from tron.engine.recovery import Recovery, restore_job
 from tron.engine.registry import JobRuntime, Registry
 from tron.engine.scheduling import Scheduler
+from tron.engine.standby_view import StoredRuns
 from tron.engine.timers import TimerKey, Timers
 from tron.engine.writer import RunWriter
 from tron.errors import ConfigError, Problem, StaleConfigError, TronError
 from tron.executors.base import Executor
 from tron.private import ensure_dir, modes_for, tighten
 from tron.store import open_store, state_files
-from tron.store.base import Store
-from tron.store.lease import LeaseStore
+from tron.store.base import JobState, Store
+from tron.store.lease import LeaseStore, RunChanges
 from tron.store.tron_import import import_working_dir
 
 logger = logging.getLogger(__name__)
+
+# A standby that could not refresh for this long reads every run again (the database keeps a
+# day of deletions, so a shorter gap is followed change by change).
+FULL_REFRESH_AFTER = 3600.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -129,6 +134,10 @@ class Daemon(EngineFacade):
         self._standby_tasks: list[asyncio.Task[None]] = []
         self._refreshed_at = time.monotonic()
         self._generation = 0
+        # A standby's copy of every stored run, kept up to date from the changes it reads.
+        self._standby_runs = StoredRuns()
+        self._run_mark: int | None = None
+        self._config_mark = 0
 
     async def __aenter__(self) -> Daemon:
         started = time.perf_counter()
@@ -351,6 +360,7 @@ class Daemon(EngineFacade):
             await asyncio.gather(self._versions_task, return_exceptions=True)
             self._versions_task = None
         await self.nodes.close()
+        self._run_mark = None  # what it wrote as leader is read again, whole
         await self._refresh_standby()
 
     async def _refresh_loop(self) -> None:
@@ -362,31 +372,63 @@ class Daemon(EngineFacade):
                 logger.warning("cannot refresh the standby's view: %s", exc)
 
     async def _refresh_standby(self) -> None:
-        """Reload the config, runs, flags and events from the database (a standby's view)."""
+        """Bring the standby's view up to date with the database: the runs written or deleted
+        since the last refresh (all of them the first time, after stepping down, or after
+        an hour without one), the config when a version was saved, flags, events and
+        silences."""
         async with self._role_lock:
             if self._leading or (self.leadership is not None and self.leadership.is_leader):
                 return
-            config = await self._newest_config()
+            assert isinstance(self.store, LeaseStore)
+            stale = time.monotonic() - self._refreshed_at > FULL_REFRESH_AFTER
+            since = None if stale else self._run_mark
+            changes = await self.store.run_changes(since)
+            config = self.config
+            if changes.full or changes.config_mark != self._config_mark:
+                config = await self._newest_config()
             states = await self.store.load_job_states()
-            runs: dict[str, list[JobRun]] = {}
-            for run in await self.store.load_job_runs():
-                runs.setdefault(run.job_name, []).append(run)
             events = await self.store.events()
-            self._generation += 1
-            jobs = {}
-            for name, job in config.jobs.items():
-                runtime = JobRuntime(config=job, enabled=job.enabled, version=self._generation)
-                restore_job(runtime, states.get(name), runs.get(name, ()))
-                jobs[name] = runtime
-            # Swapped in one step (no await between), so a request sees one view or the other.
-            self.config = config
-            self.registry.jobs.clear()
-            self.registry.jobs.update(jobs)
-            self.registry.retired.clear()
+            silences = await self.store.silences()
+            # Applied in one step (no await between), so a request sees one view or the other.
+            self._standby_runs.apply(changes)
+            if changes.full or config is not self.config:
+                self._rebuild_standby_view(config, states)
+            else:
+                self._patch_standby_view(changes, states)
             self.published.clear()
             self.published.update(events)
-            self._count_config()
+            self.evaluator.show_silences(silences)
+            self._run_mark, self._config_mark = changes.mark, changes.config_mark
             self._refreshed_at = time.monotonic()
+
+    def _rebuild_standby_view(self, config: Config, states: Mapping[str, JobState]) -> None:
+        self._generation += 1
+        jobs = {}
+        for name, job in config.jobs.items():
+            runtime = JobRuntime(config=job, enabled=job.enabled, version=self._generation)
+            restore_job(runtime, states.get(name), self._standby_runs.of(name))
+            jobs[name] = runtime
+        self.config = config
+        self.registry.jobs.clear()
+        self.registry.jobs.update(jobs)
+        self.registry.retired.clear()
+        self._count_config()
+
+    def _patch_standby_view(self, changes: RunChanges, states: Mapping[str, JobState]) -> None:
+        """Only the jobs whose runs or flags changed are touched (API caches stay warm)."""
+        changed = {run.job_name for run in changes.runs} | {job for job, _ in changes.deleted}
+        for name, job in self.registry.jobs.items():
+            state = states.get(name)
+            enabled = (
+                job.config.enabled if state is None or state.enabled is None else state.enabled
+            )
+            next_num = max(job.next_run_num, state.next_run_num if state else 0)
+            if name not in changed and (enabled, next_num) == (job.enabled, job.next_run_num):
+                continue
+            job.enabled, job.next_run_num = enabled, next_num
+            if name in changed:
+                job.runs = {run.run_num: run for run in self._standby_runs.of(name)}
+            job.touch()
 
     async def _newest_config(self) -> Config:
         """The newest accepted config in the database (each namespace's last version), or

@@ -1,10 +1,12 @@
-"""The leader's lease as stores that several trond share keep it, and the fencing error."""
+"""What stores that several trond share add: the leader's lease, the fencing error, and the
+changes of runs a standby follows."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from tron.core.records import JobRun
 from tron.errors import StoreError
 
 
@@ -30,6 +32,17 @@ class Lease:
     remaining: float | None  # seconds until it lapses (negative: lapsed)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunChanges:
+    """What changed in the runs since a mark (see `LeaseStore.run_changes`)."""
+
+    mark: int  # to pass to the next call
+    full: bool  # `runs` is every run: the view is rebuilt, not patched
+    runs: list[JobRun]  # created or changed since the mark, whole, as they are now
+    deleted: list[tuple[str, int]]  # (job name, run number) deleted since the mark
+    config_mark: int  # grows with every saved config version
+
+
 @runtime_checkable
 class LeaseStore(Protocol):
     """A store several trond share: one of them leads by holding its lease."""
@@ -47,6 +60,11 @@ class LeaseStore(Protocol):
         ...
 
     async def read_lease(self) -> Lease: ...
+
+    async def run_changes(self, since: int | None) -> RunChanges:
+        """The runs written and deleted since the mark `since` of an earlier call (with
+        repeats), or every run when `since` is None or too old to follow."""
+        ...
 
     def fence(self, epoch: int | None) -> None:
         """Make every later write conditional on `epoch` (None: refuse every write)."""

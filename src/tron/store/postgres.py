@@ -1,16 +1,17 @@
 """PostgresStore: the Store contract on a PostgreSQL server that several trond may share.
 
-Each operation is one transaction on a pooled connection (psycopg 3, async). Durability is
-the server's: a commit returns once its WAL is flushed (the server's defaults).
+Each operation is one transaction on a pooled connection (psycopg 3, async; the lease has a
+connection of its own). Durability is the server's: a commit returns once its WAL is flushed
+(the server's defaults).
 
-Fencing: once `fence(epoch)` was called (by the leader loop), every write transaction first
-takes a shared advisory lock, then reads the lease's epoch and goes on only if it is still
-ours. A takeover takes the same lock exclusively while it raises the epoch, so it waits for
-every write in flight, and every later write (its statement snapshot taken after the lock)
-sees the new epoch: a deposed leader cannot write after the new one took over, whatever its
-clock or its pauses. (A shared advisory lock costs far less than `FOR SHARE` on the lease
-row, which turns every concurrent write into a multixact.) A store never fenced (tests,
-`trond migrate-state`) writes freely.
+Fencing: once `fence(epoch)` was called (by the leader loop), every write transaction begins
+(in the same round trip) by taking a shared advisory lock, then reads the lease's epoch and
+goes on only if it is still ours. A takeover takes the same lock exclusively while it raises
+the epoch, so it waits for every write in flight, and every later write (its statement
+snapshot taken after the lock) sees the new epoch: a deposed leader cannot write after the
+new one took over, whatever its clock or its pauses. (A shared advisory lock costs far less
+than `FOR SHARE` on the lease row, which turns every concurrent write into a multixact.) A
+store never fenced (tests, `trond migrate-state`) writes freely.
 
 Lost connections (the server restarting, a network blip) are retried with a back-off for a
 while: an operation whose commit may have landed before the break is written so that doing
@@ -20,6 +21,7 @@ it again changes nothing more (see postgres_queries.create_job_run).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import time
@@ -37,7 +39,7 @@ from tron.store.alerts_postgres import PostgresAlerts
 from tron.store.base import ConfigVersion, JobState, Transition
 from tron.store.common import Now, system_now
 from tron.store.dsn import masked, scrubbed
-from tron.store.lease import FencedError, Lease
+from tron.store.lease import FencedError, Lease, RunChanges
 from tron.store.postgres_schema import apply_migrations
 
 logger = logging.getLogger(__name__)
@@ -49,6 +51,10 @@ Operation = Callable[[q.Cursor, bool], Awaitable[T]]
 
 # The advisory lock that orders leaders' writes against takeovers (see the module doc).
 FENCE_LOCK = 0x7472_6F6E_0002  # "tron" 2
+_BEGIN_FENCED = (
+    f"BEGIN; SELECT pg_advisory_xact_lock_shared({FENCE_LOCK});"
+    " SELECT epoch FROM lease WHERE id = 1"
+).encode()
 _UNFENCED = object()  # fence() never called: every write goes through
 
 
@@ -70,6 +76,7 @@ class PostgresStore(PostgresAlerts):
         self._retry_for = retry_for
         self._connect_timeout = connect_timeout
         self._pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
+        self._lease_pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
         self._epoch: object = _UNFENCED
 
     @property
@@ -77,37 +84,47 @@ class PostgresStore(PostgresAlerts):
         """The server, for messages: the DSN without its password."""
         return masked(self.dsn)
 
-    async def open(self) -> None:
-        if self._pool is not None:
-            return
-        pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
+    def _new_pool(self, size: int, name: str) -> AsyncConnectionPool[AsyncConnection[Any]]:
+        return AsyncConnectionPool(
             self.dsn,
             min_size=1,
-            max_size=self._pool_size,
+            max_size=size,
             open=False,
             timeout=self._connect_timeout,
-            kwargs={"connect_timeout": max(1, round(self._connect_timeout))},
+            # Autocommit: transactions are begun by hand, so a fenced write's BEGIN travels
+            # with its fence check (one round trip less per write).
+            kwargs={"connect_timeout": max(1, round(self._connect_timeout)), "autocommit": True},
             # A connection broken by a server restart is noticed (and replaced) when it is
             # given back; reconnecting goes on in the background.
             reconnect_timeout=0,
-            name="tron-store",
+            name=name,
         )
+
+    async def open(self) -> None:
+        if self._pool is not None:
+            return
+        pool = self._new_pool(self._pool_size, "tron-store")
+        # The lease has a connection of its own: a renewal never waits behind a burst of
+        # writes for a pooled one (which would pause launches, or lose the lease, under load).
+        lease_pool = self._new_pool(1, "tron-lease")
         try:
             await pool.open(wait=True, timeout=self._connect_timeout)
+            await lease_pool.open(wait=True, timeout=self._connect_timeout)
             async with pool.connection() as conn:
                 await apply_migrations(conn)
         except (psycopg.Error, PoolTimeout) as exc:
-            await pool.close()
+            await asyncio.gather(pool.close(), lease_pool.close())
             raise StoreError(f"cannot use the database {self.where}: {self._say(exc)}") from exc
         except BaseException:
-            await pool.close()
+            await asyncio.gather(pool.close(), lease_pool.close())
             raise
-        self._pool = pool
+        self._pool, self._lease_pool = pool, lease_pool
         logger.info("state store: PostgreSQL at %s", self.where)
 
     async def close(self) -> None:
-        if self._pool is not None:
-            pool, self._pool = self._pool, None
+        pools = [p for p in (self._pool, self._lease_pool) if p is not None]
+        self._pool = self._lease_pool = None
+        for pool in pools:
             await pool.close()
 
     # -- fencing ---------------------------------------------------------------------------
@@ -117,12 +134,13 @@ class PostgresStore(PostgresAlerts):
         refuses every write (a standby)."""
         self._epoch = epoch
 
-    async def _check_fence(self, cur: q.Cursor) -> None:
-        if self._epoch is _UNFENCED:
-            return
-        # Two statements: the epoch must be read by a snapshot taken after the lock.
-        await cur.execute("SELECT pg_advisory_xact_lock_shared(%s)", (FENCE_LOCK,))
-        await cur.execute("SELECT epoch FROM lease WHERE id = 1")
+    async def _begin_fenced(self, cur: q.Cursor) -> None:
+        """Begin a transaction that goes on only while our epoch is the current one."""
+        # Separate statements, for the epoch must be read by a snapshot taken after the lock,
+        # but one round trip: without parameters they go as one simple query.
+        await cur.execute(_BEGIN_FENCED)
+        cur.nextset()
+        cur.nextset()
         row = await cur.fetchone()
         current = int(row[0]) if row else -1
         mine = self._epoch
@@ -157,13 +175,26 @@ class PostgresStore(PostgresAlerts):
             except psycopg.Error as exc:
                 raise StoreError(f"database {self.where}: {self._say(exc)}") from exc
 
-    async def _transact(self, operation: Operation[T], *, fenced: bool, retrying: bool) -> T:
-        if self._pool is None:
+    async def _transact(
+        self, operation: Operation[T], *, fenced: bool, retrying: bool, lease: bool = False
+    ) -> T:
+        pool = self._lease_pool if lease else self._pool
+        if pool is None:
             raise StoreError("the store is not open")
-        async with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-            if fenced:
-                await self._check_fence(cur)
-            return await operation(cur, retrying)
+        async with pool.connection() as conn, conn.cursor() as cur:
+            if not fenced or self._epoch is _UNFENCED:
+                async with conn.transaction():
+                    return await operation(cur, retrying)
+            try:
+                await self._begin_fenced(cur)
+                result = await operation(cur, retrying)
+            except BaseException:
+                if not conn.broken:
+                    with contextlib.suppress(psycopg.Error):
+                        await conn.execute(b"ROLLBACK")
+                raise
+            await conn.execute(b"COMMIT")
+            return result
 
     def _say(self, exc: BaseException) -> str:
         text = " ".join(str(exc).split()) or type(exc).__name__
@@ -241,6 +272,9 @@ class PostgresStore(PostgresAlerts):
     async def events(self) -> list[str]:
         return await self.read(lambda cur, _: q.events(cur))
 
+    async def run_changes(self, since: int | None) -> RunChanges:
+        return await self.read(lambda cur, _: q.run_changes(cur, since))
+
     # -- the leader's lease (never fenced: it is what fencing is made of) ------------------
 
     async def acquire_lease(self, holder: str, address: str, seconds: float) -> Lease | None:
@@ -300,7 +334,7 @@ class PostgresStore(PostgresAlerts):
     async def _once(self, operation: Operation[T]) -> T:
         """One try, no retries: the lease loop has its own rhythm and must not lag behind."""
         try:
-            return await self._transact(operation, fenced=False, retrying=False)
+            return await self._transact(operation, fenced=False, retrying=False, lease=True)
         except (psycopg.Error, PoolTimeout) as exc:
             raise StoreError(f"database {self.where}: {self._say(exc)}") from exc
 

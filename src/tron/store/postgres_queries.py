@@ -18,6 +18,7 @@ from tron.errors import ConflictError, NotFoundError
 from tron.store.base import ConfigVersion, JobState, Transition
 from tron.store.codec import decode_datetime, dumps, encode_datetime, encode_record
 from tron.store.common import decoded, make_transition, transition_key
+from tron.store.lease import RunChanges
 from tron.store.renames import RenamePlan, batches
 from tron.store.rows import (
     action_run_of,
@@ -167,21 +168,31 @@ async def save_job_run(cur: Cursor, job_run: JobRun) -> None:
         raise NotFoundError(f"job run {job_run.id} not found")
 
 
-# Updates the row and hands back what it held before, in one round trip.
-_UPDATE_RETURNING_OLD = (
+# Updates the row and, when its state, attempts or exit changed, appends a transition: one
+# round trip. Answers whether the row was there (a missing one is inserted separately).
+_UPDATE_AND_LOG = (
     "WITH old AS (SELECT state, attempt_count, exit_status FROM action_runs"
-    " WHERE job_name = %(job)s AND run_num = %(num)s AND action_name = %(name)s FOR UPDATE)"
-    " UPDATE action_runs a SET state = %(state)s, attempt_count = %(attempts)s,"
+    " WHERE job_name = %(job)s AND run_num = %(num)s AND action_name = %(name)s FOR UPDATE),"
+    " upd AS (UPDATE action_runs a SET state = %(state)s, attempt_count = %(attempts)s,"
     " exit_status = %(exit)s, record = %(record)s FROM old"
     " WHERE a.job_name = %(job)s AND a.run_num = %(num)s AND a.action_name = %(name)s"
-    " RETURNING old.state, old.attempt_count, old.exit_status"
+    " RETURNING old.state, old.attempt_count, old.exit_status),"
+    " log AS (INSERT INTO transitions (action_run_id, seq, state, at, exit_status, node, reason)"
+    " SELECT %(id)s, coalesce((SELECT max(seq) FROM transitions WHERE action_run_id = %(id)s),"
+    " 0) + 1, %(state)s, %(at)s, %(exit)s, %(node)s, %(reason)s FROM upd"
+    " WHERE (upd.state, upd.attempt_count, upd.exit_status)"
+    " IS DISTINCT FROM (%(state)s, %(attempts)s::integer, %(exit)s::integer) RETURNING 1)"
+    " SELECT count(*) FROM upd"
 )
 
 
 async def save_action_run(
     cur: Cursor, action_run: ActionRun, reason: str | None, now: datetime
-) -> None:
+) -> bool:
+    """Update (or add) the action run, logging a transition when it is one; whether its row
+    was already there."""
     state, attempts, exit_status = transition_key(action_run)
+    t = make_transition(action_run, seq=0, at=now, reason=reason)
     params = {
         "job": action_run.job_name,
         "num": action_run.run_num,
@@ -190,13 +201,18 @@ async def save_action_run(
         "attempts": attempts,
         "exit": exit_status,
         "record": dumps(encode_record(action_run)),
+        "id": t.action_run_id,
+        "at": encode_datetime(t.at),
+        "node": t.node,
+        "reason": t.reason,
     }
-    await cur.execute(_UPDATE_RETURNING_OLD, params)
-    stored = await cur.fetchone()
-    if stored is None:
-        await _insert_action_run(cur, action_run, params)
-    if stored is None or tuple(stored) != (state, attempts, exit_status):
-        await _append_transition(cur, action_run, reason, now)
+    await cur.execute(_UPDATE_AND_LOG, params)
+    row = await cur.fetchone()
+    if row is not None and row[0]:
+        return True
+    await _insert_action_run(cur, action_run, params)
+    await _append_transition(cur, action_run, reason, now)
+    return False
 
 
 async def _insert_action_run(cur: Cursor, action_run: ActionRun, params: dict[str, Any]) -> None:
@@ -236,8 +252,9 @@ async def save_run_changes(
     # One transaction: the change lands whole or not at all.
     if header:
         await save_job_run(cur, job_run)
-    elif not await _find_run(cur, job_run.job_name, job_run.run_num):
+    elif not action_runs and not await _find_run(cur, job_run.job_name, job_run.run_num):
         raise NotFoundError(f"job run {job_run.id} not found")
+    # (An action run of a missing job run is refused by save_action_run.)
     for action_run in action_runs:
         await save_action_run(cur, action_run, None, now)
     if handle is not None:
@@ -280,6 +297,53 @@ async def load_job_runs(cur: Cursor, job_name: str | None) -> list[JobRun]:
         decoded("job_runs", f"{name}.{num}", job_run_of, record, action_runs.get((name, num), []))
         for name, num, record in await cur.fetchall()
     ]
+
+
+# Rows written by a transaction at or above this id may be unseen by the previous read.
+_TOUCHED = (
+    "WITH touched AS (SELECT job_name, run_num FROM job_runs WHERE changed >= %(m)s::text::xid8"
+    " UNION SELECT job_name, run_num FROM action_runs WHERE changed >= %(m)s::text::xid8)"
+)
+
+
+async def run_changes(cur: Cursor, since: int | None) -> RunChanges:
+    """See LeaseStore.run_changes: one snapshot (repeatable read) for every read."""
+    await cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    # Every transaction this snapshot cannot see has an id at or above its xmin.
+    await cur.execute(
+        "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint,"
+        " (SELECT coalesce(max(id), 0) FROM config_versions)"
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    mark, config_mark = int(row[0]), int(row[1])
+    if since is None:
+        runs = await load_job_runs(cur, None)
+        return RunChanges(mark=mark, full=True, runs=runs, deleted=[], config_mark=config_mark)
+    key = {"m": str(since)}
+    action_runs: dict[tuple[str, int], list[ActionRun]] = {}
+    await cur.execute(
+        f"{_TOUCHED} SELECT a.job_name, a.run_num, a.action_name, a.record"
+        f" FROM action_runs a JOIN touched USING (job_name, run_num) ORDER BY a.position",
+        key,
+    )
+    for name, num, action, record in await cur.fetchall():
+        run = decoded("action_runs", f"{name}.{num}.{action}", action_run_of, record)
+        action_runs.setdefault((name, num), []).append(run)
+    await cur.execute(
+        f"{_TOUCHED} SELECT r.job_name, r.run_num, r.record"
+        " FROM job_runs r JOIN touched USING (job_name, run_num)",
+        key,
+    )
+    runs = [
+        decoded("job_runs", f"{name}.{num}", job_run_of, record, action_runs.get((name, num), []))
+        for name, num, record in await cur.fetchall()
+    ]
+    await cur.execute(
+        "SELECT job_name, run_num FROM run_deletions WHERE changed >= %(m)s::text::xid8", key
+    )
+    deleted = [(name, num) for name, num in await cur.fetchall()]
+    return RunChanges(mark=mark, full=False, runs=runs, deleted=deleted, config_mark=config_mark)
 
 
 async def delete_job_run(cur: Cursor, job_name: str, run_num: int) -> None:

@@ -278,6 +278,11 @@ class Evaluator:
                 if old in held:
                     held[new] = held.pop(old)
 
+    def show_silences(self, silences: dict[str, datetime]) -> None:
+        """Hold the silences as stored, for a standby: it never starts evaluating, so this
+        is how `silenced_until` answers there."""
+        self._silences = dict(silences)
+
     def silenced_until(self, job: str) -> datetime | None:
         until = self._silences.get(job)
         return until if until is not None and until > self._clock.now() else None
