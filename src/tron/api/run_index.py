@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import itertools
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -161,7 +162,8 @@ def page(found: list[Found], offset: int, limit: int) -> list[tuple[JobRun, str]
         key=lambda item: newest_first_key(item[0]),
         reverse=True,
     )
-    return list(itertools.islice(merged, offset, offset + limit))
+    # The API bounds offset and limit each to a 64-bit size, not their sum.
+    return list(itertools.islice(merged, offset, min(offset + limit, sys.maxsize)))
 
 
 def select(jobs: Mapping[str, JobView], job_name: str, namespace: str) -> list[tuple[str, JobView]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -142,3 +143,7 @@ def test_a_job_is_read_again_only_once_it_changed() -> None:
     assert index.of("ns.job", cast(JobView, other)).all.runs == []
     index.forget_others({})
     assert index.of("ns.job", view) is not first
+
+
+def test_a_page_past_the_largest_offset_is_empty_not_an_error() -> None:
+    assert page([], sys.maxsize, 1) == []
