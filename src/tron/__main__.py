@@ -18,7 +18,7 @@ from pathlib import Path
 
 import uvicorn
 
-from tron import __version__
+from tron import __version__, sdnotify
 from tron.api.app import create_app
 from tron.api.site import SitePolicy
 from tron.api.warm import warm_caches
@@ -226,11 +226,17 @@ def api_token(args: argparse.Namespace, working_dir: Path) -> str | None:
 
 
 class _Server(uvicorn.Server):
-    """uvicorn without its own signal handling: trond owns the signals."""
+    """uvicorn without its own signal handling (trond owns the signals), which tells systemd
+    once the API answers."""
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            sdnotify.notify("READY=1\nSTATUS=scheduling; the API answers")
 
 
 def _install_signals(daemon: Daemon, server: _Server) -> None:
@@ -243,6 +249,7 @@ def _install_signals(daemon: Daemon, server: _Server) -> None:
             logger.warning("second signal: exiting now")
             os._exit(1)
         logger.info("signal %s: stopping; running actions keep running", signum)
+        sdnotify.notify("STOPPING=1")
         daemon.request_stop()
         server.should_exit = True
 
