@@ -131,6 +131,9 @@ def test_api_and_clis(
     assert "(by alice@127.0.0.1)" in why
     audit = trond.get("/api/audit")["history"]
     assert any(e["target"] == "alerts/ack" and e["ok"] for e in audit)
+    # The silence is the job's: its target names the job, its command says what was done.
+    silences = [e for e in audit if e["command"].startswith("silence")]
+    assert [e["target"] for e in silences] == ["MASTER.fails0"]
     assert trond.get("/api/health")["scheduling"] is True
     metrics = httpx.get(f"{trond.url}/metrics", timeout=10).text
     assert 'tron_alerts_open{kind="failed"} 2.0' in metrics

@@ -42,11 +42,20 @@ def _who(scope: Scope) -> str:
     return f"{user}@{client[0]}" if client else user
 
 
+# Commands posted to a path of their own under a job (`/api/jobs/ns.job/silence`): they act on
+# the job, and their name is the command. A run is a number or HEAD, never one of these.
+_JOB_COMMAND_PATHS = frozenset({"silence"})
+
+
 def _target(path: str) -> str:
-    """`/api/jobs/ns.job/3/load` -> `ns.job.3.load`; other paths as they are."""
+    """`/api/jobs/ns.job/3/load` -> `ns.job.3.load`, `/api/jobs/ns.job/silence` -> `ns.job`;
+    other paths as they are."""
     parts = [unquote(p) for p in path.split("/") if p]
     if parts[:2] == ["api", "jobs"] and len(parts) > 2:
-        return ".".join(parts[2:])
+        names = parts[2:]
+        if len(names) == 2 and names[1] in _JOB_COMMAND_PATHS:
+            names = names[:1]
+        return ".".join(names)
     return "/".join(parts[1:]) if parts[:1] == ["api"] else path
 
 
