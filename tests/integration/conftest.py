@@ -22,6 +22,15 @@ from tron.store.base import Store
 START = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 
 
+def without_user_config(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
+    """Our CLIs as on a fresh account: no ~/.tron, no server, token or pager from the
+    environment of whoever runs the suite."""
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("TRON_CONFIG", str(home / "none.yaml"))
+    for name in ("TRON_TOKEN", "TRON_TOKEN_FILE", "TRON_SERVER", "PAGER"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def write_config(config_dir: Path, master: str, **namespaces: str) -> Path:
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "MASTER.yaml").write_text(textwrap.dedent(master), encoding="utf-8")

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.integration.conftest import without_user_config
 from tests.integration.trond_process import free_port
 from tron.__main__ import api_token, parse_args
 from tron.cli import tronctl, tronview
@@ -88,10 +89,7 @@ def exposed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExposedTrond]:
 
 @pytest.fixture(autouse=True)
 def _no_user_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("TRON_CONFIG", str(tmp_path / "none.yaml"))
-    for name in ("TRON_TOKEN", "TRON_TOKEN_FILE", "TRON_SERVER"):
-        monkeypatch.delenv(name, raising=False)
+    without_user_config(monkeypatch, tmp_path)
 
 
 def test_token_file_is_created_private(exposed: ExposedTrond) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.conftest import without_user_config
 from tests.integration.trond_process import TrondProcess
 from tron.cli import tronctl, tronfig, tronview
 
@@ -83,8 +84,7 @@ def trond(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrondProcess]:
 
 @pytest.fixture(autouse=True)
 def _no_user_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("TRON_CONFIG", str(tmp_path / "none.yaml"))
+    without_user_config(monkeypatch, tmp_path)
 
 
 def cli(

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.api_demo import MASTER
+from tests.integration.conftest import without_user_config
 from tests.integration.trond_process import TrondProcess
 from tests.unit.cli.fake_tron import capture
 from tron.cli import tronctl, tronfig, tronview
@@ -151,9 +152,7 @@ def trond(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrondProcess]:
 
 @pytest.fixture(autouse=True)
 def _no_user_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("TRON_CONFIG", str(tmp_path / "none.yaml"))
-    monkeypatch.delenv("PAGER", raising=False)
+    without_user_config(monkeypatch, tmp_path)
 
 
 def replay_the_capture(play: Replay) -> None:
