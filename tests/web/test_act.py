@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import re
 import textwrap
-import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.integration.trond_process import TrondProcess
 from tests.web.a11y import axe_violations, need_axe, unreachable_by_tab
-from tests.web.conftest import NEVER, screenshot
+from tests.web.conftest import NEVER, screenshot, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -86,34 +83,13 @@ def trond(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrondProcess]:
     process.stop()
 
 
-def wait_for(check: Callable[[], Any], what: str, seconds: float = 60.0) -> Any:
-    deadline = time.monotonic() + seconds
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        time.sleep(0.1)
-
-
-def api(trond: TrondProcess, path: str, **params: Any) -> Any:
-    return httpx.get(f"{trond.url}{path}", params=params, timeout=10).json()
-
-
-def command(trond: TrondProcess, path: str, **form: str) -> Any:
-    response = httpx.post(f"{trond.url}{path}", data=form, timeout=10)
-    assert response.is_success, response.text
-    return response.json()
-
-
 def finished_run(trond: TrondProcess, job: str) -> str:
     """Starts a run of `job` and waits for its end; returns its number."""
-    result = command(trond, f"/api/jobs/{job}", command="start")["result"]
+    result = trond.post(f"/api/jobs/{job}", command="start")["result"]
     num = re.fullmatch(r"Created JobRun:[\w.]+\.(\d+)", result)
     assert num, result
     wait_for(
-        lambda: api(trond, f"/api/jobs/{job}/{num[1]}")["state"] in ("succeeded", "failed"),
+        lambda: trond.get(f"/api/jobs/{job}/{num[1]}")["state"] in ("succeeded", "failed"),
         f"{job} run {num[1]} ends",
     )
     return num[1]
@@ -165,7 +141,7 @@ def confirm(page: Page, verb: str) -> None:
 
 
 def run_times(trond: TrondProcess, job: str) -> list[str]:
-    return sorted(r["run_time"] for r in api(trond, f"/api/jobs/{job}", num_runs=100)["runs"])
+    return sorted(r["run_time"] for r in trond.get(f"/api/jobs/{job}", num_runs=100)["runs"])
 
 
 def test_start_with_a_run_time_from_the_job_page(page: Page, trond: TrondProcess) -> None:
@@ -259,8 +235,8 @@ def test_config_editor_checks_as_you_type_diffs_and_applies_after_confirmation(
     screenshot(page, "act-config-edit-confirm")
     confirm(page, "Apply")
     expect(page.locator("#toast")).to_contain_text("Applied to namespace edits")
-    wait_for(lambda: "newer" in api(trond, "/api/config", name="edits")["config"], "applied")
-    assert "edits.newer" in {j["name"] for j in api(trond, "/api/jobs")["jobs"]}
+    wait_for(lambda: "newer" in trond.get("/api/config", name="edits")["config"], "applied")
+    assert "edits.newer" in {j["name"] for j in trond.get("/api/jobs")["jobs"]}
 
 
 def test_config_editor_refuses_to_apply_over_a_change_made_meanwhile(
@@ -269,9 +245,9 @@ def test_config_editor_refuses_to_apply_over_a_change_made_meanwhile(
     page.goto(f"{trond.url}/web/#/config-edit/edits")
     editor = page.get_by_label("YAML of namespace edits")
     expect(page.locator(".region.verdict")).to_contain_text("no change")
-    current = api(trond, "/api/config", name="edits")
+    current = trond.get("/api/config", name="edits")
     changed = current["config"].replace("echo one", "echo one, changed elsewhere")
-    command(trond, "/api/config", name="edits", config=changed, hash=current["hash"])
+    trond.post("/api/config", name="edits", config=changed, hash=current["hash"])
     editor.fill(current["config"].replace("echo one", "echo one, changed here"))
     expect(page.get_by_role("alert")).to_contain_text("Configuration has changed")
     expect(page.get_by_role("button", name="Apply")).to_be_disabled()
@@ -283,7 +259,7 @@ def test_open_alerts_show_with_ack_and_silence_and_the_why_panel_answers(
     page: Page, trond: TrondProcess
 ) -> None:
     finished_run(trond, "act.flaky")
-    wait_for(lambda: api(trond, "/api/alerts", job="act.flaky")["alerts"], "the alert opens")
+    wait_for(lambda: trond.get("/api/alerts", job="act.flaky")["alerts"], "the alert opens")
     page.goto(f"{trond.url}/web/#/jobs")
     listed = page.locator(".alerts li", has_text="act.flaky")
     expect(listed).to_contain_text("⚠ failed")
@@ -301,7 +277,7 @@ def test_open_alerts_show_with_ack_and_silence_and_the_why_panel_answers(
     why.get_by_label("Silence act.flaky for").select_option("2h")
     why.get_by_role("button", name="Silence for").click()
     expect(why).to_contain_text("Alerts silenced until")
-    assert api(trond, "/api/jobs/act.flaky/why")["silenced_until"]
+    assert trond.get("/api/jobs/act.flaky/why")["silenced_until"]
     history = page.locator(".audit")
     expect(history.locator("tr", has_text="silence")).not_to_have_count(0)
     expect(history.locator("tr", has_text="start")).to_contain_text("✓ ok")
@@ -325,9 +301,9 @@ def test_every_page_passes_axe_in_both_themes_and_is_screenshot(
 ) -> None:
     need_axe()
     quick = finished_run(trond, "act.quick")
-    if not api(trond, "/api/alerts", job="act.flaky")["alerts"]:
+    if not trond.get("/api/alerts", job="act.flaky")["alerts"]:
         finished_run(trond, "act.flaky")
-        wait_for(lambda: api(trond, "/api/alerts", job="act.flaky")["alerts"], "an alert")
+        wait_for(lambda: trond.get("/api/alerts", job="act.flaky")["alerts"], "an alert")
     page.emulate_media(color_scheme=scheme)
     problems: dict[str, list[str]] = {}
     for name, route, ready in PAGES:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import textwrap
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -16,7 +15,7 @@ from playwright.sync_api import Page, Route, expect
 
 from tests.integration.trond_process import TrondProcess
 from tests.web.a11y import axe_violations, need_axe, unreachable_by_tab
-from tests.web.conftest import MASTER, NEVER, screenshot
+from tests.web.conftest import MASTER, NEVER, screenshot, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -53,12 +52,11 @@ SHOWN = RUNS + 1  # and the scheduled next run
 
 def wait_for_state(trond: TrondProcess, run_id: str, *states: str) -> None:
     job, _, num = run_id.rpartition(".")
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if trond.get(f"/api/jobs/{job}/{num}")["state"] in states:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{run_id} never reached {states}")
+
+    def reached() -> bool:
+        return trond.get(f"/api/jobs/{job}/{num}")["state"] in states
+
+    wait_for(reached, f"{run_id} reaches {states}")
 
 
 @pytest.fixture(scope="module")

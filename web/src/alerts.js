@@ -1,6 +1,7 @@
 // Open alerts (issue 13) with their ack and silence buttons, for the jobs list and a job page.
 import { getJson, paths, post } from "./api.js";
-import { confirmAction, toast } from "./dialogs.js";
+import { sendAndTell } from "./commands.js";
+import { confirmAction } from "./dialogs.js";
 import { h } from "./dom.js";
 import { href } from "./router.js";
 
@@ -12,24 +13,11 @@ function since(text) {
 
 async function ack(alert, onDone) {
   const ok = await confirmAction(`Acknowledge ${alert.id}?`, `${alert.reason} Acknowledging stops repeats of this alert; it stays open until the condition clears.`, "Acknowledge");
-  if (!ok) return;
-  try {
-    const body = await post("/api/alerts/ack", { alert: alert.id });
-    toast(body.result);
-    onDone();
-  } catch (error) {
-    toast(`Acknowledge failed: ${error.message}`, true);
-  }
+  if (ok) await sendAndTell("Acknowledge", () => post("/api/alerts/ack", { alert: alert.id }), onDone);
 }
 
-async function silence(job, span, onDone) {
-  try {
-    const body = await post(paths.silence(job), { for: span });
-    toast(body.result);
-    onDone();
-  } catch (error) {
-    toast(`Silence failed: ${error.message}`, true);
-  }
+function silence(job, span, onDone) {
+  return sendAndTell("Silence", () => post(paths.silence(job), { for: span }), onDone);
 }
 
 // A "Silence for …" control: a labelled duration picker and its button.

@@ -34,14 +34,18 @@ function title(name) {
 
 async function run(path, name, target, explanation, onDone) {
   const ok = await confirmAction(`${title(name)} ${target}?`, explanation.replace("%s", target), title(name));
-  if (!ok) return;
+  if (ok) await sendAndTell(title(name), () => command(path, name), onDone);
+}
+
+// Sends a command and says in a toast what came of it; `onDone` after a success.
+export async function sendAndTell(verb, send, onDone) {
   try {
-    const body = await command(path, name);
+    const body = await send();
     // Tron answers some refusals with 200; trond marks them `refused`.
     toast(body.result || "Done", body.refused === true);
     onDone?.();
   } catch (error) {
-    toast(`${title(name)} failed: ${error.message}`, true);
+    toast(`${verb} failed: ${error.message}`, true);
   }
 }
 

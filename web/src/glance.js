@@ -1,23 +1,15 @@
-// Run states at a glance: a glyph for each state (so state is not told by colour alone),
+// Run states at a glance: each state's glyph (so state is not told by colour alone),
 // coloured ticks and cells, and the compact run tuples of /api/recent and /api/grid.
 import { h } from "./dom.js";
 import { formatSeconds, parseDuration } from "./format.js";
+import { STATE_ICONS } from "./states.js";
 
-export const GLYPHS = {
-  succeeded: "✓",
-  failed: "✗",
-  running: "▶",
-  starting: "↑",
-  waiting: "…",
-  queued: "⋯",
-  scheduled: "○",
-  cancelled: "⊘",
-  skipped: "↷",
-  unknown: "?",
-};
+// The run states a legend names; their glyphs are the badges' (states.js), so a state looks
+// the same on every page.
+const RUN_STATES = ["succeeded", "failed", "running", "starting", "waiting", "queued", "scheduled", "cancelled", "skipped", "unknown"];
 
 export function glyph(state) {
-  return GLYPHS[state] || "·";
+  return STATE_ICONS[state] || "·";
 }
 
 // [run_num, state, seconds, start_time] (the API's `fields`) as an object.
@@ -75,5 +67,21 @@ export function jobViews(jobName, hrefOf) {
 }
 
 export function legend() {
-  return h("div", { class: "legend", "aria-label": "States" }, Object.keys(GLYPHS).map((state) => h("span", {}, cell(state, state), state)));
+  return h("div", { class: "legend", "aria-label": "States" }, RUN_STATES.map((state) => h("span", {}, cell(state, state), state)));
+}
+
+// Buttons choosing how many runs a grid or trend shows, the current one pressed.
+export function runsChooser(choices, current, onPick) {
+  return h(
+    "div",
+    { class: "commands", role: "group", "aria-label": "Runs shown" },
+    "Runs: ",
+    choices.map((n) => h("button", { type: "button", class: "small", "aria-pressed": String(n === current), onclick: () => onPick(n) }, n)),
+  );
+}
+
+// The `runs` query parameter when it is one of the choices, else the fallback.
+export function runCount(query, choices, fallback) {
+  const n = Number(query.get("runs"));
+  return choices.includes(n) ? n : fallback;
 }

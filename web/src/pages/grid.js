@@ -2,27 +2,13 @@
 // cell is a run's state (colour and glyph), its duration on hover, a link to the run.
 import { getJson } from "../api.js";
 import { h } from "../dom.js";
-import { cell, describeRun, jobViews, legend, runOf } from "../glance.js";
+import { cell, describeRun, jobViews, legend, runCount, runOf, runsChooser } from "../glance.js";
 import { href, replaceQuery } from "../router.js";
 import { crumbs, failure, liveReload, newestLoad, region, show } from "./common.js";
 
 const JOB_CHOICES = [25, 50, 100, 500, 1000];
 const NAMESPACE_CHOICES = [10, 25, 50, 100];
 const CELL = "18px";
-
-function chooser(choices, current, onPick) {
-  return h(
-    "div",
-    { class: "commands", role: "group", "aria-label": "Runs shown" },
-    "Runs: ",
-    choices.map((n) => h("button", { type: "button", class: "small", "aria-pressed": String(n === current), onclick: () => onPick(n) }, n)),
-  );
-}
-
-function runCount(query, choices, fallback) {
-  const n = Number(query.get("runs"));
-  return choices.includes(n) ? n : fallback;
-}
 
 // Oldest run on the left, as time reads; one column per run.
 export function jobGrid(body) {
@@ -108,7 +94,7 @@ class GridPage {
   }
 
   drawControls() {
-    this.controls.replaceChildren(chooser(this.choices, this.count, (n) => this.pick(n)));
+    this.controls.replaceChildren(runsChooser(this.choices, this.count, (n) => this.pick(n)));
   }
 
   mount() {

@@ -4,7 +4,7 @@ import { getJson } from "../api.js";
 import { availableWidth } from "../bars.js";
 import { h, s } from "../dom.js";
 import { formatSeconds } from "../format.js";
-import { describeRun, glyph, jobViews, runOf } from "../glance.js";
+import { describeRun, glyph, jobViews, runCount, runOf, runsChooser } from "../glance.js";
 import { href, replaceQuery } from "../router.js";
 import { crumbs, failure, liveReload, newestLoad, region, show } from "./common.js";
 
@@ -68,8 +68,7 @@ class TrendsPage {
   }
 
   get count() {
-    const n = Number(this.query.get("runs"));
-    return CHOICES.includes(n) ? n : 200;
+    return runCount(this.query, CHOICES, 200);
   }
 
   async load() {
@@ -93,8 +92,7 @@ class TrendsPage {
   }
 
   drawControls() {
-    const buttons = CHOICES.map((n) => h("button", { type: "button", class: "small", "aria-pressed": String(n === this.count), onclick: () => this.pick(n) }, n));
-    this.controls.replaceChildren(h("div", { class: "commands", role: "group", "aria-label": "Runs shown" }, "Runs: ", buttons));
+    this.controls.replaceChildren(runsChooser(CHOICES, this.count, (n) => this.pick(n)));
   }
 
   mount() {
