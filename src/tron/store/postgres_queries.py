@@ -211,7 +211,7 @@ async def save_action_run(
     if row is not None and row[0]:
         return True
     await _insert_action_run(cur, action_run, params)
-    await _append_transition(cur, action_run, reason, now)
+    await _append_transition(cur, params)
     return False
 
 
@@ -227,17 +227,14 @@ async def _insert_action_run(cur: Cursor, action_run: ActionRun, params: dict[st
     )
 
 
-async def _append_transition(
-    cur: Cursor, action_run: ActionRun, reason: str | None, now: datetime
-) -> None:
-    t = make_transition(action_run, seq=0, at=now, reason=reason)
+async def _append_transition(cur: Cursor, params: dict[str, Any]) -> None:
+    """The action run's next transition, from save_action_run's parameters."""
     await cur.execute(
         "INSERT INTO transitions (action_run_id, seq, state, at, exit_status, node, reason)"
         " SELECT %(id)s, coalesce(max(seq), 0) + 1, %(state)s, %(at)s, %(exit)s, %(node)s,"
         " %(reason)s FROM transitions WHERE action_run_id = %(id)s",
-        {"id": t.action_run_id, "state": t.state, "at": encode_datetime(t.at),
-         "exit": t.exit_status, "node": t.node, "reason": t.reason},
-    )  # fmt: skip
+        params,
+    )
 
 
 async def save_run_changes(
