@@ -247,6 +247,15 @@ async def test_save_action_run_raises_not_found_when_job_run_missing(store: Stor
     assert await store.load_job_runs() == []
 
 
+async def test_save_action_run_of_a_new_action_records_its_first_transition(
+    store: Store,
+) -> None:
+    await store.create_job_run(job_run(actions=()))
+    await store.save_action_run(action_run("ns.job", 0, "b"), reason="added")
+    (first,) = await store.transitions("ns.job.0.b")
+    assert (first.seq, first.state, first.reason) == (1, "scheduled", "added")
+
+
 async def test_create_job_run_records_first_transition(store: Store) -> None:
     await store.create_job_run(job_run())
     (first,) = await store.transitions("ns.job.0.a")

@@ -63,12 +63,19 @@ __all__ = [
     "queue_job_run",
     "retry_due",
     "settle",
+    "slot_name",
     "start_job_run",
     "stop_job_run",
     "trigger_published",
     "trigger_timed_out",
     "update_commands",
 ]
+
+
+def slot_name(job: JobConfig, run_time: datetime, node: str | None) -> str:
+    """The name of a scheduled launch: each may be taken once (exactly-once starts). The
+    scheduler and Tron's state import both name slots so, or an imported run is made twice."""
+    return f"{run_time.isoformat()}@{node}" if job.all_nodes else run_time.isoformat()
 
 
 def create_job_run(

@@ -34,7 +34,7 @@ _TRIGGER_TIMEOUT = timedelta(days=1)
 
 def slot_key(job: JobRuntime, when: datetime, node: str) -> str:
     """The name of a scheduled launch: each may be taken once (exactly-once starts)."""
-    return f"{when.isoformat()}@{node}" if job.config.all_nodes else when.isoformat()
+    return jr.slot_name(job.config, when, node)
 
 
 class Scheduler:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from tron.core.alerts.model import Alert, AuditEntry, DeliveryState, Notification
 from tron.store.alerts_base import OutboxStats
-from tron.store.alerts_rows import old_alerts, old_notifications
+from tron.store.alerts_rows import Change, delivered, failed, old_alerts, old_notifications
 from tron.store.renames import renamed_alert, renamed_notification
 
 
@@ -64,20 +64,15 @@ class MemoryAlerts:
         return found[:limit]
 
     async def mark_delivered(self, seq: int, at: datetime) -> None:
-        found = self._outbox.get(seq)
-        if found is None:
-            return
-        self._outbox[seq] = dataclasses.replace(
-            found, state=DeliveryState.DELIVERED, delivered_at=at, attempts=found.attempts + 1
-        )
+        self._update(seq, delivered(at))
 
     async def mark_failed(self, seq: int, *, attempts: int, retry_at: datetime, error: str) -> None:
+        self._update(seq, failed(attempts, retry_at, error))
+
+    def _update(self, seq: int, change: Change) -> None:
         found = self._outbox.get(seq)
-        if found is None:
-            return
-        self._outbox[seq] = dataclasses.replace(
-            found, attempts=attempts, next_attempt_at=retry_at, last_error=error
-        )
+        if found is not None:
+            self._outbox[seq] = change(found)
 
     async def outbox_stats(self) -> OutboxStats:
         pending = [n for n in self._outbox.values() if n.state is DeliveryState.PENDING]

@@ -21,6 +21,8 @@ from tron.store.alerts_rows import (
     Change,
     alert_of,
     alert_row,
+    audit_entry_of,
+    audit_row,
     delivered,
     failed,
     notification_of,
@@ -122,9 +124,8 @@ async def add_audit(cur: Cursor, entry: AuditEntry) -> AuditEntry:
     await cur.execute(
         "INSERT INTO audit_log (at, who, command, target, result, ok)"
         " VALUES (%s, %s, %s, %s, %s, %s) RETURNING seq",
-        (encode_datetime(entry.at), entry.who, entry.command, entry.target, entry.result,
-         entry.ok),
-    )  # fmt: skip
+        audit_row(entry),
+    )
     row = await cur.fetchone()
     assert row is not None
     return replace(entry, seq=int(row[0]))
@@ -138,11 +139,7 @@ async def audit_log(cur: Cursor, target: str | None, limit: int) -> list[AuditEn
         " OR target LIKE %(under)s ESCAPE '\\' ORDER BY seq DESC LIMIT %(limit)s",
         {"target": target, "under": None if target is None else under(target), "limit": limit},
     )
-    return [
-        AuditEntry(seq=int(seq), at=decode_datetime(at), who=who, command=command, target=tgt,
-                   result=result, ok=bool(ok))
-        for seq, at, who, command, tgt, result, ok in await cur.fetchall()
-    ]  # fmt: skip
+    return [audit_entry_of(row) for row in await cur.fetchall()]
 
 
 async def prune_history(cur: Cursor, before: datetime) -> int:

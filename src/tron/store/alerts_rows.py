@@ -3,13 +3,13 @@ PostgreSQL share the tables' shape, so they share this)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from tron.core.alerts.model import Alert, DeliveryState, Notification
-from tron.store.codec import decode_record, dumps, encode_datetime, encode_record
+from tron.core.alerts.model import Alert, AuditEntry, DeliveryState, Notification
+from tron.store.codec import decode_datetime, decode_record, dumps, encode_datetime, encode_record
 from tron.store.codec import loads as json_loads
 from tron.store.common import decoded
 
@@ -35,11 +35,24 @@ def outbox_row(notification: Notification) -> tuple[Any, ...]:
     """key, alert_id, job, state, created_at, record."""
     n = notification
     return (n.key, n.alert_id, n.job, n.state.value, encode_datetime(n.created_at),
-            dumps(encode_record(n)))  # fmt: skip
+            notification_record(n))  # fmt: skip
 
 
 def notification_record(notification: Notification) -> str:
     return dumps(encode_record(notification))
+
+
+def audit_row(entry: AuditEntry) -> tuple[Any, ...]:
+    """at, who, command, target, result, ok."""
+    return (encode_datetime(entry.at), entry.who, entry.command, entry.target, entry.result,
+            entry.ok)  # fmt: skip
+
+
+def audit_entry_of(row: Sequence[Any]) -> AuditEntry:
+    """An AuditEntry from seq, at, who, command, target, result, ok."""
+    seq, at, who, command, target, result, ok = row
+    return AuditEntry(seq=int(seq), at=decode_datetime(at), who=who, command=command,
+                      target=target, result=result, ok=bool(ok))  # fmt: skip
 
 
 def delivered(at: datetime) -> Change:

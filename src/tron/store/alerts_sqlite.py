@@ -18,6 +18,8 @@ from tron.store.alerts_rows import (
     Change,
     alert_of,
     alert_row,
+    audit_entry_of,
+    audit_row,
     delivered,
     failed,
     notification_of,
@@ -118,9 +120,8 @@ def outbox_stats(conn: sqlite3.Connection) -> OutboxStats:
 def add_audit(conn: sqlite3.Connection, entry: AuditEntry) -> AuditEntry:
     cursor = conn.execute(
         "INSERT INTO audit_log (at, who, command, target, result, ok) VALUES (?, ?, ?, ?, ?, ?)",
-        (encode_datetime(entry.at), entry.who, entry.command, entry.target, entry.result,
-         int(entry.ok)),
-    )  # fmt: skip
+        audit_row(entry),
+    )
     return replace(entry, seq=cursor.lastrowid or 0)
 
 
@@ -133,11 +134,7 @@ def audit_log(conn: sqlite3.Connection, target: str | None, limit: int) -> list[
         " ORDER BY seq DESC LIMIT ?3",
         (target, pattern, limit),
     )
-    return [
-        AuditEntry(seq=seq, at=decode_datetime(at), who=who, command=command, target=tgt,
-                   result=result, ok=bool(ok))
-        for seq, at, who, command, tgt, result, ok in rows
-    ]  # fmt: skip
+    return [audit_entry_of(row) for row in rows]
 
 
 def prune_history(conn: sqlite3.Connection, before: datetime) -> int:

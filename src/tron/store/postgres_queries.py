@@ -21,10 +21,10 @@ from tron.store.common import decoded, make_transition, transition_key
 from tron.store.lease import RunChanges
 from tron.store.renames import RenamePlan, batches
 from tron.store.rows import (
-    action_run_of,
     action_run_rows,
+    action_runs_by_run,
     first_transition_rows,
-    job_run_of,
+    job_runs_of,
     json_object,
     run_columns,
 )
@@ -211,7 +211,7 @@ async def save_action_run(
     if row is not None and row[0]:
         return True
     await _insert_action_run(cur, action_run, params)
-    await _append_transition(cur, action_run, reason, now)
+    await _append_transition(cur, params)
     return False
 
 
@@ -227,17 +227,14 @@ async def _insert_action_run(cur: Cursor, action_run: ActionRun, params: dict[st
     )
 
 
-async def _append_transition(
-    cur: Cursor, action_run: ActionRun, reason: str | None, now: datetime
-) -> None:
-    t = make_transition(action_run, seq=0, at=now, reason=reason)
+async def _append_transition(cur: Cursor, params: dict[str, Any]) -> None:
+    """The action run's next transition, from save_action_run's parameters."""
     await cur.execute(
         "INSERT INTO transitions (action_run_id, seq, state, at, exit_status, node, reason)"
         " SELECT %(id)s, coalesce(max(seq), 0) + 1, %(state)s, %(at)s, %(exit)s, %(node)s,"
         " %(reason)s FROM transitions WHERE action_run_id = %(id)s",
-        {"id": t.action_run_id, "state": t.state, "at": encode_datetime(t.at),
-         "exit": t.exit_status, "node": t.node, "reason": t.reason},
-    )  # fmt: skip
+        params,
+    )
 
 
 async def save_run_changes(
@@ -277,26 +274,19 @@ async def transitions(cur: Cursor, action_run_id: str) -> list[Transition]:
 
 
 async def load_job_runs(cur: Cursor, job_name: str | None) -> list[JobRun]:
-    action_runs: dict[tuple[str, int], list[ActionRun]] = {}
     await cur.execute(
         "SELECT job_name, run_num, action_name, record FROM action_runs"
         f" WHERE %(job)s::text IS NULL OR job_name = %(job)s ORDER BY job_name {_C}, run_num,"
         " position",
         {"job": job_name},
     )
-    for name, num, action, record in await cur.fetchall():
-        key = f"{name}.{num}.{action}"
-        run = decoded("action_runs", key, action_run_of, record)
-        action_runs.setdefault((name, num), []).append(run)
+    action_runs = action_runs_by_run(await cur.fetchall())
     await cur.execute(
         "SELECT job_name, run_num, record FROM job_runs"
         f" WHERE %(job)s::text IS NULL OR job_name = %(job)s ORDER BY job_name {_C}, run_num",
         {"job": job_name},
     )
-    return [
-        decoded("job_runs", f"{name}.{num}", job_run_of, record, action_runs.get((name, num), []))
-        for name, num, record in await cur.fetchall()
-    ]
+    return job_runs_of(await cur.fetchall(), action_runs)
 
 
 # Rows written by a transaction at or above this id may be unseen by the previous read.
@@ -321,24 +311,18 @@ async def run_changes(cur: Cursor, since: int | None) -> RunChanges:
         runs = await load_job_runs(cur, None)
         return RunChanges(mark=mark, full=True, runs=runs, deleted=[], config_mark=config_mark)
     key = {"m": str(since)}
-    action_runs: dict[tuple[str, int], list[ActionRun]] = {}
     await cur.execute(
         f"{_TOUCHED} SELECT a.job_name, a.run_num, a.action_name, a.record"
         f" FROM action_runs a JOIN touched USING (job_name, run_num) ORDER BY a.position",
         key,
     )
-    for name, num, action, record in await cur.fetchall():
-        run = decoded("action_runs", f"{name}.{num}.{action}", action_run_of, record)
-        action_runs.setdefault((name, num), []).append(run)
+    action_runs = action_runs_by_run(await cur.fetchall())
     await cur.execute(
         f"{_TOUCHED} SELECT r.job_name, r.run_num, r.record"
         " FROM job_runs r JOIN touched USING (job_name, run_num)",
         key,
     )
-    runs = [
-        decoded("job_runs", f"{name}.{num}", job_run_of, record, action_runs.get((name, num), []))
-        for name, num, record in await cur.fetchall()
-    ]
+    runs = job_runs_of(await cur.fetchall(), action_runs)
     await cur.execute(
         "SELECT job_name, run_num FROM run_deletions WHERE changed >= %(m)s::text::xid8", key
     )

@@ -3,13 +3,13 @@ the tables' shape, so they share this)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from tron.core.records import ActionRun, JobRun
 from tron.store.codec import decode_record, dumps, encode_datetime, encode_record, loads
-from tron.store.common import transition_key
+from tron.store.common import decoded, transition_key
 
 _NO_ACTION_RUNS = frozenset({"action_runs"})
 
@@ -51,6 +51,28 @@ def action_run_of(text: str) -> ActionRun:
 
 def job_run_of(text: str, action_runs: list[ActionRun]) -> JobRun:
     return decode_record(JobRun, json_object(text), action_runs=tuple(action_runs))
+
+
+def action_runs_by_run(
+    rows: Iterable[tuple[str, int, str, str]],
+) -> dict[tuple[str, int], list[ActionRun]]:
+    """Rows of (job_name, run_num, action_name, record), in position order, decoded and
+    grouped by their run."""
+    action_runs: dict[tuple[str, int], list[ActionRun]] = {}
+    for name, num, action, record in rows:
+        run = decoded("action_runs", f"{name}.{num}.{action}", action_run_of, record)
+        action_runs.setdefault((name, num), []).append(run)
+    return action_runs
+
+
+def job_runs_of(
+    rows: Iterable[tuple[str, int, str]], action_runs: dict[tuple[str, int], list[ActionRun]]
+) -> list[JobRun]:
+    """Rows of (job_name, run_num, record) decoded, each with its action runs."""
+    return [
+        decoded("job_runs", f"{name}.{num}", job_run_of, record, action_runs.get((name, num), []))
+        for name, num, record in rows
+    ]
 
 
 def json_object(text: str) -> dict[str, Any]:

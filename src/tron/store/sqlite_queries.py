@@ -23,10 +23,10 @@ from tron.store.codec import (
 from tron.store.common import decoded, make_transition, transition_key
 from tron.store.renames import RenamePlan, batches
 from tron.store.rows import (
-    action_run_of,
     action_run_rows,
+    action_runs_by_run,
     first_transition_rows,
-    job_run_of,
+    job_runs_of,
     json_object,
     run_columns,
 )
@@ -245,24 +245,19 @@ def transitions(conn: sqlite3.Connection, action_run_id: str) -> list[Transition
 
 
 def load_job_runs(conn: sqlite3.Connection, job_name: str | None) -> list[JobRun]:
-    action_runs: dict[tuple[str, int], list[ActionRun]] = {}
-    for name, num, action, record in conn.execute(
-        "SELECT job_name, run_num, action_name, record FROM action_runs"
-        " WHERE ?1 IS NULL OR job_name = ?1 ORDER BY job_name, run_num, position",
-        (job_name,),
-    ):
-        key = f"{name}.{num}.{action}"
-        run = decoded("action_runs", key, action_run_of, record)
-        action_runs.setdefault((name, num), []).append(run)
+    action_runs = action_runs_by_run(
+        conn.execute(
+            "SELECT job_name, run_num, action_name, record FROM action_runs"
+            " WHERE ?1 IS NULL OR job_name = ?1 ORDER BY job_name, run_num, position",
+            (job_name,),
+        )
+    )
     rows = conn.execute(
         "SELECT job_name, run_num, record FROM job_runs"
         " WHERE ?1 IS NULL OR job_name = ?1 ORDER BY job_name, run_num",
         (job_name,),
     )
-    return [
-        decoded("job_runs", f"{name}.{num}", job_run_of, record, action_runs.get((name, num), []))
-        for name, num, record in rows
-    ]
+    return job_runs_of(rows, action_runs)
 
 
 def delete_job_run(conn: sqlite3.Connection, job_name: str, run_num: int) -> None:

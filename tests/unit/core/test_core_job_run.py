@@ -30,6 +30,7 @@ from tron.core.job_run import (
     is_finished,
     job_run_state,
     queue_job_run,
+    slot_name,
     start_job_run,
     stop_job_run,
     update_commands,
@@ -377,3 +378,9 @@ def test_job_run_without_action_runs_is_unknown() -> None:
 def test_create_job_run_is_exported_from_job_run() -> None:
     assert create_job_run is not None
     assert isinstance(new_run(dag_job()).action_runs[0], ActionRun)
+
+
+def test_slot_name_names_the_node_only_for_all_nodes_jobs() -> None:
+    job = dag_job()
+    assert slot_name(job, T0, "node1") == T0.isoformat()
+    assert slot_name(replace(job, all_nodes=True), T0, "node1") == f"{T0.isoformat()}@node1"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tron.config.model import Config, StatePersistence
+from tron.core.job_run import slot_name
 from tron.core.records import JobRun
 from tron.store.base import Store
 from tron.store.tron_import import convert
@@ -111,7 +112,7 @@ def _slot(run: JobRun, config: Config | None) -> str | None:
     if run.manual:
         return None
     job = config.jobs.get(run.job_name) if config else None
-    if job is not None and job.all_nodes:
-        return f"{run.run_time.isoformat()}@{run.node}"
-    stamp: str = run.run_time.isoformat()
-    return stamp
+    if job is None:
+        stamp: str = run.run_time.isoformat()
+        return stamp
+    return slot_name(job, run.run_time, run.node)

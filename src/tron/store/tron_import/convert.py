@@ -32,13 +32,12 @@ _IN_FLIGHT = frozenset({ActionRunState.STARTING, ActionRunState.RUNNING})
 class TronJob:
     name: str
     enabled: bool
-    run_nums: tuple[int, ...]
 
 
 def job_state(name: str, value: Any) -> TronJob:
+    # Tron's `run_nums` is not needed: the runs themselves say which numbers are taken.
     data = _mapping(value, f"job state of {name}")
-    nums = tuple(int(n) for n in data.get("run_nums") or ())
-    return TronJob(name=name, enabled=bool(data.get("enabled", True)), run_nums=nums)
+    return TronJob(name=name, enabled=bool(data.get("enabled", True)))
 
 
 def aware(value: Any) -> datetime | None:

@@ -65,8 +65,7 @@ def _read_yaml(path: Path) -> TronFiles:
             continue
         runs = state.get("runs") or []
         found.runs += [{"job_name": str(name), **run} for run in runs if isinstance(run, dict)]
-        nums = state.get("run_nums") or [r.get("run_num") for r in runs if isinstance(r, dict)]
-        found.jobs[str(name)] = {"enabled": state.get("enabled", True), "run_nums": nums}
+        found.jobs[str(name)] = {"enabled": state.get("enabled", True)}
     return found
 
 
