@@ -37,6 +37,7 @@ from tron.core.run_lifecycle import (
 from tron.core.run_state import (
     ACTIVE_STATES,
     get_action_run,
+    has_open_attempt,
     is_active,
     is_finished,
     is_pending,
@@ -56,6 +57,7 @@ __all__ = [
     "cancel_job_run",
     "create_job_run",
     "get_action_run",
+    "has_open_attempt",
     "is_active",
     "is_finished",
     "is_pending",

@@ -106,6 +106,13 @@ def is_active(run: JobRun) -> bool:
     return job_run_state(run) in ACTIVE_STATES
 
 
+def has_open_attempt(run: JobRun) -> bool:
+    """Some action's attempt is not over: its process may still run, whatever the states say."""
+    return any(
+        a.current_attempt is not None and not a.current_attempt.is_finished for a in run.action_runs
+    )
+
+
 def is_finished(run: JobRun) -> bool:
     """Nothing left to do: the regular actions are settled and the cleanup (if any) is done."""
     if not run.action_runs:

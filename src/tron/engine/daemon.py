@@ -8,7 +8,7 @@ import dataclasses
 import gc
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -662,11 +662,9 @@ class Daemon(EngineFacade):
                 sources.pop(name, None)
             new, digest = await self._check_config(sources, name)
             # Measured before applying: Tron's rule keeps a changed job's pending run in place.
-            changes = (
-                changes_of(self.config, new, name)
-                .with_pending_runs(self._pending_times())
-                .after_moves(self.registry.jobs)
-            )
+            changes = changes_of(self.config, new, name)
+            pending = self._pending_times(job.name for job in changes.changed)
+            changes = changes.with_pending_runs(pending).after_moves(self.registry.jobs)
             if check:
                 return ConfigUpload(config=new, changes=changes)
             staged = self.config_dir.stage(name, text if text.strip() else None)
@@ -689,10 +687,14 @@ class Daemon(EngineFacade):
             )
             return ConfigUpload(config=new, changes=changes)
 
-    def _pending_times(self) -> dict[str, datetime]:
-        """Each job's latest pending (scheduled or queued) run time."""
+    def _pending_times(self, names: Iterable[str]) -> dict[str, datetime]:
+        """The latest pending (scheduled or queued) run time of each job named that has one
+        (only the changed jobs: a walk over every stored run would hold up each upload)."""
         times: dict[str, datetime] = {}
-        for job in self.registry.jobs.values():
+        for name in names:
+            job = self.registry.jobs.get(name)
+            if job is None:
+                continue
             pending = [run.run_time for run in job.runs.values() if is_pending(run)]
             if pending:
                 times[job.name] = max(pending)

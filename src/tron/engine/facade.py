@@ -124,9 +124,7 @@ class EngineFacade:
     def output_from(
         self, action_run: ActionRun, stream: str, offset: int, *, attempt: int | None = None
     ) -> tuple[str, int]:
-        current = action_run.current_attempt
-        number = attempt if attempt is not None else (current.number if current else 0)
-        return read_from(output_dir(self.output_root, action_run, number) / stream, offset)
+        return read_from(self._stream_path(action_run, stream, attempt), offset)
 
     async def grep_output(
         self,
@@ -140,11 +138,15 @@ class EngineFacade:
     ) -> FileResult:
         """Lines of one attempt's stream (the current one by default) matching `pattern`,
         from byte `offset`, bounded in bytes, matches and time (tron.engine.grep)."""
-        current = action_run.current_attempt
-        number = attempt if attempt is not None else (current.number if current else 0)
-        path = output_dir(self.output_root, action_run, number) / stream
+        path = self._stream_path(action_run, stream, attempt)
         [result] = await search(pattern, [(path, offset)], limit=limit, lines=True)
         return result
+
+    def _stream_path(self, action_run: ActionRun, stream: str, attempt: int | None) -> Path:
+        """Where an attempt's stream is written: attempt `attempt`, or else the current one."""
+        current = action_run.current_attempt
+        number = attempt if attempt is not None else (current.number if current else 0)
+        return output_dir(self.output_root, action_run, number) / stream
 
     async def search_outputs(
         self, runs: Sequence[JobRun], pattern: str, limit: int

@@ -115,9 +115,7 @@ def _busy(run: JobRun) -> bool:
     """Started and not over, or an attempt still open: Tron's "still running"."""
     if jr.is_pending(run):
         return False
-    return jr.is_active(run) or any(
-        a.current_attempt is not None and not a.current_attempt.is_finished for a in run.action_runs
-    )
+    return jr.is_active(run) or jr.has_open_attempt(run)
 
 
 def _job_name(full: str) -> tuple[str, str]:

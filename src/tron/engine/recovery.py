@@ -110,11 +110,12 @@ class Recovery:
     async def _recover_action(
         self, run: JobRun, action_run: ActionRun, record: dict[str, Any] | None
     ) -> None:
-        if not needs_trace(action_run) and not is_in_retry_delay(action_run):
+        traced = needs_trace(action_run)
+        if not traced and not is_in_retry_delay(action_run):
             return  # the table's "none": most stored action runs, so nothing is built for them
         handle = self._handle(action_run, record)
         trace, problem = Trace.UNKNOWN, ""
-        if needs_trace(action_run):
+        if traced:
             handle, trace, problem = await self._trace(handle)
         await self._act(run, action_run, handle, trace, problem)
 

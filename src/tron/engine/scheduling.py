@@ -349,7 +349,7 @@ class Scheduler:
         for run in candidates:
             if excess <= 0:
                 break
-            if jr.is_active(run) or _has_open_attempt(run):
+            if jr.is_active(run) or jr.has_open_attempt(run):
                 continue
             await self.delete_run(job, run)
             self._remove_output(run)
@@ -359,9 +359,3 @@ class Scheduler:
         namespace, _, name = run.job_name.partition(".")
         path: Path = self._output_root / namespace / name / str(run.run_num)
         shutil.rmtree(path, ignore_errors=True)
-
-
-def _has_open_attempt(run: JobRun) -> bool:
-    return any(
-        a.current_attempt is not None and not a.current_attempt.is_finished for a in run.action_runs
-    )

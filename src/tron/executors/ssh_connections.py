@@ -136,11 +136,6 @@ class Session:
             self.link.channels -= 1
 
 
-@dataclass(slots=True, kw_only=True)
-class _Pending:
-    connect: asyncio.Future[_Link] | None = None
-
-
 class NodeConnections:
     """The connections to one node; every method raises NodeError when it cannot be reached."""
 
@@ -150,7 +145,8 @@ class NodeConnections:
         self.settings = settings
         self._max_channels = max_channels
         self._links: list[_Link] = []
-        self._pending = _Pending()
+        # The connection being opened, shared by every caller that finds no room meanwhile.
+        self._connecting: asyncio.Future[_Link] | None = None
         self._is_closed = False
 
     @property
@@ -215,9 +211,9 @@ class NodeConnections:
                 if link.has_room:
                     link.channels += 1
                     return link
-            if self._pending.connect is None or self._pending.connect.done():
-                self._pending.connect = asyncio.ensure_future(self._connect())
-            await asyncio.shield(self._pending.connect)
+            if self._connecting is None or self._connecting.done():
+                self._connecting = asyncio.ensure_future(self._connect())
+            await asyncio.shield(self._connecting)
 
     async def _connect(self) -> _Link:
         settings = self.settings
@@ -240,7 +236,7 @@ class NodeConnections:
     async def close(self) -> None:
         """Close every connection (remote actions keep running)."""
         self._is_closed = True
-        pending = self._pending.connect
+        pending = self._connecting
         if pending is not None:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await pending
