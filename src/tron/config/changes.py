@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from tron.config.diff import diff
+from tron.config.diff import ConfigDiff, diff
 from tron.config.model import MASTER, ActionConfig, Config, JobConfig
 from tron.config.namespaces import check_namespaces
 
@@ -150,7 +150,11 @@ def pending_note(job: str, when: datetime) -> str:
 
 def changes_of(old: Config, new: Config, namespace: str) -> ConfigChanges:
     """What replacing `old` by `new` (an upload of `namespace`) changes."""
-    found = diff(old, new)
+    return summarize(diff(old, new), old, new, namespace)
+
+
+def summarize(found: ConfigDiff, old: Config, new: Config, namespace: str) -> ConfigChanges:
+    """`found`, the diff of `old` and `new`, told with the keys each changed job changed."""
     old_jobs, new_jobs = old.jobs, new.jobs
     changed = tuple(
         JobChange(name=name, keys=job_keys(old_jobs[name], new_jobs[name]))

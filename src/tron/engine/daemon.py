@@ -16,7 +16,8 @@ from types import TracebackType
 from typing import IO
 
 from tron.config import config_hash
-from tron.config.changes import ConfigChanges, changes_of
+from tron.config.changes import ConfigChanges, summarize
+from tron.config.diff import diff
 from tron.config.model import Config
 from tron.core.alerts.model import AuditEntry
 from tron.core.job_run import is_pending
@@ -662,7 +663,8 @@ class Daemon(EngineFacade):
                 sources.pop(name, None)
             new, digest = await self._check_config(sources, name)
             # Measured before applying: Tron's rule keeps a changed job's pending run in place.
-            changes = changes_of(self.config, new, name)
+            found = diff(self.config, new)
+            changes = summarize(found, self.config, new, name)
             pending = self._pending_times(job.name for job in changes.changed)
             changes = changes.with_pending_runs(pending).after_moves(self.registry.jobs)
             if check:
@@ -674,8 +676,8 @@ class Daemon(EngineFacade):
                 staged.discard()  # the old config stays in effect, on disk as in memory
                 raise
             staged.commit()
-            old, self.config = self.config, new
-            await self.reconfigurer.apply(old, new)
+            self.config = new
+            await self.reconfigurer.apply(found, new)
             self._count_config()
             self.events.publish("config", namespace=name)
             changes = dataclasses.replace(changes, version=saved.version)

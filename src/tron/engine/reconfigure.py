@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from tron.config import diff
+from tron.config.diff import ConfigDiff
 from tron.config.model import Config, JobConfig
 from tron.core import job_run as jr
 from tron.engine.crew import for_each
@@ -38,8 +38,8 @@ class Reconfigurer:
         self._store = store
         self._nodes = nodes
 
-    async def apply(self, old: Config, new: Config) -> None:
-        changes = diff(old, new)
+    async def apply(self, changes: ConfigDiff, new: Config) -> None:
+        """Bring the engine from the config `changes` was diffed from to `new`."""
         self._nodes.update(new)
         self._scheduler.context.clear()
         self._scheduler.context.update(new.command_context)
