@@ -71,11 +71,6 @@ def script(prog: str, shell: str) -> str:
     )
 
 
-def is_request(argv: Sequence[str]) -> bool:
-    """Whether `argv` is a completion request from one of the scripts."""
-    return len(argv) >= 2 and argv[0] == REQUEST
-
-
 def answer(
     parser: argparse.ArgumentParser,
     argv: Sequence[str],
