@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import getpass
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,7 +32,7 @@ class View:
 
     now: datetime
     zone: ZoneInfo | None
-    nodes: dict[str, NodeConfig]
+    nodes: Mapping[str, NodeConfig]  # the config's own (read only, not copied per job)
     published: Collection[str] = ()
     triggers: JobTriggers = field(default_factory=dict)
 
