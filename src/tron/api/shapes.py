@@ -45,6 +45,11 @@ def fmt_time(value: datetime | None, zone: ZoneInfo | None) -> str | None:
     return value.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def iso_time(value: datetime | None) -> str | None:
+    """ISO 8601 with its offset, for our own endpoints (Tron's use `fmt_time`)."""
+    return None if value is None else value.isoformat()
+
+
 def fmt_delta(value: timedelta | None) -> str | None:
     return None if value is None else str(value)
 
