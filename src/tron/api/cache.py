@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from tron.api.shapes import JobIncludes
 
@@ -22,24 +22,39 @@ _DUMPS: dict[str, Any] = {
     "separators": (",", ":"),
 }
 
+K = TypeVar("K")
+
 
 def dumps(body: Any) -> bytes:
     return json.dumps(body, **_DUMPS).encode("utf-8")
 
 
-class JobJsonCache:
-    """Serialized job objects by (job, includes), each tagged with what it was made from."""
+class _VersionedBytes(Generic[K]):
+    """Bytes by key, each tagged with the job version it was made from; a new config may change
+    what any job shows (nodes, zones), so one drops them all."""
 
     def __init__(self) -> None:
-        self._entries: dict[tuple[str, JobIncludes], tuple[int, bytes]] = {}
+        self._entries: dict[K, tuple[int, bytes]] = {}
         self._config: object = None
 
+    def _follow(self, config: object) -> bool:
+        """Start afresh if `config` is new; whether it was."""
+        if config is self._config:
+            return False
+        self._config = config
+        self._entries.clear()
+        return True
+
+    def _fresh(self, key: K, stamp: int) -> bytes | None:
+        entry = self._entries.get(key)
+        return entry[1] if entry is not None and entry[0] == stamp else None
+
+
+class JobJsonCache(_VersionedBytes[tuple[str, JobIncludes]]):
+    """Serialized job objects by (job, includes), each tagged with what it was made from."""
+
     def follow_config(self, config: object, names: set[str]) -> None:
-        """A new config may change what any job shows (nodes, zones): start afresh."""
-        if config is not self._config:
-            self._config = config
-            self._entries.clear()
-        elif len(self._entries) > 4 * len(names):
+        if not self._follow(config) and len(self._entries) > 4 * len(names):
             self._entries = {k: v for k, v in self._entries.items() if k[0] in names}
 
     def get(self, name: str, include: JobIncludes, stamp: int, render: Callable[[], Any]) -> bytes:
@@ -47,35 +62,28 @@ class JobJsonCache:
         if include.runs is not None:
             return dumps(render())
         key = (name, include)
-        entry = self._entries.get(key)
-        if entry is not None and entry[0] == stamp:
-            return entry[1]
+        cached = self._fresh(key, stamp)
+        if cached is not None:
+            return cached
         body = dumps(render())
         self._entries[key] = (stamp, body)
         return body
 
 
-class RecentCache:
+class RecentCache(_VersionedBytes[tuple[str, int]]):
     """`/api/recent`'s `"name":{...}` entry of each job, kept while the job's version is
     unchanged and none of the runs shown is running (a running run's duration moves)."""
 
-    def __init__(self) -> None:
-        self._entries: dict[tuple[str, int], tuple[int, bytes]] = {}
-        self._config: object = None
-
     def follow_config(self, config: object) -> None:
-        """A new config may change zones and jobs: start afresh."""
-        if config is not self._config:
-            self._config = config
-            self._entries.clear()
+        self._follow(config)
 
     def get(
         self, name: str, count: int, stamp: int, render: Callable[[], tuple[Any, bool]]
     ) -> bytes:
         key = (name, count)
-        entry = self._entries.get(key)
-        if entry is not None and entry[0] == stamp:
-            return entry[1]
+        cached = self._fresh(key, stamp)
+        if cached is not None:
+            return cached
         body, lasting = render()
         part = dumps(name) + b":" + dumps(body)
         if lasting:

@@ -46,7 +46,7 @@ def view_for(
     return View(
         now=daemon.now(),
         zone=_zone(zone_name) or _zone(daemon.default_time_zone) or ZoneInfo("UTC"),
-        nodes=dict(daemon.config.nodes),
+        nodes=daemon.config.nodes,
         published=daemon.published_set(),
         triggers=triggers,
     )

@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 from tron import __version__
 from tron.api import openapi_alerts
 from tron.api import params as p
-from tron.api.openapi_schemas import SCHEMAS, STRING, Schema, ref
+from tron.api.openapi_schemas import ERROR_TEXT, SCHEMAS, STRING, Schema, ref
 from tron.api.routes import glance
 from tron.engine.grep import MAX_PATTERN_CHARS
 
@@ -38,23 +38,8 @@ def _text(media_type: str, description: str) -> dict[str, Any]:
     return {"description": description, "content": {media_type: {"schema": STRING}}}
 
 
-_ERROR_TEXT = {
-    400: "bad parameters or body",
-    401: "a bearer token is required (trond bound beyond loopback)",
-    403: "a Host trond does not serve, or a state change from another web origin",
-    404: "no such job, run, action or path",
-    405: "method not allowed",
-    409: "not possible in the object's current state, or a stale config hash",
-    413: "body too large",
-    415: "body is not form-encoded (nor multipart or a JSON object)",
-    501: "unknown command for this object (Tron's status for it)",
-    503: "the state store failed; the old config stays in effect",
-    507: "the disk (or the store) is full; the old config stays in effect",
-}
-
-
 def _errors(*codes: int) -> dict[str, Any]:
-    return {str(code): _json(ref("Error"), _ERROR_TEXT[code]) for code in codes}
+    return {str(code): _json(ref("Error"), ERROR_TEXT[code]) for code in codes}
 
 
 def _query(name: str, description: str = "") -> dict[str, Any]:

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-OBJECT: dict[str, Any] = {"type": "object"}
-_STRING: dict[str, Any] = {"type": "string"}
-_ERRORS = {
-    400: "bad parameters or body",
-    401: "a bearer token is required (trond bound beyond loopback)",
-    403: "a Host trond does not serve, or a state change from another web origin",
-    404: "no such job or open alert",
-    413: "body too large",
-    415: "body is not form-encoded (nor multipart or a JSON object)",
-}
+from tron.api.openapi_schemas import ERROR_TEXT, OBJECT, STRING
+
+_ERRORS = {**ERROR_TEXT, 404: "no such job or open alert"}
 
 
 def _json(description: str = "OK") -> dict[str, Any]:
@@ -25,7 +18,7 @@ def _responses(*codes: int) -> dict[str, Any]:
 
 
 def _query(*names: str) -> list[dict[str, Any]]:
-    return [{"name": n, "in": "query", "required": False, "schema": _STRING} for n in names]
+    return [{"name": n, "in": "query", "required": False, "schema": STRING} for n in names]
 
 
 def _form(**fields: dict[str, Any]) -> dict[str, Any]:
@@ -34,7 +27,7 @@ def _form(**fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def paths() -> dict[str, Any]:
-    job = {"name": "job", "in": "path", "required": True, "schema": _STRING}
+    job = {"name": "job", "in": "path", "required": True, "schema": STRING}
     return {
         "/api/jobs/{job}/why": {
             "parameters": [job],
@@ -48,7 +41,7 @@ def paths() -> dict[str, Any]:
             "parameters": [job],
             "post": {
                 "description": "silence the job's notifications `for` a duration (0 lifts it)",
-                "requestBody": _form(**{"for": _STRING}),
+                "requestBody": _form(**{"for": STRING}),
                 "responses": _responses(400, 404, 413, 415),
             },
         },
@@ -58,7 +51,7 @@ def paths() -> dict[str, Any]:
         "/api/alerts/ack": {
             "post": {
                 "description": "acknowledge an open alert: stop its repeats",
-                "requestBody": _form(alert=_STRING),
+                "requestBody": _form(alert=STRING),
                 "responses": _responses(400, 404, 413, 415),
             },
         },

@@ -15,6 +15,22 @@ STRINGS: Schema = {"type": "array", "items": STRING}
 OBJECT: Schema = {"type": "object"}
 
 
+# What each error status of the API means, for the responses' descriptions.
+ERROR_TEXT = {
+    400: "bad parameters or body",
+    401: "a bearer token is required (trond bound beyond loopback)",
+    403: "a Host trond does not serve, or a state change from another web origin",
+    404: "no such job, run, action or path",
+    405: "method not allowed",
+    409: "not possible in the object's current state, or a stale config hash",
+    413: "body too large",
+    415: "body is not form-encoded (nor multipart or a JSON object)",
+    501: "unknown command for this object (Tron's status for it)",
+    503: "the state store failed; the old config stays in effect",
+    507: "the disk (or the store) is full; the old config stays in effect",
+}
+
+
 def ref(name: str) -> Schema:
     return {"$ref": f"#/components/schemas/{name}"}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import getpass
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,7 +32,7 @@ class View:
 
     now: datetime
     zone: ZoneInfo | None
-    nodes: dict[str, NodeConfig]
+    nodes: Mapping[str, NodeConfig]  # the config's own (read only, not copied per job)
     published: Collection[str] = ()
     triggers: JobTriggers = field(default_factory=dict)
 
@@ -43,6 +43,11 @@ def fmt_time(value: datetime | None, zone: ZoneInfo | None) -> str | None:
     if zone is not None and value.tzinfo is not None:
         value = value.astimezone(zone)
     return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def iso_time(value: datetime | None) -> str | None:
+    """ISO 8601 with its offset, for our own endpoints (Tron's use `fmt_time`)."""
+    return None if value is None else value.isoformat()
 
 
 def fmt_delta(value: timedelta | None) -> str | None:

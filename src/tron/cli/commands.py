@@ -6,12 +6,11 @@ import argparse
 import json
 import sys
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from tron.cli import backfill as backfill_mod
 from tron.cli.client import ApiClient, Json, RequestError
 from tron.cli.common import resolve_id
-from tron.cli.durations import format_run_time
 from tron.cli.render import Color, Style
 from tron.cli.resolve import IdKind, TronId
 from tron.cli.retry import RetryOptions, retry_all
@@ -67,10 +66,6 @@ def refused(body: Json) -> bool:
     if "refused" in body:
         return body["refused"] is True
     return result_text(body).startswith(_REFUSED_PREFIXES)
-
-
-def run_time_param(value: datetime) -> str:
-    return format_run_time(value)
 
 
 def result_text(body: Json) -> str:

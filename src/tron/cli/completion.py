@@ -14,13 +14,13 @@ import argparse
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from tron.cli.options import COMPLETION_REQUEST
+
 if TYPE_CHECKING:
     import httpx
 
     from tron.cli.client import ApiClient
 
-SHELLS = ("bash", "zsh")
-REQUEST = "--complete"
 # tronctl commands whose operands are not job names.
 _NO_NAMES = frozenset({"publish", "discard", "version", "ack"})
 # tronfig modes whose operand is a namespace (the others take a file, which the shell completes).
@@ -65,15 +65,10 @@ def script(prog: str, shell: str) -> str:
     return template.format(
         prog=prog,
         function=prog.replace("-", "_"),
-        request=REQUEST,
+        request=COMPLETION_REQUEST,
         bash_fallback="-o default " if takes_files else "",
         zsh_fallback="_files" if takes_files else "return 1",
     )
-
-
-def is_request(argv: Sequence[str]) -> bool:
-    """Whether `argv` is a completion request from one of the scripts."""
-    return len(argv) >= 2 and argv[0] == REQUEST
 
 
 def answer(

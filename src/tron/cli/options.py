@@ -17,13 +17,17 @@ if TYPE_CHECKING:
 
 # What a shell reports for a writer killed by SIGPIPE (`yes | head`): 128 + 13.
 EXIT_BROKEN_PIPE = 141
+# Shell completion (`completion.py`, loaded only when asked): the shells it writes scripts for,
+# and the first word of the requests those scripts make.
+COMPLETION_SHELLS = ("bash", "zsh")
+COMPLETION_REQUEST = "--complete"
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--version", action="version", version=f"{parser.prog} {__version__}")
     parser.add_argument(
         "--completion",
-        choices=("bash", "zsh"),
+        choices=COMPLETION_SHELLS,
         action=_PrintCompletion,
         help="print the shell completion script and exit "
         '(bash: eval "$(%(prog)s --completion bash)")',
@@ -90,7 +94,7 @@ def completion_answer(
     """The exit status of answering a completion request (`--complete CWORD -- WORDS...`, what
     the scripts ask), or None when `argv` is an ordinary command line."""
     words = sys.argv[1:] if argv is None else list(argv)
-    if words[:1] != ["--complete"]:
+    if words[:1] != [COMPLETION_REQUEST]:
         return None
     from tron.cli import completion
 

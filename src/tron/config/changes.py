@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from tron.config.diff import ConfigDiff, diff
+from tron.config.diff import ConfigDiff, changed_fields, diff
 from tron.config.model import MASTER, ActionConfig, Config, JobConfig
 from tron.config.namespaces import check_namespaces
 
@@ -157,8 +157,8 @@ def summarize(found: ConfigDiff, old: Config, new: Config, namespace: str) -> Co
     """`found`, the diff of `old` and `new`, told with the keys each changed job changed."""
     old_jobs, new_jobs = old.jobs, new.jobs
     changed = tuple(
-        JobChange(name=name, keys=job_keys(old_jobs[name], new_jobs[name]))
-        for name in found.changed
+        JobChange(name=name, keys=job_keys(old_jobs[name], new_jobs[name], fields))
+        for name, fields in found.changed.items()
     )
     settings = tuple(setting_change(key, old, new) for key in found.settings)
     return ConfigChanges(
@@ -170,19 +170,18 @@ def summarize(found: ConfigDiff, old: Config, new: Config, namespace: str) -> Co
     )
 
 
-def job_keys(old: JobConfig, new: JobConfig) -> tuple[str, ...]:
-    """The changed keys of a job; actions and the cleanup action down to their own keys."""
+def job_keys(old: JobConfig, new: JobConfig, fields: Collection[str]) -> tuple[str, ...]:
+    """The changed keys of a job (`fields`: its changed fields, as `diff` found them);
+    actions and the cleanup action down to their own keys."""
     keys: list[str] = []
-    for field in dataclasses.fields(JobConfig):
-        before, after = getattr(old, field.name), getattr(new, field.name)
-        if before == after:
-            continue
-        if field.name == "actions":
+    for name in fields:
+        before, after = getattr(old, name), getattr(new, name)
+        if name == "actions":
             keys += action_keys(before, after)
-        elif field.name == "cleanup_action" and before is not None and after is not None:
+        elif name == "cleanup_action" and before is not None and after is not None:
             keys += [f"cleanup_action.{key}" for key in changed_fields(before, after)]
         else:
-            keys.append(field.name)
+            keys.append(name)
     return tuple(keys)
 
 
@@ -194,14 +193,6 @@ def action_keys(old: Mapping[str, ActionConfig], new: Mapping[str, ActionConfig]
     if not keys:
         keys.append("actions (order)")
     return keys
-
-
-def changed_fields(old: ActionConfig, new: ActionConfig) -> list[str]:
-    return [
-        field.name
-        for field in dataclasses.fields(ActionConfig)
-        if getattr(old, field.name) != getattr(new, field.name)
-    ]
 
 
 @functools.cache

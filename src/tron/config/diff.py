@@ -6,8 +6,12 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import TypeVar
 
-from tron.config.model import Config, JobConfig
+from tron.config.model import ActionConfig, Config, JobConfig
+
+# What `changed_fields` compares: two jobs, or two actions.
+_Item = TypeVar("_Item", JobConfig, ActionConfig)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,11 +49,11 @@ def diff(old: Config, new: Config) -> ConfigDiff:
     )
 
 
-def changed_fields(old: JobConfig, new: JobConfig) -> tuple[str, ...]:
-    """The names of the JobConfig fields that differ, in declaration order."""
+def changed_fields(old: _Item, new: _Item) -> tuple[str, ...]:
+    """The names of the fields that differ, in declaration order."""
     return tuple(
         field.name
-        for field in dataclasses.fields(JobConfig)
+        for field in dataclasses.fields(old)
         if getattr(old, field.name) != getattr(new, field.name)
     )
 

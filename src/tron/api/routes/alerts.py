@@ -4,7 +4,7 @@ health. Thin: each route reads its parameters and calls one Daemon method."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import unquote
 
@@ -15,6 +15,7 @@ from starlette.routing import Route
 from tron.api import params as p
 from tron.api.audit import who_of
 from tron.api.context import daemon_of, json_response
+from tron.api.shapes import iso_time
 from tron.core.alerts.model import Alert, AuditEntry, Notification
 from tron.errors import BadRequestError
 
@@ -39,10 +40,6 @@ def _limit(request: Request) -> int:
     return p.integer(request.query_params, "limit", LIMIT) or 100
 
 
-def at(when: datetime | None) -> str | None:
-    return when.isoformat() if when else None
-
-
 def alert_json(alert: Alert) -> dict[str, Any]:
     return {
         "id": alert.id,
@@ -55,12 +52,12 @@ def alert_json(alert: Alert) -> dict[str, Any]:
         "evidence": dict(alert.evidence),
         "run_num": alert.run_num,
         "action": alert.action,
-        "since": at(alert.since),
-        "opened_at": at(alert.opened_at),
-        "last_sent_at": at(alert.last_sent_at),
+        "since": iso_time(alert.since),
+        "opened_at": iso_time(alert.opened_at),
+        "last_sent_at": iso_time(alert.last_sent_at),
         "notified": alert.notified,
-        "resolved_at": at(alert.resolved_at),
-        "acked_at": at(alert.acked_at),
+        "resolved_at": iso_time(alert.resolved_at),
+        "acked_at": iso_time(alert.acked_at),
         "acked_by": alert.acked_by,
     }
 
@@ -76,12 +73,8 @@ def notification_json(notification: Notification) -> dict[str, Any]:
         "state": notification.state.value,
         "attempts": notification.attempts,
         "created_at": notification.created_at.isoformat(),
-        "next_attempt_at": (
-            notification.next_attempt_at.isoformat() if notification.next_attempt_at else None
-        ),
-        "delivered_at": (
-            notification.delivered_at.isoformat() if notification.delivered_at else None
-        ),
+        "next_attempt_at": iso_time(notification.next_attempt_at),
+        "delivered_at": iso_time(notification.delivered_at),
         "last_error": notification.last_error,
     }
 
@@ -109,7 +102,7 @@ async def why(request: Request) -> Response:
             "state": answer.state,
             "sentence": answer.sentence,
             "evidence": answer.evidence,
-            "silenced_until": silenced.isoformat() if silenced else None,
+            "silenced_until": iso_time(silenced),
             "open_alerts": [alert_json(a) for a in await daemon.alerts(job=job, open_only=True)],
         }
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -11,6 +9,7 @@ from starlette.routing import Route
 from tron.api import params as p
 from tron.api.context import daemon_of, json_response
 from tron.api.run_index import Query, RunIndex, matching, page, select
+from tron.api.shapes import iso_time
 from tron.core.records import JobRun
 from tron.core.states import ActionRunState
 from tron.errors import BadRequestError
@@ -19,19 +18,15 @@ DEFAULT_LIMIT = 100
 STATES = tuple(state.value for state in ActionRunState)
 
 
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
 def run_json(run: JobRun, state: str) -> dict[str, object]:
     return {
         "id": str(run.id),
         "job": run.job_name,
         "run_num": run.run_num,
         "state": state,
-        "run_time": _iso(run.run_time),
-        "start_time": _iso(run.start_time),
-        "end_time": _iso(run.end_time),
+        "run_time": iso_time(run.run_time),
+        "start_time": iso_time(run.start_time),
+        "end_time": iso_time(run.end_time),
         "manual": run.manual,
     }
 
