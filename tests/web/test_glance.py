@@ -267,6 +267,8 @@ def test_quick_find_opens_on_slash_and_goes_to_runs_and_actions(
     screenshot(page, "quick-find")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"#/job/glance\.mixed/2$"))
+    # The run page drawn (and focused) first: a key pressed while it renders may land nowhere.
+    expect(page.get_by_role("heading", name=re.compile(r"glance\.mixed\.2"))).to_be_visible()
     page.keyboard.press("/")
     box.fill("flak")
     option = page.get_by_role("option").filter(has_text="glance.mixed.flaky")
