@@ -141,12 +141,16 @@ async def launch(args: argparse.Namespace) -> None:
     raws, ours = [], []
     raw_cpu: list[tuple[float, float, float]] = []
     cpu: list[tuple[float, float, float]] = []
-    for _ in range(args.repeat):
-        spent = _Cpu()
-        raws.append(await _raw_rate(args.actions, args.concurrency))
-        raw_cpu.append(spent.per_action(args.actions))
-        with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
-            ours.append(await _daemon_rate(Path(tmp), args.actions, args.shape, cpu))
+    # Every repeat's state is kept until the end: on a file system without a journal (ext4 here)
+    # each new inode is checked against recent deletions, so deleting one repeat's thousands of
+    # files just before the next would charge that cleanup to the next repeat's launches.
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        for repeat in range(args.repeat):
+            spent = _Cpu()
+            raws.append(await _raw_rate(args.actions, args.concurrency))
+            raw_cpu.append(spent.per_action(args.actions))
+            root = Path(tmp) / str(repeat)
+            ours.append(await _daemon_rate(root, args.actions, args.shape, cpu))
     raw, mine = statistics.median(raws), statistics.median(ours)
     shape = "one-action jobs" if args.shape == "jobs" else "actions of one job"
     print(f"launch: {args.actions} trivial actions as {shape}, medians of {args.repeat}")

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from tron.errors import NodeError
+from tron.executors import libc_spawn
 
 _PROC = Path("/proc")
 
@@ -17,32 +18,55 @@ def spawn(argv: list[str], env: Mapping[str, str]) -> tuple[int, int]:
     """Start `argv` as a session leader with a pipe on fd 3; return its pid and the read end.
 
     posix_spawn (vfork and exec) costs the daemon far less than asyncio's subprocess machinery,
-    which forks, builds transports and starts a thread per child to wait for it.
+    which forks, builds transports and starts a thread per child to wait for it; it is called
+    through libc where it can be, so that other threads run while the child execs.
     """
     reader, writer = os.pipe()
-    actions = [
-        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
-        (os.POSIX_SPAWN_DUP2, 1, 2),
-        (os.POSIX_SPAWN_DUP2, writer, 3),
-    ]
     try:
-        pid = os.posix_spawnp(
-            argv[0],
-            argv,
-            env,
-            file_actions=actions,
-            setsid=True,
-            setsigmask=(),
-            # Python ignores these for itself; an ignored signal would stay ignored in the action.
-            setsigdef=(signal.SIGPIPE, signal.SIGXFSZ),
-        )
+        pid = _spawn_runner(argv, env, writer)
     except OSError as exc:
         os.close(reader)
         raise NodeError(f"cannot start the supervisor: {exc}") from exc
+    except BaseException:
+        os.close(reader)
+        raise
     finally:
         os.close(writer)
     return pid, reader
+
+
+# Python ignores these for itself; an ignored signal would stay ignored in the action.
+_DEFAULT_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ)
+
+
+def _spawn_runner(argv: list[str], env: Mapping[str, str], writer: int) -> int:
+    """stdin and stdout/stderr on /dev/null, `writer` as fd 3, a session of its own."""
+    if libc_spawn.available():
+        return libc_spawn.spawnp(
+            argv,
+            env,
+            file_actions=[
+                libc_spawn.Open(0, os.devnull, os.O_RDONLY),
+                libc_spawn.Open(1, os.devnull, os.O_WRONLY),
+                libc_spawn.Dup2(1, 2),
+                libc_spawn.Dup2(writer, 3),
+            ],
+            default_signals=_DEFAULT_SIGNALS,
+        )
+    return os.posix_spawnp(
+        argv[0],
+        argv,
+        env,
+        file_actions=[
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+            (os.POSIX_SPAWN_DUP2, 1, 2),
+            (os.POSIX_SPAWN_DUP2, writer, 3),
+        ],
+        setsid=True,
+        setsigmask=(),
+        setsigdef=_DEFAULT_SIGNALS,
+    )
 
 
 def _stat_fields(pid: int) -> list[bytes] | None:
