@@ -15,6 +15,7 @@ from tron.executors.ssh_agent import launch_request
 from tron.executors.supervisor import (
     EXIT_PLACEHOLDER,
     NOT_STARTED,
+    SupervisorRecords,
     read_exit_status,
     read_records,
 )
@@ -72,12 +73,14 @@ def test_local_supervisor_reserves_the_exit_record_then_overwrites_it(tmp_path: 
     finally:
         os.close(writer)
     with os.fdopen(reader, "rb") as launcher:
-        assert int(launcher.readline()) == read_records(tmp_path).pid
-    assert (tmp_path / "exit").read_text() == EXIT_PLACEHOLDER
+        command = int(launcher.readline())
+    records = f"supervisor {pid}\npid {command}\n"  # after the slot, in the same file
+    assert (tmp_path / "exit").read_text() == EXIT_PLACEHOLDER + records
+    assert read_records(tmp_path) == SupervisorRecords(supervisor_pid=pid, pid=command)
     assert read_exit_status(tmp_path) is None
     go.touch()
     reap(pid)
-    assert (tmp_path / "exit").read_text() == f"{3:<16}\n"
+    assert (tmp_path / "exit").read_text() == f"{3:<16}\n" + records
     assert read_exit_status(tmp_path) == ExitStatus(exit_code=3)
 
 
@@ -96,7 +99,7 @@ def test_local_supervisor_starts_nothing_when_the_exit_record_is_taken(tmp_path:
     assert b"cannot reserve" in said
     assert not marker.exists()
     assert (tmp_path / "exit").read_text() == f"{NOT_STARTED}\n"
-    assert not (tmp_path / "pid").exists()
+    assert sorted(os.listdir(tmp_path)) == ["exit"]
 
 
 def test_ssh_agent_supervisor_outlives_trond_that_stopped_reading(tmp_path: Path) -> None:
