@@ -50,6 +50,7 @@ is one O_EXCL file for every runner version, an earlier one still starting inclu
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -66,7 +67,8 @@ UNREADABLE = "unreadable exit record"
 NOT_STARTED = "never started"
 EXIT_WIDTH = 16
 EXIT_PLACEHOLDER = " " * (EXIT_WIDTH + 1)
-# A status past this is 128+N, a command ended by signal N: only then is there a `signal` record.
+# A status past this is 128+N, a command ended by signal N: only then is there a `signal` record
+# (in the separate layout).
 _SIGNAL_BASE = 128
 
 
@@ -175,14 +177,14 @@ def _signal_of(code: int) -> int | None:
 
 def _single_file(data: bytes) -> SupervisorRecords:
     """Records of the single-file layout: the exit slot, then `NAME VALUE` lines."""
-    slot, lines = (part.decode("utf-8", errors="replace") for part in _split(data))
+    width = len(EXIT_PLACEHOLDER)  # cut in bytes: a garbled slot does not move the lines
+    slot, lines = (part.decode("utf-8", errors="replace") for part in (data[:width], data[width:]))
     values: dict[str, int] = {}
     # The last line is still being written unless it ends with a newline.
     for line in lines.split("\n")[:-1]:
         name, _, value = line.partition(" ")
-        number = _as_int(value + "\n")
-        if number is not None:
-            values[name] = number
+        with contextlib.suppress(ValueError):
+            values[name] = int(value)
     ended = exit_status(slot)
     code = None if ended is None else ended.exit_code
     return SupervisorRecords(
@@ -192,10 +194,6 @@ def _single_file(data: bytes) -> SupervisorRecords:
         signal=None if code is None else _signal_of(code),
         exit_reason=None if ended is None or code is not None else ended.reason,
     )
-
-
-def _split(data: bytes) -> tuple[bytes, bytes]:
-    return data[: len(EXIT_PLACEHOLDER)], data[len(EXIT_PLACEHOLDER) :]
 
 
 def _is_single_file(data: bytes) -> bool:
