@@ -127,3 +127,33 @@ def test_ssh_agent_supervisor_outlives_trond_that_stopped_reading(tmp_path: Path
         time.sleep(0.01)
     assert exit_record.read_text() == f"{9:<16}\n"
     assert Path(prefix + "stdout").read_text() == "ran\n"
+
+
+def test_local_supervisor_records_read_while_written_only_grow(tmp_path: Path) -> None:
+    # Read as fast as we can while the runner writes: each reading is a state the attempt went
+    # through, in order (supervisor, then command pid, then status), never a torn one.
+    for launch in range(20):
+        directory = tmp_path / str(launch)
+        directory.mkdir()
+        reader, writer = os.pipe()
+        try:
+            pid = spawn_runner(directory, "exit 7", writer)
+        finally:
+            os.close(writer)
+        seen = [read_records(directory)]
+        while not seen[-1].has_exited:
+            seen.append(read_records(directory))
+        with os.fdopen(reader, "rb") as launcher:
+            command = int(launcher.readline())
+        reap(pid)
+        ended = SupervisorRecords(supervisor_pid=pid, pid=command, exit_code=7)
+        states = [
+            SupervisorRecords(),
+            SupervisorRecords(supervisor_pid=pid),
+            SupervisorRecords(supervisor_pid=pid, pid=command),
+            ended,
+        ]
+        assert all(records in states for records in seen), f"a torn reading: {seen}"
+        order = [states.index(records) for records in seen]
+        assert order == sorted(order)
+        assert seen[-1] == ended
