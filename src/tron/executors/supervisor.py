@@ -5,8 +5,8 @@ file is an inode to allocate per launch (on ext4 without a journal, right after 
 deletions, 150-300 us each):
 
     bytes 0-16   the exit slot: reserved first, overwritten in place with the status (below)
-    then lines   `supervisor PID` (written with the reservation, in the same write) and
-                 `pid PID` (the command), each appended by one write(2)
+    then lines   `supervisor PID` (in the reservation's own write: an attempt's claim always
+                 names its supervisor) and `pid PID` (the command), appended by one write(2)
 
 ssh_agent.sh on a node (and local.sh of earlier versions) leaves one file per record:
 
@@ -19,7 +19,8 @@ ssh_agent.sh on a node (and local.sh of earlier versions) leaves one file per re
 
 and both leave `stdout` and `stderr`, the command's output. A reader tells the two layouts
 apart by the size of `exit`: the single-file layout is longer than the slot from its first
-write on; the separate records never are. Attempts started by an earlier version are thus
+write on; the separate records never are (and before that write, the empty file reads the same
+in both). Attempts started by an earlier version are thus
 still read (and reattached) after an upgrade. The single file needs no `signal` line: local.sh
 wrote one exactly when the status was 128+N with N below 65, so the status says as much.
 
