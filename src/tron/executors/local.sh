@@ -9,8 +9,8 @@
 #
 # The command runs in a forked subshell of ours through `eval`, in our process group: signalling
 # the group signals the command and everything it started. Two consequences, by design:
-# - We catch the usual termination signals with a no-op trap so they end only the command; a
-#   subshell resets caught signals to their defaults, so the command still dies of them. SIGKILL
+# - We catch the usual termination signals with a no-op trap so they end only the command; we
+#   catch them once it is forked, so it never has them caught and dies of them. SIGKILL
 #   ends us too: the LocalExecutor then writes DIR/killed before signalling and reports that.
 # - In the command `$$` is our pid (the process group), as in any subshell, not its own.
 # Like any asynchronous command in a POSIX sh without job control, it starts with SIGINT and
@@ -38,7 +38,6 @@
 # launcher then need not read the record, and the pipe's end of file tells it that we ended. No functions and no variables leak into
 # the command: the subshell sees only what `sh -c` would show it.
 
-trap : HUP INT QUIT TERM USR1 USR2 ALRM
 set -C
 if ! { printf '%17ssupervisor %s\n' '' "$$" >"$1/exit"; } 2>/dev/null; then
     printf 'cannot reserve %s/exit\n' "$1" >&3
@@ -59,6 +58,10 @@ exec >"$1/stdout" 2>"$1/stderr"
 # `set --` first, so that $1 and $2 are empty in the command, as under `sh -c`.
 eval "set --; $2" </dev/null 3>&- &
 tron_pid=$!
+# Caught only now: a subshell forked while they were caught would reset them only once it runs,
+# and a signal it got before that would run no trap there and be lost (a stop sent as soon as
+# the launch returned, one time in two). Nobody signals our group before we print the pid.
+trap : HUP INT QUIT TERM USR1 USR2 ALRM
 trap '' PIPE
 printf 'pid %s\n' "$tron_pid" >>"$1/exit"
 printf '%s\n' "$tron_pid" 2>/dev/null >&3

@@ -262,3 +262,19 @@ async def test_command_does_not_inherit_ignored_sigpipe(
     await asyncio.wait_for(executor.wait(handle), 5)
     ignored = int((tmp_path / "stdout").read_text().split()[1], 16)
     assert not ignored & (1 << (signal.SIGPIPE - 1))
+
+
+async def test_a_stop_sent_as_soon_as_the_launch_returns_ends_the_command(
+    executor: LocalExecutor, tmp_path: Path
+) -> None:
+    # As the dispatcher does with a stop asked while the action was launching. The runner's
+    # subshell once inherited its no-op trap for SIGTERM until it reset it: a stop that came
+    # first was lost (about one launch in two), and the command ran on.
+    for launch in range(10):
+        handle = await executor.start(spec(tmp_path / str(launch), "sleep 30"))
+        await executor.signal(handle, signal.SIGTERM)
+        try:
+            ended = await asyncio.wait_for(executor.wait(handle), 10)
+        finally:
+            kill_quietly(handle.pid or 0, group=True)
+        assert ended == ExitStatus(exit_code=143, signal=15)
