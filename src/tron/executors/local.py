@@ -52,7 +52,8 @@ _ARGV_LIMIT = 100_000
 # Launches prepared and spawned at once off the event loop: a few cover the time a spawn waits
 # for its child to exec; the event loop itself does the rest of a launch.
 LAUNCH_THREADS = 4
-_STALE = (Record.EXIT, Record.SIGNAL, Record.PID, Record.GROUP, KILLED_FILE)
+# Records of an earlier launch in the same directory (the separate ones only by earlier versions).
+_STALE = (Record.EXIT, Record.SUPERVISOR, Record.SIGNAL, Record.PID, Record.GROUP, KILLED_FILE)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -226,6 +227,7 @@ class LocalExecutor:
             raise AttemptNotStarted(f"{handle.action_run_id}: the attempt never started")
         # local.sh leads the attempt's group itself; a `group` record is left only by runners
         # of earlier versions, and records without a supervisor are ssh_agent.sh's shape.
+        # Either layout of the records reads the same (see tron.executors.supervisor).
         group = records.group or records.supervisor_pid or records.pid
         pid = group if group is not None else handle.pid
         extra = {**handle.extra, "supervisor_pid": records.supervisor_pid}

@@ -9,8 +9,8 @@
 #
 # The command runs in a forked subshell of ours through `eval`, in our process group: signalling
 # the group signals the command and everything it started. Two consequences, by design:
-# - We catch the usual termination signals with a no-op trap so they end only the command; a
-#   subshell resets caught signals to their defaults, so the command still dies of them. SIGKILL
+# - We catch the usual termination signals with a no-op trap so they end only the command; we
+#   catch them once it is forked, so it never has them caught and dies of them. SIGKILL
 #   ends us too: the LocalExecutor then writes DIR/killed before signalling and reports that.
 # - In the command `$$` is our pid (the process group), as in any subshell, not its own.
 # Like any asynchronous command in a POSIX sh without job control, it starts with SIGINT and
@@ -20,25 +20,26 @@
 # kill us and lose the exit status; an ignored signal would stay ignored in everything the
 # command runs.
 #
-# Records (their formats: tron/executors/supervisor.py):
-#   exit               reserved first (17 spaces, no newline), with `set -C`: if it is already
-#                      there (trond's reattach claimed the attempt as never started) or cannot be
-#                      written (disk full), we start nothing. At the end, overwritten in place
-#                      with the command's exit status padded to the same 17 bytes.
-#   supervisor         our pid, which is also the attempt's process group (the LocalExecutor
-#                      knows that: no `group` record, each file is a cost of every launch)
-#   pid                the command's pid (the subshell)
-#   signal             N when the command ended with status 128+N (written before `exit`)
+# Records: one file, DIR/exit, as each file is an inode to allocate per launch (the format, and
+# how readers also read the separate files of earlier versions: tron/executors/supervisor.py):
+#   bytes 0-16         the exit slot, reserved first with `set -C` as 17 spaces, no newline: if
+#                      `exit` is already there (trond's reattach claimed the attempt as never
+#                      started) or cannot be written (disk full), we start nothing. At the end,
+#                      overwritten in place with the command's exit status padded to 17 bytes.
+#   supervisor PID     our pid, in the reservation's own write; also the attempt's process group
+#                      (the LocalExecutor knows that: no `group` line)
+#   pid PID            the command's pid (the subshell), appended once it is forked
+# Each is one printf (one write(2), less than a block: the first write allocates the block the
+# later ones need). No `signal` line: a status 128+N says N.
 # On file descriptor 3 (a pipe from the launcher; 0, 1 and 2 are /dev/null) we print the
 # command's pid once recorded: the launcher reads it as the sign that the attempt started, and
 # DIR/stdout and DIR/stderr exist by then. We keep it open until we exit (the command does not
-# inherit it), and print the exit status there too once the `exit` record is written: the
+# inherit it), and print the exit status there too once the exit slot is written: the
 # launcher then need not read the record, and the pipe's end of file tells it that we ended. No functions and no variables leak into
 # the command: the subshell sees only what `sh -c` would show it.
 
-trap : HUP INT QUIT TERM USR1 USR2 ALRM
 set -C
-if ! { printf '%17s' '' >"$1/exit"; } 2>/dev/null; then
+if ! { printf '%17ssupervisor %s\n' '' "$$" >"$1/exit"; } 2>/dev/null; then
     printf 'cannot reserve %s/exit\n' "$1" >&3
     exit 2
 fi
@@ -52,14 +53,17 @@ if [ $# -lt 2 ]; then
     set -- "$1" "$tron_text"
     unset tron_text tron_line
 fi
-printf '%s\n' "$$" >"$1/supervisor"
 # Opened here rather than in the subshell so that they exist once the launcher hears of the pid.
 exec >"$1/stdout" 2>"$1/stderr"
 # `set --` first, so that $1 and $2 are empty in the command, as under `sh -c`.
 eval "set --; $2" </dev/null 3>&- &
 tron_pid=$!
+# Caught only now: a subshell forked while they were caught would reset them only once it runs,
+# and a signal it got before that would run no trap there and be lost (a stop sent as soon as
+# the launch returned, one time in two). Nobody signals our group before we print the pid.
+trap : HUP INT QUIT TERM USR1 USR2 ALRM
 trap '' PIPE
-printf '%s\n' "$tron_pid" >"$1/pid"
+printf 'pid %s\n' "$tron_pid" >>"$1/exit"
 printf '%s\n' "$tron_pid" 2>/dev/null >&3
 exec >/dev/null 2>&1
 wait "$tron_pid"
@@ -70,8 +74,5 @@ while [ "$tron_status" -gt 128 ] && kill -0 "$tron_pid" 2>/dev/null; do
     wait "$tron_pid"
     tron_status=$?
 done
-if [ "$tron_status" -gt 128 ] && [ "$tron_status" -lt 193 ]; then
-    printf '%s\n' $((tron_status - 128)) >"$1/signal"
-fi
 printf '%-16s\n' "$tron_status" 1<>"$1/exit"
 printf '%s\n' "$tron_status" >&3

@@ -227,17 +227,22 @@ async def test_reattach_without_group_record_signals_the_command_group(
 async def test_local_runner_leaves_only_the_records_trond_reads(
     executor: LocalExecutor, tmp_path: Path
 ) -> None:
-    # Each file is a cost of every launch: the runner leads the attempt's process group, so
-    # its `supervisor` record is also the group, and nothing reads a launch time.
-    handle = await executor.start(spec(tmp_path, "sleep 30"))
+    # Each file is an inode to allocate per launch: the runner keeps its records in the one
+    # `exit` file, leads the attempt's process group (so its pid is also the group), and a
+    # signal is told by the status itself.
+    handle = await executor.start(spec(tmp_path / "running", "sleep 30"))
     try:
-        names = set(os.listdir(tmp_path))
-        assert names == {"exit", "supervisor", "pid", "stdout", "stderr"}
+        assert set(os.listdir(tmp_path / "running")) == {"exit", "stdout", "stderr"}
         reattached = await executor.reattach(replace(handle, pid=None))
-        assert reattached.pid == read_records(tmp_path).supervisor_pid == handle.pid
+        assert reattached.pid == read_records(tmp_path / "running").supervisor_pid == handle.pid
     finally:
         kill_quietly(handle.pid or 0, group=True)
     await asyncio.wait_for(executor.wait(handle), 5)
+    signalled = await executor.start(spec(tmp_path / "signalled", "sh -c 'kill -TERM $$'"))
+    ended = await asyncio.wait_for(executor.wait(signalled), 5)
+    assert ended == ExitStatus(exit_code=143, signal=15)
+    assert set(os.listdir(tmp_path / "signalled")) == {"exit", "stdout", "stderr"}
+    assert read_records(tmp_path / "signalled").exit_status == ended
 
 
 async def test_restart_in_same_directory_forgets_old_kill(
@@ -257,3 +262,19 @@ async def test_command_does_not_inherit_ignored_sigpipe(
     await asyncio.wait_for(executor.wait(handle), 5)
     ignored = int((tmp_path / "stdout").read_text().split()[1], 16)
     assert not ignored & (1 << (signal.SIGPIPE - 1))
+
+
+async def test_a_stop_sent_as_soon_as_the_launch_returns_ends_the_command(
+    executor: LocalExecutor, tmp_path: Path
+) -> None:
+    # As the dispatcher does with a stop asked while the action was launching. The runner's
+    # subshell once inherited its no-op trap for SIGTERM until it reset it: a stop that came
+    # first was lost (about one launch in two), and the command ran on.
+    for launch in range(10):
+        handle = await executor.start(spec(tmp_path / str(launch), "sleep 30"))
+        await executor.signal(handle, signal.SIGTERM)
+        try:
+            ended = await asyncio.wait_for(executor.wait(handle), 10)
+        finally:
+            kill_quietly(handle.pid or 0, group=True)
+        assert ended == ExitStatus(exit_code=143, signal=15)

@@ -130,3 +130,70 @@ def test_the_status_on_the_runners_pipe_reads_as_its_records_would(
     output: bytes, status: ExitStatus | None
 ) -> None:
     assert final_status(output) == status
+
+
+def single_file(slot: str, lines: str) -> str:
+    """The `exit` file of today's local.sh: the 17-byte slot, then its record lines."""
+    assert len(slot) == len(EXIT_PLACEHOLDER)
+    return slot + lines
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Reserved, with the supervisor in the same write: running (or died) before the command.
+        (single_file(EXIT_PLACEHOLDER, "supervisor 10\n"), SupervisorRecords(supervisor_pid=10)),
+        # The pid line still being written is not read.
+        (
+            single_file(EXIT_PLACEHOLDER, "supervisor 10\npid 1"),
+            SupervisorRecords(supervisor_pid=10),
+        ),
+        (
+            single_file(EXIT_PLACEHOLDER, "supervisor 10\npid 11\n"),
+            SupervisorRecords(supervisor_pid=10, pid=11),
+        ),
+        # The slot seen half overwritten: not ended yet.
+        (
+            single_file("14" + EXIT_PLACEHOLDER[2:], "supervisor 10\npid 11\n"),
+            SupervisorRecords(supervisor_pid=10, pid=11),
+        ),
+        (
+            single_file(f"{0:<16}\n", "supervisor 10\npid 11\n"),
+            SupervisorRecords(supervisor_pid=10, pid=11, exit_code=0),
+        ),
+        # 128+N says signal N, as the separate `signal` record did; past 192 it is a status.
+        (
+            single_file(f"{143:<16}\n", "supervisor 10\npid 11\n"),
+            SupervisorRecords(supervisor_pid=10, pid=11, exit_code=143, signal=15),
+        ),
+        (
+            single_file(f"{200:<16}\n", "supervisor 10\npid 11\n"),
+            SupervisorRecords(supervisor_pid=10, pid=11, exit_code=200),
+        ),
+        (
+            single_file("1x" + " " * 14 + "\n", "supervisor 10\npid x\nwhat 3\n"),
+            SupervisorRecords(supervisor_pid=10, exit_reason=UNREADABLE),
+        ),
+    ],
+)
+def test_single_file_records_are_read_from_the_slot_and_complete_lines(
+    tmp_path: Path, text: str, expected: SupervisorRecords
+) -> None:
+    (tmp_path / "exit").write_text(text)
+    assert read_records(tmp_path) == expected
+    assert read_exit_status(tmp_path) == expected.exit_status
+
+
+def test_single_file_records_ignore_separate_records_left_beside_them(tmp_path: Path) -> None:
+    # Written by an earlier runner in the same directory, before this launch.
+    for name, value in (("supervisor", "7\n"), ("pid", "8\n"), ("signal", "9\n"), ("group", "7\n")):
+        (tmp_path / name).write_text(value)
+    (tmp_path / "exit").write_text(single_file(f"{0:<16}\n", "supervisor 10\npid 11\n"))
+    assert read_records(tmp_path) == SupervisorRecords(supervisor_pid=10, pid=11, exit_code=0)
+    assert read_exit_status(tmp_path) == ExitStatus(exit_code=0)
+
+
+def test_single_file_slot_is_cut_in_bytes(tmp_path: Path) -> None:
+    # Garbled bytes in the slot do not shift where the lines begin.
+    (tmp_path / "exit").write_bytes(b"\xff\xfe" + b" " * 14 + b"\nsupervisor 10\n")
+    assert read_records(tmp_path) == SupervisorRecords(supervisor_pid=10, exit_reason=UNREADABLE)

@@ -15,6 +15,7 @@ from tron.executors.ssh_agent import launch_request
 from tron.executors.supervisor import (
     EXIT_PLACEHOLDER,
     NOT_STARTED,
+    SupervisorRecords,
     read_exit_status,
     read_records,
 )
@@ -72,12 +73,14 @@ def test_local_supervisor_reserves_the_exit_record_then_overwrites_it(tmp_path: 
     finally:
         os.close(writer)
     with os.fdopen(reader, "rb") as launcher:
-        assert int(launcher.readline()) == read_records(tmp_path).pid
-    assert (tmp_path / "exit").read_text() == EXIT_PLACEHOLDER
+        command = int(launcher.readline())
+    records = f"supervisor {pid}\npid {command}\n"  # after the slot, in the same file
+    assert (tmp_path / "exit").read_text() == EXIT_PLACEHOLDER + records
+    assert read_records(tmp_path) == SupervisorRecords(supervisor_pid=pid, pid=command)
     assert read_exit_status(tmp_path) is None
     go.touch()
     reap(pid)
-    assert (tmp_path / "exit").read_text() == f"{3:<16}\n"
+    assert (tmp_path / "exit").read_text() == f"{3:<16}\n" + records
     assert read_exit_status(tmp_path) == ExitStatus(exit_code=3)
 
 
@@ -96,7 +99,7 @@ def test_local_supervisor_starts_nothing_when_the_exit_record_is_taken(tmp_path:
     assert b"cannot reserve" in said
     assert not marker.exists()
     assert (tmp_path / "exit").read_text() == f"{NOT_STARTED}\n"
-    assert not (tmp_path / "pid").exists()
+    assert sorted(os.listdir(tmp_path)) == ["exit"]
 
 
 def test_ssh_agent_supervisor_outlives_trond_that_stopped_reading(tmp_path: Path) -> None:
@@ -124,3 +127,33 @@ def test_ssh_agent_supervisor_outlives_trond_that_stopped_reading(tmp_path: Path
         time.sleep(0.01)
     assert exit_record.read_text() == f"{9:<16}\n"
     assert Path(prefix + "stdout").read_text() == "ran\n"
+
+
+def test_local_supervisor_records_read_while_written_only_grow(tmp_path: Path) -> None:
+    # Read as fast as we can while the runner writes: each reading is a state the attempt went
+    # through, in order (supervisor, then command pid, then status), never a torn one.
+    for launch in range(20):
+        directory = tmp_path / str(launch)
+        directory.mkdir()
+        reader, writer = os.pipe()
+        try:
+            pid = spawn_runner(directory, "exit 7", writer)
+        finally:
+            os.close(writer)
+        seen = [read_records(directory)]
+        while not seen[-1].has_exited:
+            seen.append(read_records(directory))
+        with os.fdopen(reader, "rb") as launcher:
+            command = int(launcher.readline())
+        reap(pid)
+        ended = SupervisorRecords(supervisor_pid=pid, pid=command, exit_code=7)
+        states = [
+            SupervisorRecords(),
+            SupervisorRecords(supervisor_pid=pid),
+            SupervisorRecords(supervisor_pid=pid, pid=command),
+            ended,
+        ]
+        assert all(records in states for records in seen), f"a torn reading: {seen}"
+        order = [states.index(records) for records in seen]
+        assert order == sorted(order)
+        assert seen[-1] == ended
