@@ -3,9 +3,11 @@
 Each trond has its own working dir (its lock file) and a port; they share the database and
 the action output dir (`output_stream_dir`), as the local node needs. Every action appends
 its run id to `launches` when its command really starts, so launches per run are counted
-from outside the daemons. With an `SshKit`, the long actions run on its sshd nodes (the
-supervisor's records there are what a new leader reattaches to) and so do all the others;
-`due_jobs` jobs fall due every minute.
+from outside the daemons; a long action appends it to `ends` too, just before it exits (after
+`long_seconds`, or with `long_seconds=None` once the test calls `release(run_id)`).
+With an `SshKit`, the long actions run on its sshd nodes (the supervisor's records there are
+what a new leader reattaches to) and so do all the others; `due_jobs` jobs fall due every
+minute.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def wait_for(predicate: Callable[[], Any], limit: float, what: str, every: float
 
 
 class Cluster:
-    """`count` trond on `url`; jobs `ha.quick0..N` (exit 0) and `ha.long0..M` (sleep, exit 3)
+    """`count` trond on `url`; jobs `ha.quick0..N` (exit 0) and `ha.long0..M` (wait, exit 3)
     started by hand, `ha.due0..K` (exit 0) due every minute; `master_extra` is appended to
     MASTER.yaml (notifications, jobs of its own)."""
 
@@ -56,7 +58,7 @@ class Cluster:
         count: int = 3,
         quick_jobs: int = 5,
         long_jobs: int = 2,
-        long_seconds: float = 4,
+        long_seconds: float | None = 4,
         lease_seconds: float = 3,
         renew_seconds: float = 1,
         master_extra: str = "",
@@ -67,6 +69,8 @@ class Cluster:
         self.url = url
         self.shared = root / "shared"
         self.launches = self.shared / "launches"
+        self.ends = self.shared / "ends"
+        self.releases = self.shared / "release"
         self.config_dir = root / "config"
         self.quick = [f"ha.quick{i}" for i in range(quick_jobs)]
         self.long = [f"ha.long{i}" for i in range(long_jobs)]
@@ -76,10 +80,13 @@ class Cluster:
         self.nodes = [TrondProcess(root / f"trond{i}", self.config_dir) for i in range(count)]
         self.requested: list[tuple[str, str]] = []  # (job, request key) acknowledged
 
-    def _write_config(self, long_seconds: float, lease: float, renew: float, extra: str) -> None:
+    def _write_config(
+        self, long_seconds: float | None, lease: float, renew: float, extra: str
+    ) -> None:
         (self.shared / "output").mkdir(parents=True, exist_ok=True)
+        self.releases.mkdir(parents=True, exist_ok=True)
         self.config_dir.mkdir(parents=True, exist_ok=True)
-        log = self.launches
+        log, ends = self.launches, self.ends
         master = f"""\
             state_persistence:
               store_type: postgres
@@ -96,7 +103,10 @@ class Cluster:
         nodes = [s.name for s in self.ssh_kit.servers] if self.ssh_kit else ["localhost"]
         jobs = "jobs:\n"
         quick = f"echo {{runid}} >> {log}"
-        long = f"echo {{runid}} >> {log}; sleep {long_seconds}; exit 3"
+        wait = f"sleep {long_seconds}"
+        if long_seconds is None:  # the nodes are on this host: they see the release files
+            wait = f"until [ -e {self.releases}/{{runid}} ]; do sleep 0.2; done"
+        long = f"echo {{runid}} >> {log}; {wait}; echo {{runid}} >> {ends}; exit 3"
         # Quick and long jobs are never due in a test's lifetime: started by hand only.
         for i, name in enumerate(self.quick):
             jobs += _job(name, nodes[i % len(nodes)], "cron 0 0 1 1 *", quick)
@@ -111,13 +121,21 @@ class Cluster:
     # -- processes ------------------------------------------------------------------------
 
     def start(self) -> None:
+        """All of them side by side; then one leads."""
         for node in self.nodes:
-            node.start(timeout=60)
+            node.spawn()
+        self.wait_all_up()
         self.leader(limit=60)
+
+    def wait_all_up(self) -> None:
+        for node in self.nodes:
+            node.wait_up(timeout=60)
 
     def stop(self) -> None:
         for node in self.nodes:
-            node.stop()
+            node.terminate()
+        for node in self.nodes:
+            node.wait_stopped()
 
     def status(self, node: TrondProcess) -> dict[str, Any] | None:
         if node.proc is None or node.proc.poll() is not None:
@@ -142,8 +160,11 @@ class Cluster:
         found: TrondProcess = wait_for(find, limit, "one trond leads")
         return found
 
-    def restart(self, node: TrondProcess) -> None:
-        node.start(timeout=60)
+    def restart(self, node: TrondProcess, *, wait: bool = True) -> None:
+        """Start a killed trond again; without `wait`, `wait_all_up` waits for it later."""
+        node.spawn()
+        if wait:
+            node.wait_up(timeout=60)
 
     # -- load -----------------------------------------------------------------------------
 
@@ -175,9 +196,15 @@ class Cluster:
         return run_id
 
     def launch_counts(self) -> Counter[str]:
-        if not self.launches.exists():
-            return Counter()
-        return Counter(line for line in self.launches.read_text().split() if line)
+        return _count_lines(self.launches)
+
+    def release(self, run_id: str) -> None:
+        """Let a long action (of a cluster with `long_seconds=None`) go on to its end."""
+        (self.releases / run_id).touch()
+
+    def ended(self) -> Counter[str]:
+        """The long actions whose command got to its end (its `exit 3`), by run id."""
+        return _count_lines(self.ends)
 
     # -- the database, read from outside --------------------------------------------------
 
@@ -259,6 +286,41 @@ def amid_a_burst(cluster: Cluster) -> None:
         "the next minute's burst begins",
         every=0.02,
     )
+
+
+def due_launches(cluster: Cluster) -> int:
+    """How many runs of the jobs due every minute have launched so far."""
+    return sum(n for run, n in cluster.launch_counts().items() if run.startswith("ha.due"))
+
+
+def in_a_burst(cluster: Cluster) -> bool:
+    """Some, not all, of a minute's due jobs have launched (each slot launches once, so a
+    count that is not a whole number of bursts is a burst under way)."""
+    return due_launches(cluster) % len(cluster.due) != 0
+
+
+def seconds_to_next_minute() -> float:
+    now = datetime.now(UTC)
+    return 60 - now.second - now.microsecond / 1e6
+
+
+def amid_bursts(cluster: Cluster, snapshots: list[Counter[str]]) -> int:
+    """How many of these snapshots of the launches (each taken just before a kill) caught a
+    minute's burst under way: some, not all, of that minute's slots launched. Read from the
+    database's run times, once every run has settled."""
+    slot = {str(r.id): r.run_time for r in cluster.runs() if r.job_name in cluster.due}
+    count = 0
+    for launched in snapshots:
+        times = [slot[run] for run in launched if run in slot]
+        if times and 0 < times.count(max(times)) < len(cluster.due):
+            count += 1
+    return count
+
+
+def _count_lines(path: Path) -> Counter[str]:
+    if not path.exists():
+        return Counter()
+    return Counter(line for line in path.read_text().split() if line)
 
 
 def _job(name: str, node: str, schedule: str, command: str) -> str:

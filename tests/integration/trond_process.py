@@ -47,6 +47,11 @@ class TrondProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20.0) -> None:
+        self.spawn()
+        self.wait_up(timeout)
+
+    def spawn(self) -> None:
+        """Start the process without waiting for it to answer (several start side by side)."""
         self.working_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "TZ": "UTC"}
         with self.log.open("ab") as log:
@@ -67,6 +72,10 @@ class TrondProcess:
                 stderr=log,
                 env=env,
             )
+
+    def wait_up(self, timeout: float = 20.0) -> None:
+        """Until the spawned process answers `/api/status`."""
+        assert self.proc is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -85,8 +94,17 @@ class TrondProcess:
         self.proc.wait(10)
 
     def stop(self) -> None:
+        self.terminate()
+        self.wait_stopped()
+
+    def terminate(self) -> None:
+        """Ask it to stop (SIGTERM) without waiting, so several stop side by side."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
+
+    def wait_stopped(self) -> None:
+        """Until a terminated process has exited; killed if it takes more than 10 s."""
+        if self.proc is not None:
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:

@@ -14,9 +14,11 @@ CREW_SIZE = 512
 
 
 async def for_each(items: Iterable[T], work: Callable[[T], Awaitable[None]]) -> None:
-    """`await work(item)` for every item, at most CREW_SIZE at once; the first error raises
-    once every worker stopped. A fixed crew rather than a task per item: 10,000 tasks behind
-    a semaphore rescan their waiters on every release."""
+    """`await work(item)` for every item, at most CREW_SIZE at once; the first error cancels
+    the other workers and raises once every worker stopped (a recovery that failed, because
+    its leader was deposed say, must not go on beside the next one). A fixed crew rather
+    than a task per item: 10,000 tasks behind a semaphore rescan their waiters on every
+    release."""
     queue: asyncio.Queue[T] = asyncio.Queue()
     for item in items:
         queue.put_nowait(item)
@@ -25,4 +27,11 @@ async def for_each(items: Iterable[T], work: Callable[[T], Awaitable[None]]) -> 
         while not queue.empty():
             await work(queue.get_nowait())
 
-    await asyncio.gather(*(worker() for _ in range(min(CREW_SIZE, queue.qsize() or 1))))
+    crew = [asyncio.create_task(worker()) for _ in range(min(CREW_SIZE, queue.qsize() or 1))]
+    try:
+        await asyncio.gather(*crew)
+    finally:
+        # On an error (gather leaves the others running) or when cancelled.
+        for task in crew:
+            task.cancel()
+        await asyncio.gather(*crew, return_exceptions=True)

@@ -58,6 +58,12 @@ _BEGIN_FENCED = (
 _UNFENCED = object()  # fence() never called: every write goes through
 
 
+def _cancel_requests() -> int:
+    """How many cancellations of the current task are pending (`Task.cancelling`)."""
+    task = asyncio.current_task()
+    return task.cancelling() if task is not None else 0
+
+
 class PostgresStore(PostgresAlerts):
     """`PostgresStore(dsn)`; `open()` connects, creates or migrates the schema."""
 
@@ -181,7 +187,13 @@ class PostgresStore(PostgresAlerts):
         pool = self._lease_pool if lease else self._pool
         if pool is None:
             raise StoreError("the store is not open")
+        cancels = _cancel_requests()
         async with pool.connection() as conn, conn.cursor() as cur:
+            if _cancel_requests() > cancels:
+                # The pool waits for a connection with asyncio.wait_for, which on Python 3.11
+                # drops a cancellation that lands as the connection arrives (CPython
+                # gh-86296): the caller, a deposed leader's task say, would go on writing.
+                raise asyncio.CancelledError
             if not fenced or self._epoch is _UNFENCED:
                 async with conn.transaction():
                     return await operation(cur, retrying)

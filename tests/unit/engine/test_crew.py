@@ -1,0 +1,67 @@
+"""The crew that recovers jobs side by side: every item done, and nothing left running after
+an error (a failed takeover's recovery must not go on beside the next leader's)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tron.engine import crew
+from tron.engine.crew import for_each
+
+
+async def test_every_item_is_worked_on_by_a_bounded_crew(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(crew, "CREW_SIZE", 3)
+    done: list[int] = []
+    busy = peak = 0
+
+    async def work(item: int) -> None:
+        nonlocal busy, peak
+        busy += 1
+        peak = max(peak, busy)
+        await asyncio.sleep(0)
+        done.append(item)
+        busy -= 1
+
+    await for_each(range(10), work)
+    assert sorted(done) == list(range(10))
+    assert peak == 3
+
+
+async def test_the_first_error_stops_the_other_workers_before_it_raises() -> None:
+    started: list[str] = []
+    stopped: list[str] = []
+
+    async def work(item: str) -> None:
+        started.append(item)
+        if item == "bad":
+            raise RuntimeError("deposed")
+        try:
+            await asyncio.Event().wait()  # a write retried, a node that does not answer
+        finally:
+            stopped.append(item)
+
+    with pytest.raises(RuntimeError, match="deposed"):
+        await for_each(["slow", "bad", "later"], work)
+    # Those under way were cancelled and have ended; none of them is left running.
+    assert sorted(stopped) == sorted(i for i in started if i != "bad")
+    assert "slow" in stopped
+    assert all(t.done() for t in asyncio.all_tasks() if t is not asyncio.current_task())
+
+
+async def test_cancelling_it_cancels_its_workers() -> None:
+    stopped: list[int] = []
+
+    async def work(item: int) -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            stopped.append(item)
+
+    task = asyncio.create_task(for_each(range(3), work))
+    await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert sorted(stopped) == [0, 1, 2]
