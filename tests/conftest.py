@@ -54,3 +54,18 @@ def smtp() -> Iterator[SmtpReceiver]:
     receiver = SmtpReceiver()
     yield receiver
     receiver.close()
+
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow modules first, then the browser's, then the rest: pytest-xdist (`--dist
+    loadfile` in pyproject.toml) hands whole modules out in this order, so the longest ones
+    start at once and the many short ones fill in around them, instead of a test that takes
+    minutes starting last and keeping one worker busy long after the others are done."""
+
+    def rank(item: pytest.Item) -> int:
+        if item.get_closest_marker("slow"):
+            return 0
+        return 1 if item.get_closest_marker("browser") else 2
+
+    items.sort(key=rank)
