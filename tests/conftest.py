@@ -56,7 +56,6 @@ def smtp() -> Iterator[SmtpReceiver]:
     receiver.close()
 
 
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The slow modules first, then the browser's, then the rest: pytest-xdist (`--dist
     loadfile` in pyproject.toml) hands whole modules out in this order, so the longest ones
