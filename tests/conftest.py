@@ -54,3 +54,19 @@ def smtp() -> Iterator[SmtpReceiver]:
     receiver = SmtpReceiver()
     yield receiver
     receiver.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow modules first and the browser's last: pytest-xdist (`--dist loadfile` in
+    pyproject.toml) hands whole modules out in this order, so the longest ones start at once and
+    the many short ones fill in around them, instead of a test that takes minutes starting last
+    and keeping one worker busy long after the others are done. The browser's last because
+    Playwright's sync API keeps an event loop running in the worker from its first use on, where
+    no asyncio test can run any more."""
+
+    def rank(item: pytest.Item) -> int:
+        if item.get_closest_marker("slow"):
+            return 0
+        return 2 if item.get_closest_marker("browser") else 1
+
+    items.sort(key=rank)

@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
+SHM = Path("/dev/shm")
 USER = "tron"
 
 
@@ -44,7 +45,11 @@ class PgServer:
     @classmethod
     def start(cls, *, fsync: bool = False) -> PgServer:
         # Not under pytest's tmp dirs: those are private to root, and the server is not root.
-        root = Path(tempfile.mkdtemp(prefix="tron-pg-"))
+        # In memory (tmpfs) unless durability is asked for: each test's CREATE DATABASE copies
+        # about 300 files, three to four times faster there than on this machine's disk, and
+        # the files survive a crash of the server all the same.
+        memory = None if fsync or not SHM.is_dir() else str(SHM)
+        root = Path(tempfile.mkdtemp(prefix="tron-pg-", dir=memory))
         server = cls(root, _free_port())
         os.chmod(root, 0o755)
         if os.getuid() == 0:

@@ -117,9 +117,10 @@ async def test_store_error_during_upload_is_503_and_keeps_the_old_config(
     async with harness.running(store=store) as h:
 
         async def startup_version_recorded() -> bool:
-            return bool(await store.config_versions())
+            return {v.namespace for v in await store.config_versions()} == {"MASTER", "team"}
 
-        # trond records the config it started with in the background: let it, first.
+        # trond records the config it started with in the background, one namespace after the
+        # other: let it finish first, or the failure meant for the upload may hit its last one.
         await wait_until(startup_version_recorded)
         store.fail_next(1)
         body = await upload(h, NEW, expect=503)

@@ -1,4 +1,4 @@
-"""scripts/lib.sh: which newer CPython ./scripts/test also runs the unit tests on."""
+"""scripts/lib.sh: which newer CPython ./scripts/test runs the whole suite on again."""
 
 from __future__ import annotations
 

@@ -27,10 +27,19 @@ class Senders:
     """One HTTP client for every webhook; SMTP runs in a thread (smtplib blocks)."""
 
     def __init__(self, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self._client = httpx.AsyncClient(transport=transport, follow_redirects=False)
+        self._transport = transport
+        # Made on the first webhook: an HTTP client loads the CA bundle (about 50 ms of CPU),
+        # which every trond start, and every daemon a test makes, would pay for nothing.
+        self._client: httpx.AsyncClient | None = None
 
     async def close(self) -> None:
-        await self._client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(transport=self._transport, follow_redirects=False)
+        return self._client
 
     async def send(self, channel: ChannelConfig, notification: Notification) -> None:
         override = notification.channel.partition(OVERRIDE)[2] or None
@@ -55,7 +64,7 @@ class Senders:
         }
         assert channel.url is not None  # the config requires it for webhooks
         try:
-            response = await self._client.post(
+            response = await self._http().post(
                 channel.url, content=content, headers=headers, timeout=channel.timeout
             )
         except httpx.HTTPError as exc:
