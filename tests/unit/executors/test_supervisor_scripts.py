@@ -72,14 +72,16 @@ def test_local_supervisor_reserves_the_exit_record_then_overwrites_it(tmp_path: 
         pid = spawn_runner(tmp_path, f"while [ ! -e '{go}' ]; do sleep 0.01; done; exit 3", writer)
     finally:
         os.close(writer)
-    with os.fdopen(reader, "rb") as launcher:
-        command = int(launcher.readline())
-    records = f"supervisor {pid}\npid {command}\n"  # after the slot, in the same file
-    assert (tmp_path / "exit").read_text() == EXIT_PLACEHOLDER + records
-    assert read_records(tmp_path) == SupervisorRecords(supervisor_pid=pid, pid=command)
-    assert read_exit_status(tmp_path) is None
-    go.touch()
-    reap(pid)
+    try:
+        with os.fdopen(reader, "rb") as launcher:
+            command = int(launcher.readline())
+        records = f"supervisor {pid}\npid {command}\n"  # after the slot, in the same file
+        assert (tmp_path / "exit").read_text() == EXIT_PLACEHOLDER + records
+        assert read_records(tmp_path) == SupervisorRecords(supervisor_pid=pid, pid=command)
+        assert read_exit_status(tmp_path) is None
+    finally:
+        go.touch()  # a failed check must not leave the command waiting forever
+        reap(pid)
     assert (tmp_path / "exit").read_text() == f"{3:<16}\n" + records
     assert read_exit_status(tmp_path) == ExitStatus(exit_code=3)
 
