@@ -127,11 +127,13 @@ class WriteBatcher:
             batch = [self._queue.popleft() for _ in range(min(self._max_batch, len(self._queue)))]
             try:
                 outcomes = await self._run(batch)
-            except BaseException as exc:  # every caller must hear of it
+            except Exception as exc:  # every caller must hear of it
                 outcomes = [_Outcome(error=exc)] * len(batch)
-                if not isinstance(exc, Exception):
-                    _settle(batch, outcomes)
-                    raise
+            except BaseException:
+                for request in (*batch, *self._queue):  # the loop is going away
+                    request.future.cancel()
+                self._queue.clear()
+                raise
             _settle(batch, outcomes)
 
     async def _run(self, batch: list[_Request]) -> list[_Outcome]:
