@@ -1,8 +1,8 @@
 """PostgresStore: the Store contract on a PostgreSQL server that several trond may share.
 
-Each operation is one transaction on a pooled connection (psycopg 3, async; the lease has a
-connection of its own). Durability is the server's: a commit returns once its WAL is flushed
-(the server's defaults).
+Reads run each in a transaction of its own on a pooled connection (psycopg 3, async; the
+lease has a connection of its own). Durability is the server's: a commit returns once its
+WAL is flushed (the server's defaults).
 
 Writes go through group commit (postgres_batch): every write queued while a transaction runs
 shares the next one, which begins (in the same round trip as the writes' statements) with
