@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -165,3 +166,18 @@ async def test_a_caller_that_stops_waiting_does_not_stop_its_write(
     write.cancel()
     assert await leader.create_job_run(job_run(num=1))
     assert [r.run_num for r in await leader.load_job_runs()] == [0, 1]
+
+
+async def test_a_write_the_server_can_never_take_fails_alone_and_at_once(
+    leader: PostgresStore,
+) -> None:
+    """A value too big for its index is an OperationalError to psycopg (program limit
+    exceeded), but no retry will help it: its caller hears at once, the others land."""
+    huge = os.urandom(8000).hex()  # incompressible, past the index's row limit
+    results = await asyncio.gather(
+        leader.add_event(huge), leader.create_job_run(job_run(num=0)), return_exceptions=True
+    )
+    assert isinstance(results[0], StoreError)
+    assert "index row" in str(results[0])
+    assert results[1] is True
+    assert await leader.events() == []

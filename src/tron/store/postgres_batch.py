@@ -16,8 +16,9 @@ leader's batch writes nothing, however many operations it holds.
 When an operation fails (a database error, NotFoundError, anything a finish step raises),
 its statements may have left the transaction half done: the batch is rolled back and run
 again operation by operation, each in a savepoint, so only the failing operation's caller
-gets its error. A lost connection, a serialization failure or a deadlock fails nobody at
-first: the whole batch is tried again on another connection, with a back-off, for a while.
+gets its error. A transient failure (a lost connection, a serialization failure or deadlock,
+the server short of room or restarting: see `is_transient`) fails nobody at first: the whole
+batch is tried again on another connection, with a back-off, for a while.
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ FENCE_LOCK = 0x7472_6F6E_0002  # "tron" 2
 _LOCK_SHARED = f"SELECT pg_advisory_xact_lock_shared({FENCE_LOCK})".encode()
 _READ_EPOCH = b"SELECT epoch FROM lease WHERE id = 1"
 _UNFENCED = object()  # no epoch to check: every write goes through
+# SQLSTATE classes of errors worth a retry: connection exception, transaction rollback,
+# insufficient resources, object in use (a lock not available), operator intervention.
+_TRANSIENT_CLASSES = frozenset({"08", "40", "53", "55", "57"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,11 +210,9 @@ class WriteBatcher:
                 outcomes.append(_Outcome(result=result))
         except FencedError:
             raise
-        except psycopg.OperationalError as exc:
-            if isinstance(exc, psycopg.errors.PipelineAborted):
-                raise _OneByOne from exc
-            raise
         except Exception as exc:
+            if is_transient(exc, conn):
+                raise
             raise _OneByOne from exc
         return outcomes
 
@@ -229,9 +231,9 @@ class WriteBatcher:
             await conn.execute(b"SAVEPOINT operation")
             try:
                 result = await request.operation(conn.cursor(), retrying)
-            except psycopg.OperationalError:
-                raise  # transient: the whole batch again
             except Exception as exc:
+                if is_transient(exc, conn):
+                    raise  # the whole batch again
                 await conn.execute(b"ROLLBACK TO SAVEPOINT operation")
                 if isinstance(exc, psycopg.Error):
                     error = StoreError(f"database {self._where}: {self._say(exc)}")
@@ -242,6 +244,19 @@ class WriteBatcher:
             await conn.execute(b"RELEASE SAVEPOINT operation")
             outcomes.append(_Outcome(result=result))
         return outcomes
+
+
+def is_transient(exc: BaseException, conn: Connection) -> bool:
+    """Whether `exc` says nothing about the operation but about the moment: the connection
+    lost, a serialization failure or deadlock, the server short of room or shutting down."""
+    if conn.broken:
+        return True
+    if not isinstance(exc, psycopg.OperationalError):
+        return False
+    if isinstance(exc, psycopg.errors.PipelineAborted):
+        return False  # an earlier statement of the batch failed
+    state = exc.sqlstate
+    return state is None or state[:2] in _TRANSIENT_CLASSES
 
 
 def unfenced() -> object:
