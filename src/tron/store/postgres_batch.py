@@ -129,8 +129,10 @@ class WriteBatcher:
     async def _commit_all(self) -> None:
         while self._queue:
             batch = [self._queue.popleft() for _ in range(min(self._max_batch, len(self._queue)))]
+            began = time.monotonic()
             try:
                 outcomes = await self._run(batch)
+                logger.debug("committed %d writes in %.3f s", len(batch), time.monotonic() - began)
             except Exception as exc:  # every caller must hear of it
                 outcomes = [_Outcome(error=exc)] * len(batch)
             except BaseException:
@@ -150,7 +152,11 @@ class WriteBatcher:
             try:
                 async with pool.connection() as conn:
                     return await self._transact(conn, batch, retrying, one_by_one)
-            except _OneByOne:
+            except _OneByOne as exc:
+                logger.info(
+                    "a write failed (%s): its batch of %d runs again write by write",
+                    self._say(exc.__cause__ or exc), len(batch),
+                )  # fmt: skip
                 one_by_one = True
             except FencedError as exc:
                 return [_Outcome(error=exc)] * len(batch)
