@@ -423,3 +423,16 @@ async def test_save_run_changes_of_a_missing_run_writes_nothing(store: Store) ->
         )
     assert await store.load_job_runs() == []
     assert await store.load_handles() == {}
+
+
+async def test_save_run_changes_of_only_a_handle_needs_the_run(store: Store) -> None:
+    run = job_run(num=0)
+    with pytest.raises(NotFoundError):
+        await store.save_run_changes(run, [], header=False, handle=("ns.job.0.a", {"pid": 1}))
+    assert await store.load_handles() == {}
+    await store.create_job_run(run)
+    await store.save_run_changes(
+        run, [], header=False, handle=("ns.job.0.a", {"pid": 2}), events=["ns.job.0.a.done"]
+    )
+    assert await store.load_handles() == {"ns.job.0.a": {"pid": 2}}
+    assert await store.events() == ["ns.job.0.a.done"]

@@ -1,17 +1,19 @@
 """PostgresStore: the Store contract on a PostgreSQL server that several trond may share.
 
-Each operation is one transaction on a pooled connection (psycopg 3, async; the lease has a
-connection of its own). Durability is the server's: a commit returns once its WAL is flushed
-(the server's defaults).
+Reads run each in a transaction of its own on a pooled connection (psycopg 3, async; the
+lease has a connection of its own). Durability is the server's: a commit returns once its
+WAL is flushed (the server's defaults).
 
-Fencing: once `fence(epoch)` was called (by the leader loop), every write transaction begins
-(in the same round trip) by taking a shared advisory lock, then reads the lease's epoch and
-goes on only if it is still ours. A takeover takes the same lock exclusively while it raises
-the epoch, so it waits for every write in flight, and every later write (its statement
-snapshot taken after the lock) sees the new epoch: a deposed leader cannot write after the
-new one took over, whatever its clock or its pauses. (A shared advisory lock costs far less
-than `FOR SHARE` on the lease row, which turns every concurrent write into a multixact.) A
-store never fenced (tests, `trond migrate-state`) writes freely.
+Writes go through group commit (postgres_batch): every write queued while a transaction runs
+shares the next one, which begins (in the same round trip as the writes' statements) with
+the fencing check once `fence(epoch)` was called (by the leader loop): a shared advisory
+lock, then the lease's epoch, which must still be ours before anything commits. A takeover
+takes the same lock exclusively while it raises the epoch, so it waits for every write in
+flight, and every later write (its statement snapshot taken after the lock) sees the new
+epoch: a deposed leader cannot write after the new one took over, whatever its clock or its
+pauses. (A shared advisory lock costs far less than `FOR SHARE` on the lease row, which
+turns every concurrent write into a multixact.) A store never fenced (tests,
+`trond migrate-state`) writes freely.
 
 Lost connections (the server restarting, a network blip) are retried with a back-off for a
 while: an operation whose commit may have landed before the break is written so that doing
@@ -21,7 +23,6 @@ it again changes nothing more (see postgres_queries.create_job_run).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import time
@@ -34,12 +35,14 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from tron.core.records import ActionRun, JobRun
 from tron.errors import StoreError
+from tron.store import postgres_piped as piped
 from tron.store import postgres_queries as q
 from tron.store.alerts_postgres import PostgresAlerts
 from tron.store.base import ConfigVersion, JobState, Transition
 from tron.store.common import Now, system_now
 from tron.store.dsn import masked, scrubbed
 from tron.store.lease import FencedError, Lease, RunChanges
+from tron.store.postgres_batch import FENCE_LOCK, Piped, WriteBatcher, pooled, unfenced
 from tron.store.postgres_schema import apply_migrations
 
 logger = logging.getLogger(__name__)
@@ -48,20 +51,6 @@ __all__ = ["FencedError", "PostgresStore"]
 
 T = TypeVar("T")
 Operation = Callable[[q.Cursor, bool], Awaitable[T]]
-
-# The advisory lock that orders leaders' writes against takeovers (see the module doc).
-FENCE_LOCK = 0x7472_6F6E_0002  # "tron" 2
-_BEGIN_FENCED = (
-    f"BEGIN; SELECT pg_advisory_xact_lock_shared({FENCE_LOCK});"
-    " SELECT epoch FROM lease WHERE id = 1"
-).encode()
-_UNFENCED = object()  # fence() never called: every write goes through
-
-
-def _cancel_requests() -> int:
-    """How many cancellations of the current task are pending (`Task.cancelling`)."""
-    task = asyncio.current_task()
-    return task.cancelling() if task is not None else 0
 
 
 class PostgresStore(PostgresAlerts):
@@ -83,7 +72,14 @@ class PostgresStore(PostgresAlerts):
         self._connect_timeout = connect_timeout
         self._pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
         self._lease_pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
-        self._epoch: object = _UNFENCED
+        self._epoch: object = unfenced()
+        self._writes = WriteBatcher(
+            lambda: self._pool,
+            epoch=lambda: self._epoch,
+            say=self._say,
+            where=self.where,
+            retry_for=retry_for,
+        )
 
     @property
     def where(self) -> str:
@@ -97,8 +93,8 @@ class PostgresStore(PostgresAlerts):
             max_size=size,
             open=False,
             timeout=self._connect_timeout,
-            # Autocommit: transactions are begun by hand, so a fenced write's BEGIN travels
-            # with its fence check (one round trip less per write).
+            # Autocommit: a batch of writes begins its transaction by hand, so the BEGIN
+            # travels with the fence check and the writes (postgres_batch).
             kwargs={"connect_timeout": max(1, round(self._connect_timeout)), "autocommit": True},
             # A connection broken by a server restart is noticed (and replaced) when it is
             # given back; reconnecting goes on in the background.
@@ -128,6 +124,7 @@ class PostgresStore(PostgresAlerts):
         logger.info("state store: PostgreSQL at %s", self.where)
 
     async def close(self) -> None:
+        await self._writes.drain()
         pools = [p for p in (self._pool, self._lease_pool) if p is not None]
         self._pool = self._lease_pool = None
         for pool in pools:
@@ -140,34 +137,20 @@ class PostgresStore(PostgresAlerts):
         refuses every write (a standby)."""
         self._epoch = epoch
 
-    async def _begin_fenced(self, cur: q.Cursor) -> None:
-        """Begin a transaction that goes on only while our epoch is the current one."""
-        # Separate statements, for the epoch must be read by a snapshot taken after the lock,
-        # but one round trip: without parameters they go as one simple query.
-        await cur.execute(_BEGIN_FENCED)
-        cur.nextset()
-        cur.nextset()
-        row = await cur.fetchone()
-        current = int(row[0]) if row else -1
-        mine = self._epoch
-        if not isinstance(mine, int) or current != mine:
-            raise FencedError(mine if isinstance(mine, int) else None, current)
-
     # -- running operations ----------------------------------------------------------------
 
-    async def write(self, operation: Operation[T]) -> T:
-        """Run `operation` in a fenced transaction, retrying lost connections."""
-        return await self._retrying(operation, fenced=True)
+    async def write(self, operation: Operation[T] | Piped[T]) -> T:
+        """Run `operation` in the next fenced transaction (group commit), retrying lost
+        connections."""
+        return await self._writes.call(operation)
 
     async def read(self, operation: Operation[T]) -> T:
-        return await self._retrying(operation, fenced=False)
-
-    async def _retrying(self, operation: Operation[T], *, fenced: bool) -> T:
+        """Run `operation` in a transaction of its own, retrying lost connections."""
         deadline = time.monotonic() + self._retry_for
         delay, retrying = 0.1, False
         while True:
             try:
-                return await self._transact(operation, fenced=fenced, retrying=retrying)
+                return await self._transact(operation, retrying=retrying)
             except (psycopg.OperationalError, PoolTimeout) as exc:
                 # Connection lost or refused, a serialization failure or deadlock: the
                 # transaction did not commit (or, for a break at COMMIT, see the module doc).
@@ -181,32 +164,12 @@ class PostgresStore(PostgresAlerts):
             except psycopg.Error as exc:
                 raise StoreError(f"database {self.where}: {self._say(exc)}") from exc
 
-    async def _transact(
-        self, operation: Operation[T], *, fenced: bool, retrying: bool, lease: bool = False
-    ) -> T:
+    async def _transact(self, operation: Operation[T], *, retrying: bool, lease: bool = False) -> T:
         pool = self._lease_pool if lease else self._pool
         if pool is None:
             raise StoreError("the store is not open")
-        cancels = _cancel_requests()
-        async with pool.connection() as conn, conn.cursor() as cur:
-            if _cancel_requests() > cancels:
-                # The pool waits for a connection with asyncio.wait_for, which on Python 3.11
-                # drops a cancellation that lands as the connection arrives (CPython
-                # gh-86296): the caller, a deposed leader's task say, would go on writing.
-                raise asyncio.CancelledError
-            if not fenced or self._epoch is _UNFENCED:
-                async with conn.transaction():
-                    return await operation(cur, retrying)
-            try:
-                await self._begin_fenced(cur)
-                result = await operation(cur, retrying)
-            except BaseException:
-                if not conn.broken:
-                    with contextlib.suppress(psycopg.Error):
-                        await conn.execute(b"ROLLBACK")
-                raise
-            await conn.execute(b"COMMIT")
-            return result
+        async with pooled(pool) as conn, conn.cursor() as cur, conn.transaction():
+            return await operation(cur, retrying)
 
     def _say(self, exc: BaseException) -> str:
         text = " ".join(str(exc).split()) or type(exc).__name__
@@ -231,9 +194,14 @@ class PostgresStore(PostgresAlerts):
 
     async def create_job_run(self, job_run: JobRun, *, slot: str | None = None) -> bool:
         now = self._now()
-        return await self.write(
-            lambda cur, retrying: q.create_job_run(cur, job_run, slot, now, retrying)
-        )
+
+        async def operation(cur: q.Cursor, retrying: bool) -> bool:
+            return await q.create_job_run(cur, job_run, slot, now, retrying)
+
+        names = {action_run.action_name for action_run in job_run.action_runs}
+        if len(names) < len(job_run.action_runs):
+            return await self.write(operation)  # a name given twice: see q.create_job_run
+        return await self.write(Piped(operation, piped.create_job_run(job_run, slot, now)))
 
     async def save_job_run(self, job_run: JobRun) -> None:
         await self.write(lambda cur, _: q.save_job_run(cur, job_run))
@@ -252,10 +220,12 @@ class PostgresStore(PostgresAlerts):
         events: Sequence[str] = (),
     ) -> None:
         now = self._now()
-        await self.write(
-            functools.partial(_save_run_changes, job_run=job_run, action_runs=action_runs,
-                              header=header, handle=handle, events=events, now=now)
+        operation = functools.partial(
+            _save_run_changes, job_run=job_run, action_runs=action_runs, header=header,
+            handle=handle, events=events, now=now,
         )  # fmt: skip
+        send = piped.save_run_changes(job_run, action_runs, header, handle, events, now)
+        await self.write(Piped(operation, send))
 
     async def save_handle(self, action_run_id: str, handle: dict[str, Any] | None) -> None:
         await self.write(lambda cur, _: q.save_handle(cur, action_run_id, handle))
@@ -346,7 +316,7 @@ class PostgresStore(PostgresAlerts):
     async def _once(self, operation: Operation[T]) -> T:
         """One try, no retries: the lease loop has its own rhythm and must not lag behind."""
         try:
-            return await self._transact(operation, fenced=False, retrying=False, lease=True)
+            return await self._transact(operation, retrying=False, lease=True)
         except (psycopg.Error, PoolTimeout) as exc:
             raise StoreError(f"database {self.where}: {self._say(exc)}") from exc
 

@@ -97,12 +97,7 @@ async def create_job_run(
          slot),
     )  # fmt: skip
     if cur.rowcount == 0:
-        if retrying and await _is_ours(cur, job_run, slot):
-            # The connection broke after our commit: the run is the one this call wrote.
-            return True
-        if slot is not None and await _slot_taken(cur, job_run.job_name, slot):
-            return False
-        raise ConflictError(f"job run {job_run.id} already exists")
+        return await run_not_inserted(cur, job_run, slot, retrying)
     await _insert_action_runs(cur, job_run.action_runs, now)
     await cur.execute(
         "INSERT INTO job_state (job_name, next_run_num) VALUES (%s, %s)"
@@ -111,6 +106,16 @@ async def create_job_run(
         (job_run.job_name, job_run.run_num + 1),
     )
     return True
+
+
+async def run_not_inserted(cur: Cursor, job_run: JobRun, slot: str | None, retrying: bool) -> bool:
+    """create_job_run's answer when the run's row was already there."""
+    if retrying and await _is_ours(cur, job_run, slot):
+        # The connection broke after our commit: the run is the one this call wrote.
+        return True
+    if slot is not None and await _slot_taken(cur, job_run.job_name, slot):
+        return False
+    raise ConflictError(f"job run {job_run.id} already exists")
 
 
 async def _is_ours(cur: Cursor, job_run: JobRun, slot: str | None) -> bool:
@@ -150,27 +155,35 @@ async def _slot_taken(cur: Cursor, job_name: str, slot: str) -> bool:
     return await cur.fetchone() is not None
 
 
-async def _find_run(cur: Cursor, job_name: str, run_num: int) -> bool:
-    await cur.execute(
-        "SELECT 1 FROM job_runs WHERE job_name = %s AND run_num = %s", (job_name, run_num)
-    )
+FIND_RUN = "SELECT 1 FROM job_runs WHERE job_name = %s AND run_num = %s"
+
+
+async def find_run(cur: Cursor, job_name: str, run_num: int) -> bool:
+    await cur.execute(FIND_RUN, (job_name, run_num))
     return await cur.fetchone() is not None
 
 
-async def save_job_run(cur: Cursor, job_run: JobRun) -> None:
+UPDATE_JOB_RUN = (
+    "UPDATE job_runs SET run_time = %s, manual = %s, node = %s, start_time = %s,"
+    " end_time = %s, record = %s WHERE job_name = %s AND run_num = %s"
+)
+
+
+def job_run_params(job_run: JobRun) -> tuple[Any, ...]:
+    """UPDATE_JOB_RUN's parameters."""
     run_time, manual, node, start, end, record = run_columns(job_run)
-    await cur.execute(
-        "UPDATE job_runs SET run_time = %s, manual = %s, node = %s, start_time = %s,"
-        " end_time = %s, record = %s WHERE job_name = %s AND run_num = %s",
-        (run_time, bool(manual), node, start, end, record, job_run.job_name, job_run.run_num),
-    )
+    return (run_time, bool(manual), node, start, end, record, job_run.job_name, job_run.run_num)
+
+
+async def save_job_run(cur: Cursor, job_run: JobRun) -> None:
+    await cur.execute(UPDATE_JOB_RUN, job_run_params(job_run))
     if cur.rowcount == 0:
         raise NotFoundError(f"job run {job_run.id} not found")
 
 
 # Updates the row and, when its state, attempts or exit changed, appends a transition: one
 # round trip. Answers whether the row was there (a missing one is inserted separately).
-_UPDATE_AND_LOG = (
+UPDATE_AND_LOG = (
     "WITH old AS (SELECT state, attempt_count, exit_status FROM action_runs"
     " WHERE job_name = %(job)s AND run_num = %(num)s AND action_name = %(name)s FOR UPDATE),"
     " upd AS (UPDATE action_runs a SET state = %(state)s, attempt_count = %(attempts)s,"
@@ -191,9 +204,21 @@ async def save_action_run(
 ) -> bool:
     """Update (or add) the action run, logging a transition when it is one; whether its row
     was already there."""
+    params = action_run_params(action_run, reason, now)
+    await cur.execute(UPDATE_AND_LOG, params)
+    row = await cur.fetchone()
+    if row is not None and row[0]:
+        return True
+    await _insert_action_run(cur, action_run, params)
+    await _append_transition(cur, params)
+    return False
+
+
+def action_run_params(action_run: ActionRun, reason: str | None, now: datetime) -> dict[str, Any]:
+    """UPDATE_AND_LOG's parameters."""
     state, attempts, exit_status = transition_key(action_run)
     t = make_transition(action_run, seq=0, at=now, reason=reason)
-    params = {
+    return {
         "job": action_run.job_name,
         "num": action_run.run_num,
         "name": action_run.action_name,
@@ -206,17 +231,10 @@ async def save_action_run(
         "node": t.node,
         "reason": t.reason,
     }
-    await cur.execute(_UPDATE_AND_LOG, params)
-    row = await cur.fetchone()
-    if row is not None and row[0]:
-        return True
-    await _insert_action_run(cur, action_run, params)
-    await _append_transition(cur, params)
-    return False
 
 
 async def _insert_action_run(cur: Cursor, action_run: ActionRun, params: dict[str, Any]) -> None:
-    if not await _find_run(cur, action_run.job_name, action_run.run_num):
+    if not await find_run(cur, action_run.job_name, action_run.run_num):
         raise NotFoundError(f"job run {action_run.id.job_run_id} not found")
     await cur.execute(
         "INSERT INTO action_runs (job_name, run_num, action_name, position, state,"
@@ -249,7 +267,7 @@ async def save_run_changes(
     # One transaction: the change lands whole or not at all.
     if header:
         await save_job_run(cur, job_run)
-    elif not action_runs and not await _find_run(cur, job_run.job_name, job_run.run_num):
+    elif not action_runs and not await find_run(cur, job_run.job_name, job_run.run_num):
         raise NotFoundError(f"job run {job_run.id} not found")
     # (An action run of a missing job run is refused by save_action_run.)
     for action_run in action_runs:
@@ -340,15 +358,19 @@ async def delete_job_run(cur: Cursor, job_name: str, run_num: int) -> None:
     await cur.execute("DELETE FROM job_runs WHERE job_name = %(job)s AND run_num = %(num)s", key)
 
 
-async def save_handle(cur: Cursor, action_run_id: str, handle: dict[str, Any] | None) -> None:
+def handle_statement(action_run_id: str, handle: dict[str, Any] | None) -> tuple[str, Any]:
+    """The statement that saves (or, with None, forgets) a handle, and its parameters."""
     if handle is None:
-        await cur.execute("DELETE FROM handles WHERE action_run_id = %s", (action_run_id,))
-        return
-    await cur.execute(
+        return "DELETE FROM handles WHERE action_run_id = %s", (action_run_id,)
+    return (
         "INSERT INTO handles (action_run_id, handle) VALUES (%s, %s)"
         " ON CONFLICT (action_run_id) DO UPDATE SET handle = excluded.handle",
         (action_run_id, dumps(handle)),
     )
+
+
+async def save_handle(cur: Cursor, action_run_id: str, handle: dict[str, Any] | None) -> None:
+    await cur.execute(*handle_statement(action_run_id, handle))
 
 
 async def load_handles(cur: Cursor) -> dict[str, dict[str, Any]]:
@@ -359,10 +381,11 @@ async def load_handles(cur: Cursor) -> dict[str, dict[str, Any]]:
     }
 
 
+ADD_EVENT = "INSERT INTO events (event_id) VALUES (%s) ON CONFLICT DO NOTHING"
+
+
 async def add_event(cur: Cursor, event_id: str) -> bool:
-    await cur.execute(
-        "INSERT INTO events (event_id) VALUES (%s) ON CONFLICT DO NOTHING", (event_id,)
-    )
+    await cur.execute(ADD_EVENT, (event_id,))
     return cur.rowcount == 1
 
 
