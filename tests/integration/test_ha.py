@@ -137,22 +137,34 @@ def test_a_paused_leader_writes_and_launches_nothing_after_a_takeover(cluster: C
     # every chance to act on what it believes, then look at what it did.
     runs_before, launches_before = summary(cluster.runs()), cluster.launch_counts()
     cluster.resume(old)
-    wait_for(
-        lambda: (s := cluster.status(old)) and (s["role"], s["leader"]) == ("standby", new.url),
-        60,
-        "it steps down and names the new leader",
-    )
+    others = {n.url for n in cluster.nodes if n is not old}
+    assert new.url in others
+
+    def stepped_down_naming_the_leader() -> bool:
+        # On a busy machine a starved renewal may have moved the lease on again since `new`
+        # took it: the leader it names is whichever other trond leads now.
+        mine = cluster.status(old)
+        if not mine or mine["role"] != "standby":
+            return False
+        leading = [
+            n.url for n in cluster.nodes
+            if n is not old and (s := cluster.status(n)) and s.get("role") == "leader"
+        ]  # fmt: skip
+        return leading == [mine["leader"]]
+
+    wait_for(stepped_down_naming_the_leader, 60, "it steps down and names the leader")
     assert summary(cluster.runs()) == runs_before
     assert cluster.launch_counts() == launches_before
-    log = old.log.read_text()
-    assert "stepping down as leader" in log
-    # It refuses commands now, naming the leader.
+    assert "stepping down as leader" in old.log.read_text()
+    # It refuses commands now, naming the leader, and audits nothing. (An audit entry of a
+    # command it took while it led may have been fenced when it froze: that is logged before.)
     import httpx
 
+    logged = len(old.log.read_bytes())
     refused = httpx.post(f"{old.url}/api/jobs/{cluster.quick[2]}", data={"command": "start"})
     assert refused.status_code == 409
-    assert refused.json()["leader"] == new.url
-    assert "could not record" not in old.log.read_text()  # a standby's audit writes nothing
+    assert refused.json()["leader"] in others
+    assert b"could not record" not in old.log.read_bytes()[logged:]
     cluster.start_run(cluster.quick[2])
     check_exactly_once(cluster)
 
