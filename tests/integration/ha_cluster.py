@@ -288,15 +288,16 @@ def amid_a_burst(cluster: Cluster) -> None:
     )
 
 
-def due_launches(cluster: Cluster) -> int:
-    """How many runs of the jobs due every minute have launched so far."""
-    return sum(n for run, n in cluster.launch_counts().items() if run.startswith("ha.due"))
+def due_launches(cluster: Cluster, launched: Counter[str] | None = None) -> int:
+    """How many runs of the jobs due every minute have launched (so far, or in `launched`)."""
+    counts = cluster.launch_counts() if launched is None else launched
+    return sum(n for run, n in counts.items() if run.startswith("ha.due"))
 
 
-def in_a_burst(cluster: Cluster) -> bool:
-    """Some, not all, of a minute's due jobs have launched (each slot launches once, so a
-    count that is not a whole number of bursts is a burst under way)."""
-    return due_launches(cluster) % len(cluster.due) != 0
+def in_a_burst(cluster: Cluster, launched: Counter[str] | None = None) -> bool:
+    """Some, not all, of a minute's due jobs have launched (so far, or in `launched`): each
+    slot launches once, so a count that is not a whole number of bursts is a burst under way."""
+    return due_launches(cluster, launched) % len(cluster.due) != 0
 
 
 def seconds_to_next_minute() -> float:

@@ -22,6 +22,7 @@ from tests.integration.ha_cluster import (
     check_every_minute_once,
     check_exactly_once,
     due_launches,
+    in_a_burst,
     seconds_to_next_minute,
     settled,
     summary,
@@ -70,7 +71,7 @@ def test_killing_the_leader_again_and_again_runs_every_slot_exactly_once(
     jobs, longs = itertools.cycle(cluster.quick), itertools.cycle(cluster.long)
     running_at_kill: list[str] = []
     before_kill: list[Counter[str]] = []  # the launches just before each kill
-    meant_for_bursts = 0
+    caught_bursts = 0  # kills that fell amid a burst, as the launches before them show
     try:
         cluster.start()
         killed = time.monotonic()  # when the last kill was done
@@ -83,20 +84,20 @@ def test_killing_the_leader_again_and_again_runs_every_slot_exactly_once(
                 # Amid the burst that begins before the next kill could (as long as the last
                 # one took from its kill to here, and some), or the next one when the kills
                 # left are needed for the bursts still owed. (Others may fall amid a burst
-                # by chance.)
+                # by chance.) All three are up first, so the kill follows the burst's first
+                # launch at once: on a busy machine a wait there let whole bursts go by.
+                cluster.wait_all_up()
                 cycle = min(1.5 * (time.monotonic() - killed), MAX_CYCLE)
                 burst = (
-                    seconds_to_next_minute() < cycle
-                    or KILLS - kill <= BURST_KILLS - meant_for_bursts
+                    seconds_to_next_minute() < cycle or KILLS - kill <= BURST_KILLS - caught_bursts
                 )
-                meant_for_bursts += burst
                 if burst:
                     begun = due_launches(cluster)
                     wait_for(lambda n=begun: due_launches(cluster) > n, 90, "a burst", 0.02)
                 else:
                     time.sleep(rng.uniform(0, 1))
-                cluster.wait_all_up()
                 before_kill.append(cluster.launch_counts())
+                caught_bursts += in_a_burst(cluster, before_kill[-1])
                 cluster.kill9(leader)
                 killed = time.monotonic()
                 assert long not in cluster.ended()  # running when its leader died

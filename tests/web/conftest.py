@@ -13,9 +13,14 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 from tests.integration.trond_process import TrondProcess, free_port
+
+# Playwright's assertions wait 5 s by default: on a busy machine (the suite runs beside other
+# work, on 2 cores) a page can take longer to show what it will show. They wait on the
+# condition, so a generous limit costs nothing when all goes well.
+expect.set_options(timeout=30_000)
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
