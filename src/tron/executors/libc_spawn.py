@@ -5,7 +5,8 @@ suspends the caller until then). On a launch thread that stalls the event loop a
 worker for the whole exec: a quarter of the daemon's Python time during a burst of launches,
 up to 10 ms a launch on a busy machine. A ctypes call releases the GIL for its duration.
 
-Only what the local runner needs is offered: fixed file actions, a new session, an empty
+Only what the local runner needs is offered: open and dup2 file actions (in the tuples
+os.posix_spawnp takes, so one list serves either call), a new session, an empty
 signal mask and some signals set back to their defaults. `available()` says whether this libc
 has it all (glibc does; elsewhere the caller falls back to `os.posix_spawnp`).
 """
@@ -13,10 +14,8 @@ has it all (glibc does; elsewhere the caller falls back to `os.posix_spawnp`).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 # glibc's flag values (spawn.h); POSIX_SPAWN_SETSID is a GNU extension.
@@ -29,32 +28,15 @@ _ATTR_SIZE = 1024
 _SIGSET_SIZE = 256
 
 
-@dataclass(frozen=True, slots=True)
-class Open:
-    """Open `path` with `flags` as descriptor `fd` in the child."""
-
-    fd: int
-    path: str
-    flags: int
-
-
-@dataclass(frozen=True, slots=True)
-class Dup2:
-    """Make descriptor `target` in the child a copy of `source`."""
-
-    source: int
-    target: int
-
-
-FileAction = Open | Dup2
+# The file actions, as os.posix_spawnp takes them: (POSIX_SPAWN_OPEN, fd, path, flags, mode)
+# or (POSIX_SPAWN_DUP2, fd, new_fd).
+FileAction = tuple[Any, ...]
 
 
 def _load() -> Any:
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
     try:
-        libc = ctypes.CDLL(name, use_errno=True)
+        # The process's own symbols, libc's among them (no search for the library file).
+        libc = ctypes.CDLL(None, use_errno=True)
         for symbol in (
             "posix_spawnp",
             "posix_spawn_file_actions_init",
@@ -120,17 +102,7 @@ def spawnp(
         _check(libc.posix_spawnattr_init(attributes))
         try:
             for action in file_actions:
-                if isinstance(action, Open):
-                    path = os.fsencode(action.path)
-                    _check(
-                        libc.posix_spawn_file_actions_addopen(
-                            actions, action.fd, path, action.flags, 0
-                        )
-                    )
-                else:
-                    _check(
-                        libc.posix_spawn_file_actions_adddup2(actions, action.source, action.target)
-                    )
+                _add(libc, actions, action)
             _check(libc.posix_spawnattr_setflags(attributes, _SETSID | _SETSIGMASK | _SETSIGDEF))
             _check(libc.posix_spawnattr_setsigmask(attributes, _sigset(libc, ())))
             _check(libc.posix_spawnattr_setsigdefault(attributes, _sigset(libc, default_signals)))
@@ -151,6 +123,17 @@ def spawnp(
             libc.posix_spawnattr_destroy(attributes)
     finally:
         libc.posix_spawn_file_actions_destroy(actions)
+
+
+def _add(libc: Any, actions: ctypes.Array[ctypes.c_char], action: FileAction) -> None:
+    kind, fd, *rest = action
+    if kind == os.POSIX_SPAWN_OPEN:
+        path, flags, mode = rest
+        _check(libc.posix_spawn_file_actions_addopen(actions, fd, os.fsencode(path), flags, mode))
+    elif kind == os.POSIX_SPAWN_DUP2:
+        _check(libc.posix_spawn_file_actions_adddup2(actions, fd, *rest))
+    else:
+        raise ValueError(f"unsupported file action {action!r}")
 
 
 def _check(code: int) -> None:

@@ -41,28 +41,19 @@ _DEFAULT_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ)
 
 def _spawn_runner(argv: list[str], env: Mapping[str, str], writer: int) -> int:
     """stdin and stdout/stderr on /dev/null, `writer` as fd 3, a session of its own."""
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_DUP2, 1, 2),
+        (os.POSIX_SPAWN_DUP2, writer, 3),
+    ]
     if libc_spawn.available():
-        return libc_spawn.spawnp(
-            argv,
-            env,
-            file_actions=[
-                libc_spawn.Open(0, os.devnull, os.O_RDONLY),
-                libc_spawn.Open(1, os.devnull, os.O_WRONLY),
-                libc_spawn.Dup2(1, 2),
-                libc_spawn.Dup2(writer, 3),
-            ],
-            default_signals=_DEFAULT_SIGNALS,
-        )
+        return libc_spawn.spawnp(argv, env, file_actions=actions, default_signals=_DEFAULT_SIGNALS)
     return os.posix_spawnp(
         argv[0],
         argv,
         env,
-        file_actions=[
-            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-            (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
-            (os.POSIX_SPAWN_DUP2, 1, 2),
-            (os.POSIX_SPAWN_DUP2, writer, 3),
-        ],
+        file_actions=actions,
         setsid=True,
         setsigmask=(),
         setsigdef=_DEFAULT_SIGNALS,

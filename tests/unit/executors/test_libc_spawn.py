@@ -34,10 +34,10 @@ def test_the_child_gets_its_session_descriptors_and_default_signals(tmp_path: Pa
             ["sh", "-c", script, "sh", str(report)],
             {"PATH": os.environ["PATH"]},
             file_actions=[
-                libc_spawn.Open(0, os.devnull, os.O_RDONLY),
-                libc_spawn.Open(1, os.devnull, os.O_WRONLY),
-                libc_spawn.Dup2(1, 2),
-                libc_spawn.Dup2(writer, 3),
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                (os.POSIX_SPAWN_DUP2, 1, 2),
+                (os.POSIX_SPAWN_DUP2, writer, 3),
             ],
             default_signals=[signal.SIGPIPE],
         )
@@ -78,7 +78,7 @@ def test_other_threads_run_while_the_child_is_being_made(tmp_path: Path) -> None
         pid = libc_spawn.spawnp(
             ["true"],
             dict(os.environ),
-            file_actions=[libc_spawn.Open(0, {str(fifo)!r}, os.O_RDONLY)],
+            file_actions=[(os.POSIX_SPAWN_OPEN, 0, {str(fifo)!r}, os.O_RDONLY, 0)],
             default_signals=[],
         )
         os.waitpid(pid, 0)
