@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import gc
 import hashlib
 from functools import lru_cache
 
 import yaml
 
 from tron.config.limits import load_bounded
+from tron.gc_pause import gc_paused
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -23,13 +23,8 @@ def config_hash(text: str) -> str:
     """
     # The parsed tree of a big namespace is many small objects that all live until we are
     # done: collecting garbage meanwhile only re-walks them (seconds at 10,000 jobs).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         return _hash(text)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _hash(text: str) -> str:

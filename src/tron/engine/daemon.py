@@ -52,6 +52,7 @@ from tron.engine.timers import TimerKey, Timers
 from tron.engine.writer import RunWriter
 from tron.errors import ConfigError, Problem, StaleConfigError, TronError
 from tron.executors.base import Executor
+from tron.gc_pause import gc_paused
 from tron.private import ensure_dir, modes_for, tighten
 from tron.store import open_store, state_files
 from tron.store.base import JobState, Store
@@ -496,13 +497,8 @@ class Daemon(EngineFacade):
         runs: dict[str, list[JobRun]] = {}
         # A long history is millions of new objects, all kept: without collections while
         # they are made (a fifth of the load), and frozen once trond has started.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with gc_paused():
             loaded = await self.store.load_job_runs()
-        finally:
-            if collecting:
-                gc.enable()
         for run in loaded:
             runs.setdefault(run.job_name, []).append(run)
         self.published.update(await self.store.events())
