@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -42,7 +41,14 @@ from tron.store.base import ConfigVersion, JobState, Transition
 from tron.store.common import Now, system_now
 from tron.store.dsn import masked, scrubbed
 from tron.store.lease import FencedError, Lease, RunChanges
-from tron.store.postgres_batch import FENCE_LOCK, Piped, WriteBatcher, pooled, unfenced
+from tron.store.postgres_batch import (
+    FENCE_LOCK,
+    Backoff,
+    Piped,
+    WriteBatcher,
+    pooled,
+    unfenced,
+)
 from tron.store.postgres_schema import apply_migrations
 
 logger = logging.getLogger(__name__)
@@ -146,21 +152,14 @@ class PostgresStore(PostgresAlerts):
 
     async def read(self, operation: Operation[T]) -> T:
         """Run `operation` in a transaction of its own, retrying lost connections."""
-        deadline = time.monotonic() + self._retry_for
-        delay, retrying = 0.1, False
+        backoff = Backoff(self._retry_for, self.where, self._say)
         while True:
             try:
-                return await self._transact(operation, retrying=retrying)
+                return await self._transact(operation, retrying=backoff.retrying)
             except (psycopg.OperationalError, PoolTimeout) as exc:
                 # Connection lost or refused, a serialization failure or deadlock: the
                 # transaction did not commit (or, for a break at COMMIT, see the module doc).
-                if time.monotonic() + delay > deadline:
-                    raise StoreError(f"database {self.where}: {self._say(exc)}") from exc
-                logger.warning(
-                    "database %s: %s; retrying in %.1f s", self.where, self._say(exc), delay
-                )
-                await asyncio.sleep(delay)
-                delay, retrying = min(delay * 2, 2.0), True
+                await backoff.wait(exc, "retrying")
             except psycopg.Error as exc:
                 raise StoreError(f"database {self.where}: {self._say(exc)}") from exc
 

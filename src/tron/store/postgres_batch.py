@@ -81,6 +81,28 @@ class _Outcome:
     error: BaseException | None = None
 
 
+class Backoff:
+    """The waits between tries of an operation that failed for the moment (a lost connection,
+    say): 0.1 s doubling up to 2 s, for `retry_for` seconds in all."""
+
+    def __init__(self, retry_for: float, where: str, say: Callable[[BaseException], str]):
+        self._deadline = time.monotonic() + retry_for
+        self._delay = 0.1
+        self._where = where
+        self._say = say
+        self.retrying = False  # whether an earlier try failed (its commit may have landed)
+
+    async def wait(self, exc: BaseException, doing: str) -> None:
+        """Wait before the next try, or raise StoreError once out of time."""
+        if time.monotonic() + self._delay > self._deadline:
+            raise StoreError(f"database {self._where}: {self._say(exc)}") from exc
+        logger.warning(
+            "database %s: %s; %s in %.1f s", self._where, self._say(exc), doing, self._delay
+        )
+        await asyncio.sleep(self._delay)
+        self._delay, self.retrying = min(self._delay * 2, 2.0), True
+
+
 class _OneByOne(Exception):
     """An operation failed: the batch must be run again operation by operation."""
 
@@ -143,15 +165,15 @@ class WriteBatcher:
             _settle(batch, outcomes)
 
     async def _run(self, batch: list[_Request]) -> list[_Outcome]:
-        deadline = time.monotonic() + self._retry_for
-        delay, retrying, one_by_one = 0.1, False, False
+        backoff = Backoff(self._retry_for, self._where, self._say)
+        one_by_one = False
         while True:
             pool = self._pool()
             if pool is None:
                 raise StoreError("the store is not open")
             try:
                 async with pooled(pool) as conn:
-                    return await self._transact(conn, batch, retrying, one_by_one)
+                    return await self._transact(conn, batch, backoff.retrying, one_by_one)
             except _OneByOne as exc:
                 logger.info(
                     "a write failed (%s): its batch of %d runs again write by write",
@@ -163,14 +185,7 @@ class WriteBatcher:
             except (psycopg.OperationalError, PoolTimeout) as exc:
                 # Connection lost or refused, a serialization failure or deadlock: nothing
                 # committed (for a break at COMMIT, see postgres_queries.create_job_run).
-                if time.monotonic() + delay > deadline:
-                    raise StoreError(f"database {self._where}: {self._say(exc)}") from exc
-                logger.warning(
-                    "database %s: %s; retrying %d writes in %.1f s",
-                    self._where, self._say(exc), len(batch), delay,
-                )  # fmt: skip
-                await asyncio.sleep(delay)
-                delay, retrying = min(delay * 2, 2.0), True
+                await backoff.wait(exc, f"retrying {len(batch)} writes")
             except psycopg.Error as exc:
                 raise StoreError(f"database {self._where}: {self._say(exc)}") from exc
 
