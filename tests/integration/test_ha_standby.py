@@ -53,6 +53,17 @@ async def trond(root: Path, config: Path) -> AsyncIterator[Daemon]:
         yield daemon
 
 
+@asynccontextmanager
+async def leader_and_standby(tmp_path: Path, pg_url: str) -> AsyncIterator[tuple[Daemon, Daemon]]:
+    """Two trond on one database: the first leads, the second is a standby."""
+    config = write_config(tmp_path / "config", MASTER.format(url=pg_url))
+    async with trond(tmp_path / "one", config) as leader:
+        await wait_until(lambda: leader.role == "leader", 30)
+        async with trond(tmp_path / "two", config) as standby:
+            assert standby.role == "standby"
+            yield leader, standby
+
+
 def runs(daemon: Daemon, job: str) -> dict[int, str]:
     return {
         num: jr.job_run_state(run).value for num, run in daemon.registry.get_job(job).runs.items()
@@ -67,42 +78,36 @@ async def start(leader: Daemon) -> int:
 async def test_a_standby_sees_new_changed_and_deleted_runs_flags_and_config(
     tmp_path: Path, pg_url: str
 ) -> None:
-    config = write_config(tmp_path / "config", MASTER.format(url=pg_url))
-    async with trond(tmp_path / "one", config) as leader:
-        await wait_until(lambda: leader.role == "leader", 30)
-        async with trond(tmp_path / "two", config) as standby:
-            assert standby.role == "standby"
-            quiet = standby.registry.get_job("MASTER.quiet")
-            version = quiet.version
+    async with leader_and_standby(tmp_path, pg_url) as (leader, standby):
+        quiet = standby.registry.get_job("MASTER.quiet")
+        version = quiet.version
 
-            async def finished(num: int) -> None:
-                await wait_until(lambda: runs(leader, "MASTER.pruned").get(num) == "succeeded")
+        async def finished(num: int) -> None:
+            await wait_until(lambda: runs(leader, "MASTER.pruned").get(num) == "succeeded")
 
-            # A new run, then its changes (started, succeeded), reach the standby.
-            first = await start(leader)
-            await finished(first)
-            await wait_until(lambda: runs(standby, "MASTER.pruned").get(first) == "succeeded")
-            # Two more: the first is pruned (run_limit 2), and the standby drops it too.
-            for _ in range(2):
-                await finished(await start(leader))
-            await wait_until(
-                lambda: runs(standby, "MASTER.pruned") == runs(leader, "MASTER.pruned")
-            )
-            assert first not in runs(standby, "MASTER.pruned")
-            # A flag.
-            await leader.commands.job("MASTER.pruned", "disable")
-            await wait_until(lambda: not standby.registry.get_job("MASTER.pruned").enabled)
-            # The job nothing happened to was left as it was: not rebuilt at each refresh.
-            assert standby.registry.get_job("MASTER.quiet") is quiet
-            assert quiet.version == version
-            # A config version saved by the leader.
-            text = leader.namespace("MASTER")[0] + (
-                '  added:\n    node: localhost\n    schedule: "cron 0 0 1 1 *"\n'
-                '    actions:\n      a: {command: "true"}\n'
-            )
-            await leader.update_namespace("MASTER", text, None)
-            await wait_until(lambda: "MASTER.added" in standby.registry.jobs)
-            assert runs(standby, "MASTER.pruned") == runs(leader, "MASTER.pruned")
+        # A new run, then its changes (started, succeeded), reach the standby.
+        first = await start(leader)
+        await finished(first)
+        await wait_until(lambda: runs(standby, "MASTER.pruned").get(first) == "succeeded")
+        # Two more: the first is pruned (run_limit 2), and the standby drops it too.
+        for _ in range(2):
+            await finished(await start(leader))
+        await wait_until(lambda: runs(standby, "MASTER.pruned") == runs(leader, "MASTER.pruned"))
+        assert first not in runs(standby, "MASTER.pruned")
+        # A flag.
+        await leader.commands.job("MASTER.pruned", "disable")
+        await wait_until(lambda: not standby.registry.get_job("MASTER.pruned").enabled)
+        # The job nothing happened to was left as it was: not rebuilt at each refresh.
+        assert standby.registry.get_job("MASTER.quiet") is quiet
+        assert quiet.version == version
+        # A config version saved by the leader.
+        text = leader.namespace("MASTER")[0] + (
+            '  added:\n    node: localhost\n    schedule: "cron 0 0 1 1 *"\n'
+            '    actions:\n      a: {command: "true"}\n'
+        )
+        await leader.update_namespace("MASTER", text, None)
+        await wait_until(lambda: "MASTER.added" in standby.registry.jobs)
+        assert runs(standby, "MASTER.pruned") == runs(leader, "MASTER.pruned")
 
 
 async def test_run_changes_since_a_mark_are_only_what_was_written_after_it(
@@ -137,32 +142,28 @@ async def test_run_changes_since_a_mark_are_only_what_was_written_after_it(
 async def test_a_standby_says_which_jobs_are_silenced_as_the_leader_does(
     tmp_path: Path, pg_url: str
 ) -> None:
-    config = write_config(tmp_path / "config", MASTER.format(url=pg_url))
-    async with trond(tmp_path / "one", config) as leader:
-        await wait_until(lambda: leader.role == "leader", 30)
-        async with trond(tmp_path / "two", config) as standby:
-            assert standby.role == "standby"
-            transport = httpx.ASGITransport(app=create_app(standby))
-            async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as api:
+    async with leader_and_standby(tmp_path, pg_url) as (leader, standby):
+        transport = httpx.ASGITransport(app=create_app(standby))
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as api:
 
-                async def why() -> Any:
-                    response = await api.get("/api/jobs/MASTER.quiet/why")
-                    assert response.status_code == 200, response.text
-                    return response.json()["silenced_until"]
+            async def why() -> Any:
+                response = await api.get("/api/jobs/MASTER.quiet/why")
+                assert response.status_code == 200, response.text
+                return response.json()["silenced_until"]
 
-                until = await leader.silence_job("MASTER.quiet", timedelta(hours=1))
-                assert until is not None
-                seen: list[Any] = []
+            until = await leader.silence_job("MASTER.quiet", timedelta(hours=1))
+            assert until is not None
+            seen: list[Any] = []
 
-                async def shown() -> bool:
-                    seen[:] = [await why()]
-                    return seen[0] is not None
+            async def shown() -> bool:
+                seen[:] = [await why()]
+                return seen[0] is not None
 
-                await wait_until(shown)
-                assert seen == [until.isoformat()]
-                await leader.silence_job("MASTER.quiet", None)
+            await wait_until(shown)
+            assert seen == [until.isoformat()]
+            await leader.silence_job("MASTER.quiet", None)
 
-                async def lifted() -> bool:
-                    return await why() is None
+            async def lifted() -> bool:
+                return await why() is None
 
-                await wait_until(lifted)
+            await wait_until(lifted)
