@@ -37,14 +37,6 @@ def newest_first_key(run: JobRun) -> tuple[datetime, str, int]:
     return run.run_time, run.job_name, run.run_num
 
 
-def window(run: JobRun, now: datetime) -> tuple[datetime, datetime]:
-    """A run's window: start_time..end_time once started (..now while running), else its
-    run_time alone."""
-    if run.start_time is None:
-        return run.run_time, run.run_time
-    return run.start_time, run.end_time or max(now, run.start_time)
-
-
 @dataclass(frozen=True, slots=True)
 class Slice:
     """Runs of one job (all, or those in one state), oldest first, with their windows."""

@@ -325,7 +325,12 @@ def _plain_decoder(hint: Any) -> Convert:
 def _enum_decoder(hint: type[Enum]) -> Convert:
     """A member by its value: a dict look-up first (calling the enum class is slower)."""
     members = dict(hint._value2member_map_)
-    return lambda raw: members.get(raw) or hint(raw)
+
+    def decode(raw: Any) -> Enum:
+        member = members.get(raw)
+        return member if member is not None else hint(raw)  # (a falsy member is one too)
+
+    return decode
 
 
 def _scalar_decoder(hint: type[Any]) -> Convert:

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from tron.api.run_index import Query, RunIndex, matching, page, select, window
+from tron.api.run_index import Query, RunIndex, matching, page, select
 from tron.core import job_run as jr
 from tron.core.records import ActionRun, JobRun
 from tron.core.states import ActionRunState
@@ -54,6 +54,14 @@ def finished_run(job: str, num: int, run_time: datetime) -> JobRun:
                        raw_command="true", original_command="true")  # fmt: skip
     return JobRun(job_name=job, run_num=num, run_time=run_time, action_runs=(action,),
                   start_time=run_time, end_time=run_time + timedelta(minutes=num % 50))  # fmt: skip
+
+
+def window(run: JobRun, now: datetime) -> tuple[datetime, datetime]:
+    """A run's window: start_time..end_time once started (..now while running), else its
+    run_time alone."""
+    if run.start_time is None:
+        return run.run_time, run.run_time
+    return run.start_time, run.end_time or max(now, run.start_time)
 
 
 def reference(
