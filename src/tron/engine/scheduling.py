@@ -32,11 +32,6 @@ logger = logging.getLogger(__name__)
 _TRIGGER_TIMEOUT = timedelta(days=1)
 
 
-def slot_key(job: JobRuntime, when: datetime, node: str) -> str:
-    """The name of a scheduled launch: each may be taken once (exactly-once starts)."""
-    return jr.slot_name(job.config, when, node)
-
-
 class Scheduler:
     """Creates scheduled runs (exactly once per slot), fires them, queues or cancels them."""
 
@@ -160,7 +155,7 @@ class Scheduler:
         """Create the scheduled run of `slot` (one per node with all_nodes) and arm it."""
         fire_at = slot + self._jitter(job)
         for node in self.nodes_for_run(job):
-            key = slot_key(job, slot, node) + tag
+            key = jr.slot_name(job.config, slot, node) + tag
             run = await self.create_run(job, run_time=slot, manual=False, node=node, slot=key)
             if run is not None:
                 self.arm(run, fire_at)
