@@ -13,9 +13,10 @@ has it all (glibc does; elsewhere the caller falls back to `os.posix_spawnp`).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 # glibc's flag values (spawn.h); POSIX_SPAWN_SETSID is a GNU extension.
@@ -82,47 +83,97 @@ def _sigset(libc: Any, signals: Iterable[int]) -> ctypes.Array[ctypes.c_char]:
     return sigset
 
 
+# posix_spawn only reads its attributes and file actions, so one built object serves every
+# launch that wants the same, from any thread: a launch then makes one call into libc rather than
+# fifteen (each one a release and a retake of the GIL). They are built once and never destroyed.
+# Attributes differ only by the set of default signals (a caller uses one or two). File actions
+# differ by the pipe's descriptor, so there are about as many as descriptors open at once; past
+# _MAX_CACHED a launch builds its own and destroys it after.
+_MAX_CACHED = 1024
+_attributes: dict[frozenset[int], ctypes.Array[ctypes.c_char]] = {}
+_file_actions: dict[tuple[FileAction, ...], ctypes.Array[ctypes.c_char]] = {}
+
+
+def _attributes_for(libc: Any, default_signals: frozenset[int]) -> ctypes.Array[ctypes.c_char]:
+    cached = _attributes.get(default_signals)
+    if cached is not None:
+        return cached
+    attributes = ctypes.create_string_buffer(_ATTR_SIZE)
+    _check(libc.posix_spawnattr_init(attributes))
+    try:
+        _check(libc.posix_spawnattr_setflags(attributes, _SETSID | _SETSIGMASK | _SETSIGDEF))
+        _check(libc.posix_spawnattr_setsigmask(attributes, _sigset(libc, ())))
+        _check(libc.posix_spawnattr_setsigdefault(attributes, _sigset(libc, default_signals)))
+    except OSError:
+        libc.posix_spawnattr_destroy(attributes)
+        raise
+    return _keep(_attributes, default_signals, attributes, libc.posix_spawnattr_destroy)
+
+
+@contextlib.contextmanager
+def _file_actions_for(
+    libc: Any, file_actions: tuple[FileAction, ...]
+) -> Iterator[ctypes.Array[ctypes.c_char]]:
+    cached = _file_actions.get(file_actions)
+    if cached is not None:
+        yield cached
+        return
+    actions = ctypes.create_string_buffer(_FILE_ACTIONS_SIZE)
+    _check(libc.posix_spawn_file_actions_init(actions))
+    try:
+        for action in file_actions:
+            _add(libc, actions, action)
+    except (OSError, ValueError):
+        libc.posix_spawn_file_actions_destroy(actions)
+        raise
+    if len(_file_actions) < _MAX_CACHED:
+        yield _keep(_file_actions, file_actions, actions, libc.posix_spawn_file_actions_destroy)
+        return
+    try:
+        yield actions
+    finally:
+        libc.posix_spawn_file_actions_destroy(actions)
+
+
+def _keep(
+    cache: dict[Any, ctypes.Array[ctypes.c_char]],
+    key: object,
+    built: ctypes.Array[ctypes.c_char],
+    destroy: Any,
+) -> ctypes.Array[ctypes.c_char]:
+    # Two threads may build the same at once: both use the one kept, the other is undone.
+    kept = cache.setdefault(key, built)
+    if kept is not built:
+        destroy(built)
+    return kept
+
+
 def spawnp(
     argv: Sequence[str],
-    env: Mapping[str, str],
+    env: Sequence[bytes],
     *,
     file_actions: Sequence[FileAction],
     default_signals: Iterable[int],
 ) -> int:
-    """Start `argv` (found on PATH) in a new session, with an empty signal mask and
-    `default_signals` at their default action; return its pid. Raises OSError as
-    `os.posix_spawnp` would."""
+    """Start `argv` (found on PATH) with the KEY=VALUE entries `env` in a new session, with an
+    empty signal mask and `default_signals` at their default action; return its pid. Raises
+    OSError as `os.posix_spawnp` would."""
     if _LIBC is None:
         raise OSError("posix_spawn through libc is not available here")
     libc = _LIBC
-    actions = ctypes.create_string_buffer(_FILE_ACTIONS_SIZE)
-    attributes = ctypes.create_string_buffer(_ATTR_SIZE)
-    _check(libc.posix_spawn_file_actions_init(actions))
-    try:
-        _check(libc.posix_spawnattr_init(attributes))
-        try:
-            for action in file_actions:
-                _add(libc, actions, action)
-            _check(libc.posix_spawnattr_setflags(attributes, _SETSID | _SETSIGMASK | _SETSIGDEF))
-            _check(libc.posix_spawnattr_setsigmask(attributes, _sigset(libc, ())))
-            _check(libc.posix_spawnattr_setsigdefault(attributes, _sigset(libc, default_signals)))
-            pid = ctypes.c_int()
-            program = os.fsencode(argv[0])
-            arguments = _strings(os.fsencode(arg) for arg in argv)
-            environment = _strings(
-                os.fsencode(key) + b"=" + os.fsencode(value) for key, value in env.items()
+    attributes = _attributes_for(libc, frozenset(int(s) for s in default_signals))
+    program = os.fsencode(argv[0])
+    arguments = _strings(os.fsencode(arg) for arg in argv)
+    environment = _strings(env)
+    pid = ctypes.c_int()
+    with _file_actions_for(libc, tuple(file_actions)) as actions:
+        # The call that matters: ctypes releases the GIL until the child has exec'd.
+        _check(
+            libc.posix_spawnp(
+                ctypes.byref(pid), program, actions, attributes, arguments, environment
             )
-            # The call that matters: ctypes releases the GIL until the child has exec'd.
-            _check(
-                libc.posix_spawnp(
-                    ctypes.byref(pid), program, actions, attributes, arguments, environment
-                )
-            )
-            return pid.value
-        finally:
-            libc.posix_spawnattr_destroy(attributes)
-    finally:
-        libc.posix_spawn_file_actions_destroy(actions)
+        )
+    return pid.value
 
 
 def _add(libc: Any, actions: ctypes.Array[ctypes.c_char], action: FileAction) -> None:

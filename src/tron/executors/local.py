@@ -15,7 +15,13 @@ from types import MappingProxyType
 from tron.errors import NodeError
 from tron.executors.base import ActionSpec, AttemptNotStarted, ExitStatus, Handle
 from tron.executors.local_children import Children
-from tron.executors.local_process import is_alive, kill_group, open_pidfd, spawn
+from tron.executors.local_process import (
+    ChildEnvironment,
+    is_alive,
+    kill_group,
+    open_pidfd,
+    spawn,
+)
 from tron.executors.supervisor import (
     COMMAND_FILE,
     NOT_STARTED,
@@ -112,6 +118,7 @@ class LocalExecutor:
             on_end=self._child_ended, use_pidfd=self._use_pidfd, poll_interval=poll_interval
         )
         self._launch_threads = ThreadPoolExecutor(launch_threads, thread_name_prefix="tron-launch")
+        self._environment = ChildEnvironment()
 
     async def start(self, spec: ActionSpec) -> Handle:
         directory = spec.output_dir
@@ -158,7 +165,7 @@ class LocalExecutor:
         argv = [self._shell, "-c", self._runner, "sh", str(directory)]
         if inline:
             argv.append(spec.command)
-        return spawn(argv, {**os.environ, **spec.env} if spec.env else os.environ)
+        return spawn(argv, self._environment.entries(spec.env))
 
     def _adopt_abandoned(self, spawning: asyncio.Future[tuple[int, int]]) -> None:
         if spawning.cancelled() or spawning.exception() is not None:

@@ -14,8 +14,37 @@ from tron.executors import libc_spawn
 _PROC = Path("/proc")
 
 
-def spawn(argv: list[str], env: Mapping[str, str]) -> tuple[int, int]:
-    """Start `argv` as a session leader with a pipe on fd 3; return its pid and the read end.
+class ChildEnvironment:
+    """What a runner's environment is: trond's own plus an attempt's variables, as the
+    KEY=VALUE entries spawning takes. trond's own is encoded once, and again only if it has
+    changed since (a launch made that for each of ~40 variables, twice)."""
+
+    def __init__(self) -> None:
+        self._encoded: tuple[dict[bytes, bytes], list[tuple[bytes, bytes]]] = ({}, [])
+
+    def entries(self, extra: Mapping[str, str]) -> list[bytes]:
+        own = self._own()
+        added = {os.fsencode(key): os.fsencode(value) for key, value in extra.items()}
+        kept = [key + b"=" + value for key, value in own if key not in added]
+        return kept + [key + b"=" + value for key, value in added.items()]
+
+    def _own(self) -> list[tuple[bytes, bytes]]:
+        # os.environ keeps its variables encoded in `_data` (CPython on POSIX): comparing that
+        # dict is one C call; elsewhere they are encoded for every launch.
+        current = getattr(os.environ, "_data", None)
+        if not isinstance(current, dict):
+            return [(os.fsencode(k), os.fsencode(v)) for k, v in os.environ.items()]
+        snapshot, pairs = self._encoded
+        if current != snapshot:
+            snapshot = dict(current)
+            pairs = list(snapshot.items())
+            self._encoded = (snapshot, pairs)
+        return pairs
+
+
+def spawn(argv: list[str], env: list[bytes]) -> tuple[int, int]:
+    """Start `argv` with the KEY=VALUE entries `env` as a session leader with a pipe on fd 3;
+    return its pid and the read end.
 
     posix_spawn (vfork and exec) costs the daemon far less than asyncio's subprocess machinery,
     which forks, builds transports and starts a thread per child to wait for it; it is called
@@ -39,7 +68,7 @@ def spawn(argv: list[str], env: Mapping[str, str]) -> tuple[int, int]:
 _DEFAULT_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ)
 
 
-def _spawn_runner(argv: list[str], env: Mapping[str, str], writer: int) -> int:
+def _spawn_runner(argv: list[str], env: list[bytes], writer: int) -> int:
     """stdin and stdout/stderr on /dev/null, `writer` as fd 3, a session of its own."""
     actions = [
         (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
@@ -52,7 +81,7 @@ def _spawn_runner(argv: list[str], env: Mapping[str, str], writer: int) -> int:
     return os.posix_spawnp(
         argv[0],
         argv,
-        env,
+        dict(entry.split(b"=", 1) for entry in env),
         file_actions=actions,
         setsid=True,
         setsigmask=(),

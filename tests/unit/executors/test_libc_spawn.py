@@ -32,7 +32,7 @@ def test_the_child_gets_its_session_descriptors_and_default_signals(tmp_path: Pa
     try:
         pid = libc_spawn.spawnp(
             ["sh", "-c", script, "sh", str(report)],
-            {"PATH": os.environ["PATH"]},
+            [b"PATH=" + os.environb[b"PATH"]],
             file_actions=[
                 (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
                 (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
@@ -54,9 +54,9 @@ def test_the_child_gets_its_session_descriptors_and_default_signals(tmp_path: Pa
 
 def test_a_missing_program_and_a_nul_byte_are_refused() -> None:
     with pytest.raises(FileNotFoundError):
-        libc_spawn.spawnp(["no-such-program-here"], {}, file_actions=[], default_signals=[])
+        libc_spawn.spawnp(["no-such-program-here"], [], file_actions=[], default_signals=[])
     with pytest.raises(ValueError, match="null byte"):
-        libc_spawn.spawnp(["sh", "-c", "true\0"], {}, file_actions=[], default_signals=[])
+        libc_spawn.spawnp(["sh", "-c", "true\0"], [], file_actions=[], default_signals=[])
 
 
 def test_other_threads_run_while_the_child_is_being_made(tmp_path: Path) -> None:
@@ -77,7 +77,7 @@ def test_other_threads_run_while_the_child_is_being_made(tmp_path: Path) -> None
         threading.Thread(target=other_end).start()
         pid = libc_spawn.spawnp(
             ["true"],
-            dict(os.environ),
+            [k + b"=" + v for k, v in os.environb.items()],
             file_actions=[(os.POSIX_SPAWN_OPEN, 0, {str(fifo)!r}, os.O_RDONLY, 0)],
             default_signals=[],
         )
@@ -89,3 +89,34 @@ def test_other_threads_run_while_the_child_is_being_made(tmp_path: Path) -> None
         [sys.executable, "-c", program], capture_output=True, text=True, timeout=120, check=False
     )
     assert done.stdout == "spawned\n", done.stderr
+
+
+@pytest.mark.parametrize("kept", [1024, 0], ids=["file actions kept", "cache full"])
+def test_launches_share_what_they_have_in_common_and_each_gets_its_own_pipe(
+    kept: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Attributes and file actions are built once per kind and reused: every child still gets
+    the descriptor it was given, not one kept for another launch. Past the cache's limit each
+    launch builds its own."""
+    monkeypatch.setattr(libc_spawn, "_MAX_CACHED", kept)
+    monkeypatch.setattr(libc_spawn, "_file_actions", {})
+    pipes = [os.pipe() for _ in range(3)]
+    pids = []
+    for number, (_, writer) in enumerate(pipes * 2):
+        pids.append(
+            libc_spawn.spawnp(
+                ["sh", "-c", f"echo {number} >&3"],
+                [b"PATH=" + os.environb[b"PATH"]],
+                file_actions=[(os.POSIX_SPAWN_DUP2, writer, 3)],
+                default_signals=[signal.SIGPIPE],
+            )
+        )
+    for pid in pids:
+        assert _wait(pid) == 0
+    for _, writer in pipes:
+        os.close(writer)
+    heard = []
+    for reader, _ in pipes:
+        with os.fdopen(reader) as pipe:
+            heard.append(sorted(pipe.read().split()))
+    assert heard == [["0", "3"], ["1", "4"], ["2", "5"]]
