@@ -127,7 +127,7 @@ class Leadership:
                 self.last_seen, self.last_seen_at = await self._store.read_lease(), sent
                 return
         except (StoreError, TimeoutError) as exc:
-            logger.warning("cannot reach the lease: %s", exc)
+            logger.warning("cannot reach the lease: %s", self._failure(exc))
             return
         logger.info("elected leader (epoch %d) as %s", lease.epoch, self.holder)
         self.epoch, self._renewed_at, self._renew_failed = lease.epoch, sent, False
@@ -157,7 +157,8 @@ class Leadership:
             # Launching stops now; leading stops once the lease may have lapsed.
             self._renew_failed = True
             left = self.settings.lease_seconds - (self._monotonic() - self._renewed_at)
-            logger.warning("cannot renew the lease (%s); launches paused, %.1f s left", exc, left)
+            why = self._failure(exc)
+            logger.warning("cannot renew the lease (%s); launches paused, %.1f s left", why, left)
             if left <= 0:
                 await self.step_down("the lease lapsed")
             return
@@ -166,6 +167,12 @@ class Leadership:
             return
         self._renewed_at, self._renew_failed = sent, False
         self._launchable.set()
+
+    def _failure(self, exc: StoreError | TimeoutError) -> str:
+        # A TimeoutError says nothing of itself: name the bound it hit.
+        if isinstance(exc, TimeoutError) and not str(exc):
+            return f"no answer within {self.settings.renew_seconds:g} s"
+        return str(exc)
 
     async def _bounded(self, call: Awaitable[T]) -> T:
         """A lease call that gives up after one renewal period (a hung server, a partition)."""

@@ -4,6 +4,9 @@ when it stops launching, when it steps down."""
 from __future__ import annotations
 
 import asyncio
+import logging
+
+import pytest
 
 from tron.engine.leadership import Leadership, LeaseSettings
 from tron.errors import StoreError
@@ -15,6 +18,7 @@ class FakeLeases:
         self.epoch = 0
         self.holder: str | None = None
         self.down = False
+        self.hung = False
         self.fenced: list[int | None] = []
 
     async def acquire_lease(self, holder: str, address: str, seconds: float) -> Lease | None:
@@ -27,6 +31,8 @@ class FakeLeases:
 
     async def renew_lease(self, holder: str, epoch: int, seconds: float) -> bool:
         self._check()
+        if self.hung:
+            await asyncio.Event().wait()
         return (holder, epoch) == (self.holder, self.epoch)
 
     async def release_lease(self, holder: str, epoch: int) -> None:
@@ -53,15 +59,18 @@ class Clock:
         return self.now
 
 
-def make(store: FakeLeases, clock: Clock, log: list[str]) -> Leadership:
+def make(
+    store: FakeLeases, clock: Clock, log: list[str], *, renew_seconds: float = 3
+) -> Leadership:
     async def elected(epoch: int) -> None:
         log.append(f"elected {epoch}")
 
     async def deposed() -> None:
         log.append("deposed")
 
+    settings = LeaseSettings(lease_seconds=10, renew_seconds=renew_seconds)
     return Leadership(
-        store, address="http://me", settings=LeaseSettings(lease_seconds=10, renew_seconds=3),
+        store, address="http://me", settings=settings,
         on_elected=elected, on_deposed=deposed, holder="me", monotonic=clock,
     )  # fmt: skip
 
@@ -126,3 +135,17 @@ async def test_a_launch_waits_for_the_gate_instead_of_being_dropped() -> None:
     assert not waiting.done()
     await leadership.tick()
     await asyncio.wait_for(waiting, 1)
+
+
+async def test_a_renewal_without_answer_is_logged_with_the_bound_it_hit(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store, clock, log = FakeLeases(), Clock(), []
+    leadership = make(store, clock, log, renew_seconds=0.05)
+    await leadership.tick()
+    store.hung = True
+    clock.now += 3
+    with caplog.at_level(logging.WARNING, logger="tron.engine.leadership"):
+        await leadership.tick()
+    assert not leadership.may_launch()
+    assert "cannot renew the lease (no answer within 0.05 s); launches paused" in caplog.text
