@@ -4,13 +4,29 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests import pg
+from tests import pg, strays
 from tests.pg import PgServer
 from tests.receivers import SmtpReceiver, WebhookReceiver
 from tests.sshd import SSHD, SshKit, start_kit
+
+_BASETEMPS: list[Path] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _basetemp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """This process's temporary root, for pytest_sessionfinish (each xdist worker has one)."""
+    _BASETEMPS.append(tmp_path_factory.getbasetemp())
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Once every fixture is torn down (sshd and PostgreSQL stopped), end what tests left
+    running under this process's temporary root (tests.strays)."""
+    for base in _BASETEMPS:
+        strays.end_left_behind(base)
 
 
 @pytest.fixture(scope="session")
