@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from pathlib import Path
 
 from tests.strays import end_left_behind
 
-
-def _gone(pid: int) -> bool:
-    try:
-        done, _ = os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return done != 0
+from tron.executors.local_process import reap
 
 
 def test_a_gated_command_left_running_is_ended_and_nothing_else(tmp_path: Path) -> None:
@@ -29,7 +22,7 @@ def test_a_gated_command_left_running_is_ended_and_nothing_else(tmp_path: Path) 
     try:
         assert end_left_behind(base) == [stray.pid]
         deadline = time.monotonic() + 60
-        while not _gone(stray.pid):
+        while not reap(stray.pid):
             assert time.monotonic() < deadline, "the stray still runs"
             time.sleep(0.05)
         assert elsewhere.poll() is None
