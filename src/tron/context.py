@@ -9,6 +9,7 @@ then the variables handed in (built-ins first, user `command_context` last).
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 import string
 from collections.abc import Iterable, Mapping
@@ -81,9 +82,11 @@ def render(command: str, *, run_time: datetime, variables: Mapping[str, Any] | N
     Raises ContextError for an unknown variable (`.variable` names it) or a malformed
     template; never renders a missing variable as an empty string.
     """
-    formatter = _ContextFormatter(run_time, variables or {})
     try:
-        return formatter.format(command)
+        parts = _plain_parts(command)
+        if parts is not None:
+            return _fill(parts, run_time, variables or {})
+        return _ContextFormatter(run_time, variables or {}).format(command)
     except ContextError:
         raise
     except (ValueError, KeyError, IndexError, AttributeError, TypeError, OverflowError) as exc:
@@ -117,6 +120,47 @@ def date_value(expression: str, when: datetime) -> str | int | None:
     if name == "daynumber":
         return when.toordinal() + offset
     return _shift(when, _UNITS[name], offset).strftime(_FORMATS[name])
+
+
+# A template's parts, as string.Formatter.parse gives them: literal text, then a field's name,
+# format spec and conversion (None after the last literal).
+_Parts = tuple[tuple[str, str | None, str | None, str | None], ...]
+_CONVERSIONS: dict[str, Any] = {"s": str, "r": repr, "a": ascii}
+
+
+@functools.lru_cache(maxsize=1024)
+def _plain_parts(template: str) -> _Parts | None:
+    """`template`'s parts when every field is a name looked up whole (no attribute, index,
+    position or nested field, a known conversion): what `_fill` renders as the formatter
+    would, without its generic machinery. None for any other template, malformed ones too:
+    the formatter then renders it, or says what is wrong with it."""
+    try:
+        parts = tuple(_PARSER.parse(template))
+    except ValueError:
+        return None
+    for _literal, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if not name or name.isdigit() or any(c in name for c in ".[]"):
+            return None
+        if "{" in (spec or "") or "}" in (spec or "") or conversion not in (None, *_CONVERSIONS):
+            return None
+    return parts
+
+
+def _fill(parts: _Parts, run_time: datetime, variables: Mapping[str, Any]) -> str:
+    pieces = []
+    for literal, name, spec, conversion in parts:
+        pieces.append(literal)
+        if name is not None:
+            value = _lookup(name, run_time, variables)
+            if conversion is not None:
+                value = _CONVERSIONS[conversion](value)
+            pieces.append(format(value, spec or ""))
+    return "".join(pieces)
+
+
+_PARSER = string.Formatter()
 
 
 class _ContextFormatter(string.Formatter):

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tron import context
 from tron.context import BUILTIN_VARIABLES, check_command, date_value, render
 from tron.errors import ContextError
 
@@ -237,3 +238,60 @@ def test_runid_arithmetic_needs_a_numeric_run_number() -> None:
 
 def test_check_command_accepts_conversions_of_user_variables() -> None:
     check_command("{X!s} {X!a}", ["X"])
+
+
+class _Point:
+    x = 3
+
+    def __format__(self, spec: str) -> str:
+        return f"point<{spec}>"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "echo {shortdate} {runid} done",
+        "{unixtime:>14} {daynumber:x} {runid!r} {name!s:^12} {node!a}",
+        "{shortdate-1}{ shortdate + 2 }{runid+3}{last_success#ymd}",
+        "{ymd:%Y} {point} {point:wide} {point!s}",
+        "{point.x} {point.x!r:>4} {tags[0]} {tags[1]}",
+        "{{literal}} {{{day}}} }}{{",
+        "{} {0} {1} {point:{width}}",
+        "{ünïcödé} ☃ {ünïcödé:>6}",
+        "{nope} {day}",
+        "{day!x}",
+        "{day",
+        "day}",
+        "{day!}",
+        "{day:{}",
+        "{[0]}",
+        "{.x}",
+    ],
+)
+def test_plain_templates_render_as_the_general_formatter_does(command: str) -> None:
+    """Templates whose fields are plain names render without string.Formatter's machinery; the
+    result, or the error, must be the formatter's to the letter."""
+    variables = {
+        **VARIABLES,
+        "point": _Point(),
+        "tags": ("a", "b"),
+        "width": 6,
+        "ünïcödé": "ÿ",
+    }
+
+    def before() -> str:
+        # render as it was: every template through string.Formatter, its errors wrapped.
+        try:
+            return context._ContextFormatter(RUN_TIME, variables).format(command)
+        except ContextError as exc:
+            return f"error: {exc}"
+        except (ValueError, KeyError, IndexError, AttributeError, TypeError) as exc:
+            return f"error: Wrong command format {command}: {exc}"
+
+    def now() -> str:
+        try:
+            return render(command, run_time=RUN_TIME, variables=variables)
+        except ContextError as exc:
+            return f"error: {exc}"
+
+    assert now() == before()

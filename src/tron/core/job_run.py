@@ -128,6 +128,10 @@ def _backoff_fields(action: ActionConfig) -> dict[str, Any]:
 
 
 def _new_action_run(run: JobRun, action: ActionConfig, *, is_cleanup: bool) -> ActionRun:
+    # An action without fields in its command and without triggers (most) is made in one go:
+    # rendering would return its command as it is (10,000 jobs' first runs at a first start).
+    plain = not action.triggered_by and not action.trigger_downstreams
+    plain = plain and (is_cleanup or ("{" not in action.command and "}" not in action.command))
     action_run = ActionRun(
         job_name=run.job_name,
         run_num=run.run_num,
@@ -135,6 +139,7 @@ def _new_action_run(run: JobRun, action: ActionConfig, *, is_cleanup: bool) -> A
         node=action.node or run.node,
         raw_command=action.command,
         original_command=action.command,
+        command=action.command if plain and not is_cleanup else None,
         requires=() if is_cleanup else action.requires,
         is_cleanup=is_cleanup,
         retries_remaining=action.retries,
@@ -142,6 +147,8 @@ def _new_action_run(run: JobRun, action: ActionConfig, *, is_cleanup: bool) -> A
         **_backoff_fields(action),
         env=MappingProxyType(dict(action.env)),
     )
+    if plain:
+        return action_run
     try:
         command = None if is_cleanup else render_template(run, action_run, action.command)
         triggered_by, downstreams = trigger_ids(run, action_run, action)
