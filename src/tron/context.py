@@ -126,6 +126,7 @@ def date_value(expression: str, when: datetime) -> str | int | None:
 # format spec and conversion (None after the last literal).
 _Parts = tuple[tuple[str, str | None, str | None, str | None], ...]
 _CONVERSIONS: dict[str, Any] = {"s": str, "r": repr, "a": ascii}
+_PARSER = string.Formatter()
 
 
 @functools.lru_cache(maxsize=1024)
@@ -158,9 +159,6 @@ def _fill(parts: _Parts, run_time: datetime, variables: Mapping[str, Any]) -> st
                 value = _CONVERSIONS[conversion](value)
             pieces.append(format(value, spec or ""))
     return "".join(pieces)
-
-
-_PARSER = string.Formatter()
 
 
 class _ContextFormatter(string.Formatter):

@@ -121,8 +121,6 @@ def trigger_ids(
     run: JobRun, action_run: ActionRun, action: ActionConfig
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Rendered (`triggered_by`, `trigger_downstreams`) event ids; raises ContextError."""
-    if not action.triggered_by and not action.trigger_downstreams:
-        return (), ()  # most actions: asked for every action run a run is created with
     triggered_by = tuple(render_template(run, action_run, t) for t in action.triggered_by)
     prefix = f"{run.job_name}.{action_run.action_name}"
     downstreams = tuple(
