@@ -1,4 +1,5 @@
-"""Start-up's load of the stored runs: made without garbage collections, which are back after."""
+"""Start-up (the config read, the stored runs loaded, the first runs made) runs without garbage
+collections, which are back after."""
 
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ class WatchedStore(MemoryStore):
         self.collecting.append(gc.isenabled())
         return await super().load_job_runs(job_name)
 
+    async def create_job_run(self, job_run: JobRun, *, slot: str | None = None) -> bool:
+        self.collecting.append(gc.isenabled())
+        return await super().create_job_run(job_run, slot=slot)
+
 
 async def test_runs_load_without_collections_and_they_resume(harness: Harness) -> None:
     write_config(
@@ -36,5 +41,6 @@ async def test_runs_load_without_collections_and_they_resume(harness: Harness) -
     store = WatchedStore()
     assert gc.isenabled()
     async with harness.running(store=store):
-        assert store.collecting[0] is False
+        # The stored runs were loaded, then the job's next run was made.
+        assert store.collecting == [False, False]
         assert gc.isenabled()

@@ -12,9 +12,9 @@ from tron.config import values as v
 from tron.config.excerpt import excerpt
 from tron.config.model import CLEANUP_ACTION_NAME, ActionConfig, RetryBackoff
 from tron.config.named import Named, valid_name
-from tron.config.parse import YNode
 from tron.config.suggest import did_you_mean
 from tron.config.values import BadValueError, Report
+from tron.config.ynode import YNode
 from tron.context import BUILTIN_VARIABLES, check_command
 from tron.errors import ContextError
 

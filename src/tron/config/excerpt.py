@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from tron.config.parse import YNode
+from tron.config.ynode import YNode
 
 EXCERPT_CHARS = 80
 

@@ -12,9 +12,9 @@ from tron.config.actions import References, node_reference, read_action
 from tron.config.model import ActionConfig, CatchUpConfig, JobConfig
 from tron.config.monitoring import read_monitoring
 from tron.config.named import Named, named_items, valid_name
-from tron.config.parse import YNode, join_path, to_python
 from tron.config.schedules import schedule_rule
 from tron.config.values import Report
+from tron.config.ynode import YNode, join_path, to_python
 from tron.errors import ScheduleError
 from tron.schedule import Schedule, parse_schedule
 

@@ -71,7 +71,7 @@ def check_yaml_limits(text: str, limits: YamlLimits = YAML_LIMITS) -> None:
     document (beyond one entry per anchor).
     """
     check_size(text, limits)
-    walker = _Walker(limits)
+    walker = LimitWalker(limits)
     loader = _Loader(text)
     try:
         while loader.check_event():
@@ -101,8 +101,9 @@ class _Frame:
         self.on_key = True  # in a mapping: the next child is a key
 
 
-class _Walker:
-    """Counts the events of one document and raises at the first limit passed."""
+class LimitWalker:
+    """Counts the events of one document and raises at the first limit passed: `take` each
+    event in the order the parser gives them."""
 
     def __init__(self, limits: YamlLimits) -> None:
         self.limits = limits

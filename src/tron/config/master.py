@@ -16,9 +16,9 @@ from tron.config.model import (
     StatePersistence,
 )
 from tron.config.named import Named, named_items, valid_name
-from tron.config.parse import YNode, join_path
 from tron.config.suggest import did_you_mean
 from tron.config.values import BadValueError, Report
+from tron.config.ynode import YNode, join_path
 
 DEFAULT_NODE = NodeConfig(name="localhost", hostname="localhost")
 

@@ -13,9 +13,9 @@ from datetime import timedelta
 from typing import Any
 
 from tron.config import values as v
-from tron.config.parse import YNode, join_path, to_python
 from tron.config.suggest import did_you_mean
 from tron.config.values import BadValueError, Report
+from tron.config.ynode import YNode, join_path, to_python
 
 # `realert_every: -1` is Sensu's (and check_tron_jobs') "exponential backoff".
 EXPONENTIAL = -1

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tron.config.excerpt import excerpt
-from tron.config.parse import YNode, join_path
 from tron.config.values import BadValueError, Report, check_identifier
+from tron.config.ynode import YNode, join_path
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

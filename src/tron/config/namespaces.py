@@ -16,9 +16,10 @@ from tron.config.model import MASTER, Config, NamespaceConfig
 from tron.config.named import named_items
 from tron.config.naming import namespace_name_problem
 from tron.config.notifications import declared_channels, read_notifications
-from tron.config.parse import YNode, parse_yaml
+from tron.config.parse import parse_yaml
 from tron.config.triggers import check_triggers, declared_jobs
 from tron.config.values import BadValueError, Report
+from tron.config.ynode import YNode
 from tron.errors import Problem
 from tron.gc_pause import gc_paused
 

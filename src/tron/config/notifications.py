@@ -13,9 +13,9 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from tron.config import values as v
-from tron.config.parse import YNode, join_path
 from tron.config.suggest import did_you_mean
 from tron.config.values import BadValueError, Report
+from tron.config.ynode import YNode, join_path
 
 ChannelType = Literal["webhook", "slack", "email"]
 _EMPTY: Mapping[str, str] = MappingProxyType({})

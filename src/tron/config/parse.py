@@ -1,14 +1,18 @@
-"""YAML text to `YNode` trees that remember the line of every key, and flag repeated keys."""
+"""YAML text to `YNode` trees that remember the line of every key, and flag repeated keys.
+
+Most documents are built in one pass over the parser's events (`streamed`); the rest, and
+every broken one, through PyYAML's node graph here."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from tron.config.limits import YAML_LIMITS, YamlLimitError, YamlLimits, check_yaml_limits
+from tron.config.streamed import Unusual, build_streamed
+from tron.config.ynode import YNode, join_path
 from tron.errors import Problem
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -18,37 +22,12 @@ _PLAIN_SCALAR_TAGS = tuple(f"tag:yaml.org,2002:{name}" for name in ("null", "boo
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-@dataclass(frozen=True, slots=True)
-class YNode:
-    """One parsed YAML value: a scalar, a `dict[str, YNode]` or a `list[YNode]`.
-
-    `line` (1-based) is the line of the key that holds the value, or of the value itself for
-    list items and the document root, so problems point where a reader looks first.
-    """
-
-    value: Any
-    line: int
-
-    @property
-    def is_mapping(self) -> bool:
-        return isinstance(self.value, dict)
-
-    @property
-    def is_sequence(self) -> bool:
-        return isinstance(self.value, list)
-
-
 class _InvalidYamlError(Exception):
     """A structure PyYAML accepts but a config cannot hold (a recursive alias)."""
 
     def __init__(self, message: str, line: int) -> None:
         self.line = line
         super().__init__(message)
-
-
-def join_path(path: str, key: str | int) -> str:
-    """The dotted key path of `key` under `path` (`jobs` + `x` -> `jobs.x`)."""
-    return f"{path}.{key}" if path else str(key)
 
 
 def parse_yaml(
@@ -60,6 +39,16 @@ def parse_yaml(
     key repeated in one mapping gives a problem per repetition and the last value wins, as in
     PyYAML. Never raises.
     """
+    try:
+        return build_streamed(text, limits), []
+    except (Unusual, yaml.YAMLError, ValueError, OverflowError):
+        # Limits passed and errors are met again, in the same order, and worded below.
+        return parse_composed(text, file, limits)
+
+
+def parse_composed(text: str, file: str, limits: YamlLimits) -> tuple[YNode | None, list[Problem]]:
+    """The general parse, for any document: the limits checked on the events, then PyYAML's node
+    graph built and walked (`parse_yaml` without its one-pass route)."""
     loader = _Loader(text)
     try:
         check_yaml_limits(text, limits)
@@ -199,14 +188,3 @@ class _Builder:
                 problems.append(Problem(self.file, line, join_path(path, key), message))
             seen.add(key)
         return problems
-
-
-def to_python(node: YNode | None) -> Any:
-    """The plain Python value of a tree (dicts, lists and scalars)."""
-    if node is None:
-        return None
-    if node.is_mapping:
-        return {key: to_python(child) for key, child in node.value.items()}
-    if node.is_sequence:
-        return [to_python(child) for child in node.value]
-    return node.value

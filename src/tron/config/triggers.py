@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from tron.config.named import named_items
-from tron.config.parse import YNode, join_path
 from tron.config.suggest import did_you_mean
 from tron.config.values import Report
+from tron.config.ynode import YNode, join_path
 
 # namespace -> job -> the names of its actions, as written (entries with problems included).
 Declared = Mapping[str, Mapping[str, frozenset[str]]]

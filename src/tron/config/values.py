@@ -11,8 +11,8 @@ from types import MappingProxyType
 from typing import Any
 
 from tron.config.excerpt import cut, excerpt
-from tron.config.parse import YNode, join_path, to_python
 from tron.config.suggest import did_you_mean
+from tron.config.ynode import YNode, join_path, to_python
 from tron.errors import Problem
 
 K8S_ONLY = "is not supported by this scheduler (Kubernetes/Mesos only)"

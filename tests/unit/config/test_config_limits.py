@@ -23,7 +23,8 @@ from tron.config.limits import (
     check_yaml_limits,
     load_bounded,
 )
-from tron.config.parse import YNode, parse_yaml
+from tron.config.parse import parse_yaml
+from tron.config.ynode import YNode
 from tron.errors import ConfigError, Problem
 
 from .helpers import MASTER_TEXT

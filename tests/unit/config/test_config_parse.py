@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from tron.config.parse import YNode, parse_yaml, to_python
+from tron.config.parse import parse_yaml
+from tron.config.ynode import YNode, to_python
 
 
 def test_each_key_remembers_its_line() -> None:
