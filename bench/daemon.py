@@ -3,7 +3,7 @@
     python bench/daemon.py launch   [--actions 2000] [--concurrency 64] [--cpu]
     python bench/daemon.py engine   [--actions 2000] [--repeat 3]
     python bench/daemon.py lateness [--jobs 1000]
-    python bench/daemon.py scale    [--jobs 10000] [--idle 60]
+    python bench/daemon.py scale    [--jobs 10000] [--idle 60]   (baseline: yaml.load of its config)
     python bench/daemon.py upload   [--jobs 10000]
 
 Temporary state goes under --dir (default: the system's temp dir; on these machines that is
@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -272,19 +273,37 @@ async def scale(args: argparse.Namespace) -> None:
         f'      load: {{command: "echo load", requires: [extract]}}'
         for i in range(args.jobs)
     )
+    text = f"jobs:\n{jobs}\n"
+    baseline = _yaml_load_seconds(text)
+    print(
+        f"scale: {args.jobs} jobs; baseline: PyYAML's C loader reads the config in "
+        f"{baseline:.2f} s (median of 3)"
+    )
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         root = Path(tmp)
-        _write(root, f"jobs:\n{jobs}\n")
+        _write(root, text)
         for label in ("first start (empty store)", "restart (store holds runs)"):
             began = time.perf_counter()
             async with Daemon(_settings(root)) as daemon:
                 took = time.perf_counter() - began
                 print(
-                    f"scale: {args.jobs} jobs, {label}: start-up {took:.2f} s, "
+                    f"  {label}: start-up {took:.2f} s ({took / baseline:.1f}x baseline), "
                     f"RSS {_rss_mb():.0f} MB"
                 )
                 if label.startswith("restart"):
                     await _idle_and_api(daemon, args)
+
+
+def _yaml_load_seconds(text: str) -> float:
+    """What reading the config alone costs on this machine now: `yaml.load` with the C loader,
+    as a scheduler that did nothing else with it would. Start-up is shown as a multiple of it,
+    which moves far less with the machine's speed than the start-up's seconds do."""
+    times = []
+    for _ in range(3):
+        began = time.perf_counter()
+        yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
 
 
 async def _idle_and_api(daemon: Daemon, args: argparse.Namespace) -> None:
