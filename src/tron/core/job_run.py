@@ -16,7 +16,7 @@ from typing import Any
 from tron.config.model import ActionConfig, JobConfig
 from tron.core.action_run import RENDER_FAILED_COMMAND
 from tron.core.records import ActionRun, JobRun
-from tron.core.rendering import render_template, trigger_ids
+from tron.core.rendering import render_for, trigger_ids
 from tron.core.run_commands import apply_action_command, apply_job_run_command
 from tron.core.run_events import (
     action_exited,
@@ -128,18 +128,25 @@ def _backoff_fields(action: ActionConfig) -> dict[str, Any]:
 
 
 def _new_action_run(run: JobRun, action: ActionConfig, *, is_cleanup: bool) -> ActionRun:
-    # An action without fields in its command and without triggers (most) is made in one go:
-    # rendering would return its command as it is (10,000 jobs' first runs at a first start).
-    plain = not action.triggered_by and not action.trigger_downstreams
-    plain = plain and (is_cleanup or ("{" not in action.command and "}" not in action.command))
+    # The command is rendered before the action run is made, so it is made once (10,000 jobs'
+    # first runs at a first start); the cleanup's waits for its start. A command that cannot
+    # render leaves the trigger names unrendered too.
+    node = action.node or run.node
+    command = None if is_cleanup else action.command
+    failed = False
+    if command is not None:
+        try:
+            command = render_for(run, action.name, node, command)
+        except ContextError:
+            command, failed = RENDER_FAILED_COMMAND, True
     action_run = ActionRun(
         job_name=run.job_name,
         run_num=run.run_num,
         action_name=action.name,
-        node=action.node or run.node,
+        node=node,
         raw_command=action.command,
         original_command=action.command,
-        command=action.command if plain and not is_cleanup else None,
+        command=command,
         requires=() if is_cleanup else action.requires,
         is_cleanup=is_cleanup,
         retries_remaining=action.retries,
@@ -147,16 +154,13 @@ def _new_action_run(run: JobRun, action: ActionConfig, *, is_cleanup: bool) -> A
         **_backoff_fields(action),
         env=MappingProxyType(dict(action.env)),
     )
-    if plain:
+    if failed or (not action.triggered_by and not action.trigger_downstreams):
         return action_run
     try:
-        command = None if is_cleanup else render_template(run, action_run, action.command)
         triggered_by, downstreams = trigger_ids(run, action_run, action)
     except ContextError:
         return replace(action_run, command=RENDER_FAILED_COMMAND)
-    return replace(
-        action_run, command=command, triggered_by=triggered_by, trigger_downstreams=downstreams
-    )
+    return replace(action_run, triggered_by=triggered_by, trigger_downstreams=downstreams)
 
 
 def built_from(run: JobRun, job: JobConfig) -> bool:

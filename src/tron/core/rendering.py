@@ -42,6 +42,16 @@ def action_variables(
     Given the `template` to render, `cleanup_job_status` (a walk over the whole run) and a
     live `last_success` (a walk over the job's runs) are only worked out when it names them.
     """
+    return _variables(run, action_run.action_name, action_run.node, template, live)
+
+
+def _variables(
+    run: JobRun,
+    action_name: str,
+    node: str | None,
+    template: str | None,
+    live: LiveContext | None,
+) -> dict[str, Any]:
     status = "" if template is not None and "cleanup_job_status" not in template else None
     user = run.context if live is None else live.command_context
     last_success = run.last_success
@@ -53,8 +63,8 @@ def action_variables(
         "runid": str(run.id),
         "name": run.job_name,
         "namespace": run.job_name.split(".")[0],
-        "actionname": action_run.action_name,
-        "node": node_hostname(run, action_run.node),
+        "actionname": action_name,
+        "node": node_hostname(run, node),
         "manual": "true" if run.manual else "false",
         "cleanup_job_status": cleanup_job_status(run) if status is None else status,
         "last_success": last_success,
@@ -81,9 +91,21 @@ def render_template(
 ) -> str:
     """Render `template` for this action run (with `live`, see `action_variables`); raises
     ContextError."""
+    return render_for(run, action_run.action_name, action_run.node, template, live)
+
+
+def render_for(
+    run: JobRun,
+    action_name: str,
+    node: str | None,
+    template: str,
+    live: LiveContext | None = None,
+) -> str:
+    """`render_template` for an action run of `run` named `action_name` on `node`: what it
+    takes of the action run, so a new one can be made with its command already rendered."""
     if "{" not in template and "}" not in template:
         return template  # nothing to fill in, and str.format would return it unchanged
-    variables = action_variables(run, action_run, template, live)
+    variables = _variables(run, action_name, node, template, live)
     return render(template, run_time=run.run_time, variables=variables)
 
 

@@ -131,6 +131,14 @@ def test_render_failure_fails_the_action_with_minus_one_when_it_would_start(
     assert (action(run, "a").state, action(run, "a").exit_status) == (S.FAILED, -1)
 
 
+def test_a_command_that_cannot_render_leaves_its_triggers_unrendered() -> None:
+    job = make_job(
+        [ActionConfig(name="a", command="echo {nope}", trigger_downstreams={"k": "{ymd}"})]
+    )
+    a = action(new_run(job), "a")
+    assert (a.command, a.trigger_downstreams) == (RENDER_FAILED_COMMAND, ())
+
+
 def test_cleanup_render_failure_fails_cleanup_and_ends_the_run() -> None:
     run, _ = started(make_job([ActionConfig(name="a", command="x")], cleanup="{nope}"))
     run, effects = run_action(run, "a")
