@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from typing import Any
 
 import pytest
 
 from tests.contract.test_store import job_run
 from tests.pg import PgServer
+from tron.core.records import JobRun
 from tron.errors import ConflictError, StoreError
+from tron.store import postgres_queries as q
 from tron.store.lease import FencedError
 from tron.store.postgres import PostgresStore
 
@@ -161,3 +165,63 @@ async def test_no_message_shows_the_password(
     assert "hunter2" not in str(raised.value)
     assert "tron:***@" in str(raised.value)
     assert "hunter2" not in caplog.text
+
+
+async def test_a_long_history_is_converted_in_chunks_and_decoded_off_the_loop(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A million action runs take seconds to convert and decode: the loop (and the leader's
+    # lease renewals on it) must run meanwhile.
+    monkeypatch.setattr(q, "ROWS_AT_ONCE", 2)
+    decoded_on: list[threading.Thread] = []
+    decode = q._decoded_runs
+
+    def watched(action_rows: list[Any], job_rows: list[Any]) -> list[JobRun]:
+        decoded_on.append(threading.current_thread())
+        return decode(action_rows, job_rows)
+
+    monkeypatch.setattr(q, "_decoded_runs", watched)
+    store = PostgresStore(pg_url)
+    await store.open()
+    try:
+        for num in range(1, 6):
+            assert await store.create_job_run(job_run(num=num))
+        loaded = await store.load_job_runs()
+    finally:
+        await store.close()
+    assert [r.run_num for r in loaded] == [1, 2, 3, 4, 5]
+    assert [len(r.action_runs) for r in loaded] == [len(job_run(num=1).action_runs)] * 5
+    assert decoded_on
+    assert threading.main_thread() not in decoded_on
+
+
+async def test_rows_are_taken_a_chunk_at_a_time_with_the_loop_let_run_between(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(q, "ROWS_AT_ONCE", 2)
+    ticks = 0
+    seen: list[int] = []
+
+    class Rows:
+        def __init__(self) -> None:
+            self.left = list(range(5))
+
+        async def fetchmany(self, size: int) -> list[int]:
+            seen.append(ticks)
+            chunk, self.left = self.left[:size], self.left[size:]
+            return chunk
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    side = asyncio.create_task(ticker())
+    await asyncio.sleep(0)
+    try:
+        rows = await q.all_rows(Rows())  # type: ignore[arg-type]
+    finally:
+        side.cancel()
+    assert rows == [0, 1, 2, 3, 4]
+    assert len(set(seen)) == len(seen) == 4  # three chunks and the empty end, a turn between

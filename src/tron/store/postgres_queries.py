@@ -7,6 +7,7 @@ stores read each other's data and `trond migrate-state` copies rows unchanged.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -298,13 +299,33 @@ async def load_job_runs(cur: Cursor, job_name: str | None) -> list[JobRun]:
         " position",
         {"job": job_name},
     )
-    action_runs = action_runs_by_run(await cur.fetchall())
+    action_rows = await all_rows(cur)
     await cur.execute(
         "SELECT job_name, run_num, record FROM job_runs"
         f" WHERE %(job)s::text IS NULL OR job_name = %(job)s ORDER BY job_name {_C}, run_num",
         {"job": job_name},
     )
-    return job_runs_of(await cur.fetchall(), action_runs)
+    job_rows = await all_rows(cur)
+    return await asyncio.to_thread(_decoded_runs, action_rows, job_rows)
+
+
+# A long history (a million action runs) takes seconds to convert and decode. Its rows are
+# converted a chunk at a time with the event loop let run between, and decoded on a thread:
+# a leader loading them goes on renewing its lease, and a standby on answering.
+ROWS_AT_ONCE = 5000
+
+
+async def all_rows(cur: Cursor) -> list[Any]:
+    """Every row of the cursor's last query, taken ROWS_AT_ONCE at a time."""
+    rows: list[Any] = []
+    while chunk := await cur.fetchmany(ROWS_AT_ONCE):
+        rows.extend(chunk)
+        await asyncio.sleep(0)
+    return rows
+
+
+def _decoded_runs(action_rows: list[Any], job_rows: list[Any]) -> list[JobRun]:
+    return job_runs_of(job_rows, action_runs_by_run(action_rows))
 
 
 # Rows written by a transaction at or above this id may be unseen by the previous read.
@@ -334,13 +355,13 @@ async def run_changes(cur: Cursor, since: int | None) -> RunChanges:
         f" FROM action_runs a JOIN touched USING (job_name, run_num) ORDER BY a.position",
         key,
     )
-    action_runs = action_runs_by_run(await cur.fetchall())
+    action_rows = await all_rows(cur)
     await cur.execute(
         f"{_TOUCHED} SELECT r.job_name, r.run_num, r.record"
         " FROM job_runs r JOIN touched USING (job_name, run_num)",
         key,
     )
-    runs = job_runs_of(await cur.fetchall(), action_runs)
+    runs = await asyncio.to_thread(_decoded_runs, action_rows, await all_rows(cur))
     await cur.execute(
         "SELECT job_name, run_num FROM run_deletions WHERE changed >= %(m)s::text::xid8", key
     )
