@@ -1,48 +1,90 @@
-"""Start-up and take-over let the event loop run while they restore many jobs, so a leader's
-lease renewals (timers on the same loop) are not held up by a long history."""
+"""Start-up, take-over and the alert checks let the event loop run while they go through many
+jobs, so a leader's lease renewals (timers on the same loop), its launches and its API are not
+held up by a long history."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from tests.unit.engine.engine_kit import EngineKit
 
+from tron.core.alerts.rules import Decision
 from tron.engine import daemon as daemon_module
+from tron.engine.alerting import evaluator as evaluator_module
 
 JOBS = 1200
 
 
-async def test_restoring_stored_runs_gives_the_loop_turns(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _many_jobs(tmp_path: Path) -> EngineKit:
     jobs = "\n".join(
         f'  j{i}:\n    node: localhost\n    schedule: "cron 0 4 * * *"\n'
         f'    actions:\n      a: {{command: "true"}}'
         for i in range(JOBS)
     )
-    kit = EngineKit(tmp_path, f"jobs:\n{jobs}\n")
-    ticks = 0
-    seen: list[int] = []
-    restore = daemon_module.restore_job
+    return EngineKit(tmp_path, f"jobs:\n{jobs}\n")
 
-    def watched(*args: object) -> None:
-        seen.append(ticks)
-        restore(*args)  # type: ignore[arg-type]
 
-    async def ticker() -> None:
-        nonlocal ticks
+class Ticker:
+    """A task that counts its turns of the event loop."""
+
+    def __init__(self) -> None:
+        self.ticks = 0
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
         while True:
-            ticks += 1
+            self.ticks += 1
             await asyncio.sleep(0)
 
+    def stop(self) -> None:
+        self._task.cancel()
+
+
+async def test_restoring_stored_runs_gives_the_loop_turns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kit = _many_jobs(tmp_path)
+    seen: list[int] = []
+    restore = daemon_module.restore_job
+    ticker = Ticker()
+
+    def watched(*args: object) -> None:
+        seen.append(ticker.ticks)
+        restore(*args)  # type: ignore[arg-type]
+
     monkeypatch.setattr(daemon_module, "restore_job", watched)
-    side = asyncio.create_task(ticker())
     try:
         await kit.start()
     finally:
-        side.cancel()
+        ticker.stop()
         await kit.stop()
     assert len(seen) == JOBS
     assert len(set(seen)) >= JOBS // daemon_module.RESTORED_AT_ONCE
+
+
+async def test_an_alert_check_of_every_job_gives_the_loop_turns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kit = _many_jobs(tmp_path)
+    daemon = await kit.start()
+    evaluator = daemon.evaluator
+    decide = evaluator._decide
+    seen: list[int] = []
+    ticker = Ticker()
+
+    def watched(name: str, now: datetime) -> Decision:
+        seen.append(ticker.ticks)
+        return decide(name, now)
+
+    monkeypatch.setattr(evaluator, "_decide", watched)
+    await asyncio.sleep(0)
+    try:
+        await evaluator.evaluate(list(daemon.registry.jobs))
+    finally:
+        ticker.stop()
+        await kit.stop()
+    assert len(seen) == JOBS
+    assert len(set(seen)) >= JOBS // evaluator_module.DECIDED_AT_ONCE
