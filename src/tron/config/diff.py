@@ -54,7 +54,7 @@ def changed_fields(old: _Item, new: _Item) -> tuple[str, ...]:
     return tuple(
         field.name
         for field in dataclasses.fields(old)
-        if getattr(old, field.name) != getattr(new, field.name)
+        if field.compare and getattr(old, field.name) != getattr(new, field.name)
     )
 
 
@@ -62,5 +62,8 @@ def _changed_settings(old: Config, new: Config) -> tuple[str, ...]:
     return tuple(
         field.name
         for field in dataclasses.fields(Config)
-        if field.name != "namespaces" and getattr(old, field.name) != getattr(new, field.name)
+        # Fields outside equality (a cache) are not settings.
+        if field.compare
+        and field.name != "namespaces"
+        and getattr(old, field.name) != getattr(new, field.name)
     )

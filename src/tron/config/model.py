@@ -182,11 +182,22 @@ class Config:
     output_stream_dir: str | None = None
     eventbus_enabled: bool = False
     notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
+    # `jobs`, made on first use: asked once per alert routed, say, rebuilding it each time cost
+    # a check of 10,000 jobs seconds.
+    _all_jobs: Mapping[str, JobConfig] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def jobs(self) -> Mapping[str, JobConfig]:
         """Every job of every namespace, by full name."""
-        return {job.full_name: job for ns in self.namespaces.values() for job in ns.jobs.values()}
+        jobs = self._all_jobs
+        if jobs is None:
+            jobs = MappingProxyType(
+                {job.full_name: job for ns in self.namespaces.values() for job in ns.jobs.values()}
+            )
+            object.__setattr__(self, "_all_jobs", jobs)  # a cache: the config stays as it was
+        return jobs
 
     def node_names(self, node_or_pool: str) -> tuple[str, ...]:
         """The node names behind a node or pool name (a node is a pool of one)."""

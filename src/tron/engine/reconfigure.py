@@ -46,11 +46,9 @@ class Reconfigurer:
         await for_each(changes.removed, self._remove)
         # One look at the stored job states tells which added jobs have a history to load.
         states = await self._store.load_job_states() if changes.added else {}
-        # `Config.jobs` is built on each call: once here, not once per job.
-        new_jobs = new.jobs
-        await for_each(changes.added, lambda name: self._add(new_jobs[name], states.get(name)))
+        await for_each(changes.added, lambda name: self._add(new.jobs[name], states.get(name)))
         await for_each(
-            changes.changed, lambda name: self._change(new_jobs[name], changes.changed[name])
+            changes.changed, lambda name: self._change(new.jobs[name], changes.changed[name])
         )
         logger.info(
             "reconfigured: %d added, %d removed, %d changed",

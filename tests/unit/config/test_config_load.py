@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from pathlib import Path
 
@@ -44,6 +45,19 @@ def test_sample_config_loads_with_every_job(sample_dir: Path) -> None:
     assert dag.schedule.time_zone == "UTC"
     assert config.jobs["demo.cleanup_job"].cleanup_action is not None
     assert list(config.jobs["demo.uni_ünïcode_job"].actions) == ["grüß"]
+
+
+def test_every_job_is_gathered_once_and_read_only(sample_dir: Path) -> None:
+    # Asked once per alert routed: gathering every namespace's jobs each time cost an alert
+    # check of 10,000 jobs seconds.
+    config = load_config(sample_dir)
+    assert config.jobs is config.jobs
+    with pytest.raises(TypeError):
+        config.jobs["demo.new"] = config.jobs["demo.dag_job"]  # type: ignore[index]
+    again = load_config(sample_dir)
+    assert again.jobs is not config.jobs
+    assert again == config  # the gathered jobs are no part of what a config is
+    assert dataclasses.replace(config, time_zone="UTC").jobs == config.jobs
 
 
 def test_namespace_keeps_its_raw_text_and_file(sample_dir: Path) -> None:
