@@ -27,6 +27,32 @@ async def settle(rounds: int = 50) -> None:
         await asyncio.sleep(0)
 
 
+class Ticker:
+    """A task that counts its turns of the event loop, waking every `interval` seconds (0: at
+    every turn it can get, as a ready callback; more: on a timer, as a lease renewal does)."""
+
+    def __init__(self, interval: float = 0.0) -> None:
+        self.ticks = 0
+        self._interval = interval
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            self.ticks += 1
+            await asyncio.sleep(self._interval)
+
+    def stop(self) -> None:
+        self._task.cancel()
+
+
+def spin(seconds: float) -> None:
+    """CPU-bound work of `seconds` that never lets the event loop run."""
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    while loop.time() - began <= seconds:
+        pass
+
+
 class EngineKit:
     def __init__(self, root: Path, config: str, *, store: MemoryStore | None = None) -> None:
         self.clock = ManualClock(START)

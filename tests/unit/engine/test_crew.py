@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from tests.unit.engine.engine_kit import Ticker, spin
 
 from tron.engine import crew
 from tron.engine.crew import for_each
@@ -70,54 +71,34 @@ async def test_cancelling_it_cancels_its_workers() -> None:
 async def test_work_that_never_waits_still_lets_the_event_loop_run() -> None:
     # Jobs with nothing to recover never wait: without a turn now and then, a crew would hold
     # the loop through all of them, and a leader's lease renewals with it.
-    loop = asyncio.get_running_loop()
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            await asyncio.sleep(0)
-
+    ticker = Ticker()
     seen: list[int] = []
 
     async def work(item: int) -> None:
-        seen.append(ticks)
-        began = loop.time()
-        while loop.time() - began <= crew.HOLD_SECONDS:
-            pass  # CPU-bound work that outlasts a worker's hold on the loop
+        seen.append(ticker.ticks)
+        spin(crew.HOLD_SECONDS)  # outlasts a worker's hold on the loop
 
-    side = asyncio.create_task(ticker())
     await asyncio.sleep(0)
     try:
         await for_each(range(5), work)
     finally:
-        side.cancel()
+        ticker.stop()
     assert len(set(seen)) == 5  # the other task ran between every two items
 
 
 async def test_a_timer_due_meanwhile_runs_before_the_crew_goes_on() -> None:
     # As a lease renewal does: it waits on a timer while a full crew works through items that
     # never wait. The crew's hold on the loop is shared, not each worker's own.
-    loop = asyncio.get_running_loop()
-    woke = 0
-
-    async def renewals() -> None:
-        nonlocal woke
-        while True:
-            await asyncio.sleep(0.005)
-            woke += 1
+    renewals = Ticker(interval=0.005)
 
     async def work(item: int) -> None:
-        began = loop.time()
-        while loop.time() - began <= 0.001:
-            pass
+        spin(0.001)
 
-    side = asyncio.create_task(renewals())
     await asyncio.sleep(0)
     try:
+        before = renewals.ticks
         await for_each(range(200), work)
-        during = woke
+        during = renewals.ticks - before
     finally:
-        side.cancel()
+        renewals.stop()
     assert during >= 2

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from tests.unit.engine.engine_kit import EngineKit
+from tests.unit.engine.engine_kit import EngineKit, Ticker
 
 from tron.core.alerts.rules import Decision
 from tron.engine import daemon as daemon_module
@@ -25,22 +25,6 @@ def _many_jobs(tmp_path: Path) -> EngineKit:
         for i in range(JOBS)
     )
     return EngineKit(tmp_path, f"jobs:\n{jobs}\n")
-
-
-class Ticker:
-    """A task that counts its turns of the event loop."""
-
-    def __init__(self) -> None:
-        self.ticks = 0
-        self._task = asyncio.create_task(self._run())
-
-    async def _run(self) -> None:
-        while True:
-            self.ticks += 1
-            await asyncio.sleep(0)
-
-    def stop(self) -> None:
-        self._task.cancel()
 
 
 async def test_restoring_stored_runs_gives_the_loop_turns(
