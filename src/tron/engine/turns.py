@@ -22,7 +22,6 @@ class LoopTurns:
         self._loop = loop
         self._began = loop.time()
         self._next: asyncio.Event | None = None
-        self._fresh = False  # a turn came and no task has run since
 
     async def wait_if_held(self) -> None:
         # Again after waking: tasks woken together share the new turn.
@@ -32,15 +31,9 @@ class LoopTurns:
                 # A timer due now runs after the timers and I/O already due: those go first.
                 self._loop.call_later(0, self._turn)
             await self._next.wait()
-            if self._fresh:
-                # The new hold counts from the first task to run, not from the turn: on a busy
-                # machine the wait between the two can exceed a hold, and no task would ever
-                # go on.
-                self._fresh = False
-                self._began = self._loop.time()
 
     def _turn(self) -> None:
-        self._fresh = True
+        self._began = self._loop.time()
         if self._next is not None:
             self._next.set()
             self._next = None
