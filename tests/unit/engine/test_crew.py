@@ -10,7 +10,6 @@ from tests.unit.engine.engine_kit import Ticker, spin
 
 from tron.engine import crew
 from tron.engine.crew import for_each
-from tron.engine.turns import HOLD_SECONDS
 
 
 async def test_every_item_is_worked_on_by_a_bounded_crew(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -77,7 +76,7 @@ async def test_work_that_never_waits_still_lets_the_event_loop_run() -> None:
 
     async def work(item: int) -> None:
         seen.append(ticker.ticks)
-        spin(HOLD_SECONDS)  # outlasts a worker's hold on the loop
+        spin(crew.HOLD_SECONDS)  # outlasts a worker's hold on the loop
 
     await asyncio.sleep(0)
     try:
