@@ -24,6 +24,7 @@ class _Turns:
         self._loop = loop
         self._began = loop.time()
         self._next: asyncio.Event | None = None
+        self._fresh = False  # a turn came and no worker has run since
 
     async def wait_if_held(self) -> None:
         # Again after waking: workers woken together share the new turn.
@@ -33,9 +34,15 @@ class _Turns:
                 # A timer due now runs after the timers and I/O already due: those go first.
                 self._loop.call_later(0, self._turn)
             await self._next.wait()
+            if self._fresh:
+                # The new hold counts from the first worker to run, not from the turn: on a
+                # busy machine the wait between the two can exceed a hold, and no worker
+                # would ever go on.
+                self._fresh = False
+                self._began = self._loop.time()
 
     def _turn(self) -> None:
-        self._began = self._loop.time()
+        self._fresh = True
         if self._next is not None:
             self._next.set()
             self._next = None

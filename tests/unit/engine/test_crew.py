@@ -102,3 +102,26 @@ async def test_a_timer_due_meanwhile_runs_before_the_crew_goes_on() -> None:
     finally:
         renewals.stop()
     assert during >= 2
+
+
+async def test_the_crew_goes_on_when_each_turn_of_the_loop_outlasts_a_hold() -> None:
+    # A busy machine: between a turn and the crew's next step, the loop spends longer than a
+    # hold elsewhere. The first worker to run after a turn starts a new hold, or none would
+    # ever go on.
+    async def hog() -> None:
+        while True:
+            spin(crew.HOLD_SECONDS * 1.5)
+            await asyncio.sleep(0)
+
+    done: list[int] = []
+
+    async def work(item: int) -> None:
+        done.append(item)
+        spin(crew.HOLD_SECONDS)
+
+    busy = asyncio.create_task(hog())
+    try:
+        await asyncio.wait_for(for_each(range(3), work), timeout=60)
+    finally:
+        busy.cancel()
+    assert sorted(done) == [0, 1, 2]
