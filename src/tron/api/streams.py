@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from typing import Any, TypeVar
+
+from tron import tasks
 
 T = TypeVar("T")
 
@@ -28,10 +29,7 @@ async def until_stopped(items: AsyncIterator[T], stop: Awaitable[Any]) -> AsyncG
             yield item
     finally:
         stopped.cancel()
-        if following is not None and not following.done():
-            following.cancel()
-            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                await following
+        await tasks.stop(following)
         aclose = getattr(items, "aclose", None)
         if aclose is not None:  # an async generator: run its own cleanup now
             await aclose()

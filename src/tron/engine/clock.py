@@ -29,7 +29,8 @@ class SystemClock:
         if delay <= 0:
             return
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), timeout=delay)
+            async with asyncio.timeout(delay):
+                await wake.wait()
 
 
 class ManualClock:

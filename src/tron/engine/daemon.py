@@ -725,7 +725,8 @@ class Daemon(EngineFacade):
         self._config_check = asyncio.ensure_future(asyncio.to_thread(check))
         budget = self.settings.config_check_budget
         try:
-            return await asyncio.wait_for(asyncio.shield(self._config_check), budget)
+            async with asyncio.timeout(budget):
+                return await asyncio.shield(self._config_check)
         except TimeoutError:
             # Its outcome no longer matters; taking it keeps asyncio from logging it.
             self._config_check.add_done_callback(lambda done: done.exception())

@@ -227,7 +227,8 @@ async def _run_child(request: bytes, limit: float) -> bytes:
         stderr=asyncio.subprocess.DEVNULL,
     )
     try:
-        stdout, _ = await asyncio.wait_for(process.communicate(request), limit)
+        async with asyncio.timeout(limit):
+            stdout, _ = await process.communicate(request)
     except TimeoutError:
         return b""
     finally:

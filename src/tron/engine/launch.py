@@ -38,10 +38,11 @@ class LaunchQueue:
         self._queued: set[Launch] = set()
         self._workers: list[asyncio.Task[None]] = []
         self._idle = 0
+        self._closed = False
 
     def put(self, launch: Launch) -> None:
         """Queue `launch` unless the same attempt is already queued or being launched."""
-        if launch in self._queued:
+        if launch in self._queued or self._closed:
             return
         self._queued.add(launch)
         self._queue.put_nowait(launch)
@@ -54,7 +55,9 @@ class LaunchQueue:
         return len(self._queued)
 
     async def _work(self) -> None:
-        while True:
+        # Until closed, not only until cancelled: a launch that swallowed the cancellation
+        # (a library's bug) must not leave close() waiting for this worker forever.
+        while not self._closed:
             self._idle += 1
             try:
                 launch = await self._queue.get()
@@ -68,6 +71,7 @@ class LaunchQueue:
                 self._queued.discard(launch)
 
     async def close(self) -> None:
+        self._closed = True
         for worker in self._workers:
             worker.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)

@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from tron import tasks
 from tron.errors import StoreError
 from tron.store.lease import Lease, LeaseStore
 
@@ -176,7 +177,8 @@ class Leadership:
 
     async def _bounded(self, call: Awaitable[T]) -> T:
         """A lease call that gives up after one renewal period (a hung server, a partition)."""
-        return await asyncio.wait_for(call, self.settings.renew_seconds)
+        async with asyncio.timeout(self.settings.renew_seconds):
+            return await call
 
     async def step_down(self, why: str) -> None:
         """Stop leading: the gate shuts first, then every write is refused, then the engine
@@ -190,10 +192,7 @@ class Leadership:
         self._launchable.clear()
         self.last_seen = None  # ours: stale; the lease is read again below
         try:
-            if self._elect_task is not None and not self._elect_task.done():
-                self._elect_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await self._elect_task
+            await tasks.stop(self._elect_task)
             await self._on_deposed()
             with contextlib.suppress(StoreError, TimeoutError):
                 sent = self._monotonic()
@@ -210,4 +209,5 @@ class Leadership:
         epoch, self.epoch = self.epoch, None
         self._store.fence(None)
         with contextlib.suppress(StoreError, TimeoutError):
-            await asyncio.wait_for(self._store.release_lease(self.holder, epoch), 2.0)
+            async with asyncio.timeout(2.0):
+                await self._store.release_lease(self.holder, epoch)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 
+from tron import tasks
 from tron.errors import NodeError
 from tron.executors.base import ActionSpec, AttemptNotStarted, ExitStatus, Handle
 from tron.executors.local_children import Children
@@ -137,7 +138,9 @@ class LocalExecutor:
         first_line = self._children.adopt(pid, reader)
         self._watches.spawned[pid] = str(directory)
         try:
-            output = await asyncio.wait_for(asyncio.shield(first_line), self._start_timeout)
+            # Not wait_for: on 3.11 it swallows a cancellation that comes with the line.
+            async with asyncio.timeout(self._start_timeout):
+                output = await asyncio.shield(first_line)
         except asyncio.CancelledError:
             self._watches.spawned.pop(pid, None)  # it runs on; nobody here waits for it
             raise
@@ -248,11 +251,8 @@ class LocalExecutor:
         await self._children.close()
         watches.ended.clear()
         watches.spawned.clear()
-        if watches.poller is not None:
-            watches.poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watches.poller
-            watches.poller = None
+        await tasks.stop(watches.poller)
+        watches.poller = None
         self._launch_threads.shutdown(wait=False, cancel_futures=True)
 
     def _watch(self, handle: Handle, directory: Path) -> _Watch:

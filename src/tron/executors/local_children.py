@@ -12,11 +12,11 @@ for that.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from tron import tasks
 from tron.executors.local_process import open_pidfd, reap
 
 
@@ -120,8 +120,5 @@ class Children:
         (init reaps them when the daemon exits); their records say how it went all the same."""
         for pid in list(self._children):
             self._drop(pid)
-        if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
-            self._poller = None
+        await tasks.stop(self._poller)
+        self._poller = None

@@ -162,7 +162,8 @@ class SshExecutor:
             agent = await node.agent()  # connecting has a timeout of its own
             started = time.time()
             launching = agent.launch(prefix, spec.command, spec.env, started, reclaim=reclaim)
-            return await asyncio.wait_for(launching, timeout)
+            async with asyncio.timeout(timeout):
+                return await launching
         except TimeoutError as exc:
             raise NodeError(f"{where}: the agent did not start it within {timeout:g}s") from exc
         except NodeError as exc:
@@ -268,9 +269,8 @@ class SshExecutor:
             if not untouched(answer) or _has_output(Path(handle.output_dir)):
                 return answer_pid(answer), False
             with node.busy() as pool:
-                done = await asyncio.wait_for(
-                    pool.run(claim_line(prefix)), 2 * pool.settings.connect_timeout
-                )
+                async with asyncio.timeout(2 * pool.settings.connect_timeout):
+                    done = await pool.run(claim_line(prefix))
         except LOST as exc:
             # The node may come back later: `wait` keeps trying; the pid is for display.
             logger.warning("no pid for %s yet: %s", handle.action_run_id, exc)
@@ -299,7 +299,8 @@ class SshExecutor:
             if not prefixes or not node.pool.connection_count:
                 continue
             with contextlib.suppress(*LOST):
-                await asyncio.wait_for(node.pool.run(remove_line(prefixes[:_SWEEP_MOST])), 2)
+                async with asyncio.timeout(2):
+                    await node.pool.run(remove_line(prefixes[:_SWEEP_MOST]))
 
 
 def _forget(follows: dict[str, asyncio.Task[ExitStatus]], key: str, done: object) -> None:

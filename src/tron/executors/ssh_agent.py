@@ -5,7 +5,6 @@ end needs no polling at all."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import itertools
 import logging
@@ -20,6 +19,7 @@ from typing import TypeVar
 
 import asyncssh
 
+from tron import tasks
 from tron.errors import NodeError
 from tron.executors.base import ExitStatus
 from tron.executors.ssh_connections import NodeConnections, Session
@@ -204,10 +204,7 @@ class SshAgent:
         """Stop the agent (the attempts it started keep running)."""
         self._lose()
         await self.session.close()
-        if self.reader is not None:
-            self.reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.reader
+        await tasks.stop(self.reader)
 
 
 def _as_int(word: bytes) -> int | None:

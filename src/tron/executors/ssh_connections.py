@@ -18,6 +18,7 @@ from typing import Any
 
 import asyncssh
 
+from tron import tasks
 from tron.config.model import NodeConfig, SshOptions
 from tron.errors import NodeError
 
@@ -131,7 +132,8 @@ class Session:
             self.process.close()
             # sshd frees the session slot only once it has seen the close: wait for its reply.
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.process.wait_closed(), 5)
+                async with asyncio.timeout(5):
+                    await self.process.wait_closed()
         finally:
             self.link.channels -= 1
 
@@ -238,8 +240,7 @@ class NodeConnections:
         self._is_closed = True
         pending = self._connecting
         if pending is not None:
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await pending
+            await tasks.settled(pending)
         links, self._links = self._links, []
         for link in links:
             if link.conn is not None:
@@ -248,7 +249,8 @@ class NodeConnections:
         for link in links:
             if link.conn is not None:
                 with contextlib.suppress(Exception):
-                    await asyncio.wait_for(link.conn.wait_closed(), 2)
+                    async with asyncio.timeout(2):
+                        await link.conn.wait_closed()
 
 
 def _options(settings: ConnectSettings, known: asyncssh.SSHKnownHosts) -> dict[str, Any]:

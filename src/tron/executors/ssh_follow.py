@@ -110,7 +110,8 @@ async def heard(ended: Ended | None, within: float) -> ExitStatus | None:
     if ended is None:
         return None
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(asyncio.shield(ended), within)
+        async with asyncio.timeout(within):
+            await asyncio.shield(ended)
     return _reported(ended)
 
 

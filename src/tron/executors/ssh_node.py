@@ -9,6 +9,7 @@ import contextlib
 import logging
 from collections.abc import Iterator
 
+from tron import tasks
 from tron.executors.ssh_agent import SshAgent
 from tron.executors.ssh_connections import ConnectSettings, NodeConnections
 from tron.executors.ssh_records import Answer, Query, RecordReader
@@ -142,9 +143,7 @@ async def _close_agent(future: asyncio.Future[SshAgent] | None) -> None:
         return
     if future.done() and _is_alive(future):
         await future.result().close()
-    future.cancel()
-    with contextlib.suppress(Exception, asyncio.CancelledError):
-        await future
+    await tasks.stop(future)
 
 
 def _is_alive(future: asyncio.Future[SshAgent]) -> bool:

@@ -9,12 +9,12 @@ new bytes of its output, each framed by its length, so one channel serves many a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from tron import tasks
 from tron.errors import NodeError
 from tron.executors.ssh_connections import NodeConnections
 from tron.executors.supervisor import STDERR_FILE, STDOUT_FILE, Record
@@ -267,7 +267,8 @@ class RecordReader:
         # A silent (not closed) connection must not hold every reader until keepalive gives up.
         timeout = 2 * pool.settings.connect_timeout + 0.1 * len(batch)
         try:
-            answers = await asyncio.wait_for(read_batch(pool, [q for q, _ in batch]), timeout)
+            async with asyncio.timeout(timeout):
+                answers = await read_batch(pool, [q for q, _ in batch])
         except asyncio.CancelledError:
             for _, future in batch:
                 future.cancel()
@@ -283,10 +284,7 @@ class RecordReader:
 
     async def close(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await tasks.stop(task)
 
 
 def _as_node_error(pool: NodeConnections, exc: BaseException) -> NodeError:

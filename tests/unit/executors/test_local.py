@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,7 @@ from tron.errors import NodeError
 from tron.executors import load_executor_class
 from tron.executors.base import ActionSpec, AttemptNotStarted, ExitStatus, Handle
 from tron.executors.local import LocalExecutor
+from tron.executors.local_children import Children
 from tron.executors.supervisor import EXIT_PLACEHOLDER, NOT_STARTED, VANISHED, read_records
 
 
@@ -278,3 +280,23 @@ async def test_a_stop_sent_as_soon_as_the_launch_returns_ends_the_command(
         finally:
             kill_quietly(handle.pid or 0, group=True)
         assert ended == ExitStatus(exit_code=143, signal=15)
+
+
+async def test_a_start_cancelled_as_its_first_line_comes_is_cancelled(
+    executor: LocalExecutor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The shutdown that cancels a launch may come in the very turn of the loop that brings
+    # the runner's first line: the launch must end cancelled, or the worker that runs it
+    # would go on to wait for more work and the shutdown would wait for it forever.
+    starting: asyncio.Task[Handle] | None = None
+    adopt = Children.adopt
+
+    def adopt_then_cancel_on_the_line(self: Children, pid: int, reader: int) -> Any:
+        first_line = adopt(self, pid, reader)
+        first_line.add_done_callback(lambda _: starting and starting.cancel())
+        return first_line
+
+    monkeypatch.setattr(Children, "adopt", adopt_then_cancel_on_the_line)
+    starting = asyncio.ensure_future(executor.start(spec(tmp_path, "true")))
+    await asyncio.wait({starting})
+    assert starting.cancelled()
