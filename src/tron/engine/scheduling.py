@@ -18,6 +18,7 @@ from tron.core.states import ActionRunState
 from tron.engine.clock import Clock
 from tron.engine.dispatch import Dispatcher
 from tron.engine.events import EventHub
+from tron.engine.keyed_locks import KeyedLocks
 from tron.engine.metrics import Metrics
 from tron.engine.nodes import NodeExecutors
 from tron.engine.registry import JobRuntime, Registry
@@ -66,6 +67,10 @@ class Scheduler:
         self.context = context
         self.paused = False
         self._rng = rng or random.Random()
+        # Whether a run of a job starts or queues behind another is decided one at a time
+        # per job: a run that ends while the next one's queueing is on its way to disk would
+        # otherwise find nothing queued yet, and the next run would stay queued forever.
+        self._turns: KeyedLocks[str] = KeyedLocks()
 
     # -- creating runs -------------------------------------------------------------------
 
@@ -177,10 +182,15 @@ class Scheduler:
                 run, lambda r: jr.cancel_job_run(r, now=self._clock.now())
             )
             return
-        if jr.job_run_state(run) is not ActionRunState.SCHEDULED or run.start_time is not None:
-            await self.ensure_scheduled(job)
-            return
-        await self._start_or_hold(job, run)
+        async with self._turns.holding(job_name):
+            # Looked up again under the job's turn: started or deleted meanwhile?
+            run = job.runs.get(run_num)
+            if (
+                run is not None
+                and jr.job_run_state(run) is ActionRunState.SCHEDULED
+                and run.start_time is None
+            ):
+                await self._start_or_hold(job, run)
         await self.ensure_scheduled(job)
 
     async def _start_or_hold(self, job: JobRuntime, run: JobRun) -> None:
@@ -266,12 +276,13 @@ class Scheduler:
         job = self._registry.jobs.get(run.job_name)
         if job is None:
             return
-        queued = sorted(
-            (r for r in job.runs.values() if jr.job_run_state(r) is ActionRunState.QUEUED),
-            key=lambda r: r.run_num,
-        )
-        if queued and not self.paused:
-            await self._start_or_hold(job, queued[0])
+        async with self._turns.holding(job.name):
+            queued = sorted(
+                (r for r in job.runs.values() if jr.job_run_state(r) is ActionRunState.QUEUED),
+                key=lambda r: r.run_num,
+            )
+            if queued and not self.paused:
+                await self._start_or_hold(job, queued[0])
         await self.ensure_scheduled(job)
 
     # -- manual runs and switches --------------------------------------------------------

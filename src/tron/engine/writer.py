@@ -8,7 +8,6 @@ refuses a change, memory keeps the version before it and the caller sees the err
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
@@ -17,6 +16,7 @@ from tron.core import job_run as jr
 from tron.core.effects import Effect, PublishTrigger
 from tron.core.records import ActionRun, JobRun
 from tron.engine.events import EventHub
+from tron.engine.keyed_locks import KeyedLocks
 from tron.engine.registry import Registry
 from tron.store.base import Store
 
@@ -54,23 +54,13 @@ class RunWriter:
         self._store = store
         self._events = events
         self._on_change = on_change
-        self._locks: dict[RunKey, asyncio.Lock] = {}
-        self._users: dict[RunKey, int] = {}
+        self._locks: KeyedLocks[RunKey] = KeyedLocks()
 
     @contextlib.asynccontextmanager
     async def holding(self, run: JobRun) -> AsyncIterator[None]:
         """Hold `run`'s writer lock (for changes that are not a core decision: deletion)."""
-        key = (run.job_name, run.run_num)
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._users[key] = self._users.get(key, 0) + 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._users[key] -= 1
-            if not self._users[key]:
-                del self._users[key]
-                del self._locks[key]
+        async with self._locks.holding((run.job_name, run.run_num)):
+            yield
 
     async def change(
         self,
