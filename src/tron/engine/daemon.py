@@ -49,6 +49,7 @@ from tron.engine.registry import JobRuntime, Registry
 from tron.engine.scheduling import Scheduler
 from tron.engine.standby_view import StoredRuns
 from tron.engine.timers import TimerKey, Timers
+from tron.engine.turns import LoopTurns
 from tron.engine.writer import RunWriter
 from tron.errors import ConfigError, Problem, StaleConfigError, TronError
 from tron.executors.base import Executor
@@ -64,8 +65,6 @@ logger = logging.getLogger(__name__)
 # A standby that could not refresh for this long reads every run again (the database keeps a
 # day of deletions, so a shorter gap is followed change by change).
 FULL_REFRESH_AFTER = 3600.0
-# Jobs given their stored runs between two turns of the event loop at start-up or take-over.
-RESTORED_AT_ONCE = 500
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -508,10 +507,10 @@ class Daemon(EngineFacade):
         for run in loaded:
             runs.setdefault(run.job_name, []).append(run)
         self.published.update(await self.store.events())
-        for count, (name, job) in enumerate(self.registry.jobs.items(), 1):
+        turns = LoopTurns(asyncio.get_running_loop())  # a long history: seconds
+        for name, job in self.registry.jobs.items():
+            await turns.wait_if_held()
             restore_job(job, states.get(name), runs.get(name, ()))
-            if count % RESTORED_AT_ONCE == 0:
-                await asyncio.sleep(0)  # a long history: lease renewals go on meanwhile
 
     async def config_versions_recorded(self) -> None:
         """Wait until the start-up config versions are stored (they are written in the

@@ -10,6 +10,7 @@ from tests.unit.engine.engine_kit import Ticker, spin
 
 from tron.engine import crew
 from tron.engine.crew import for_each
+from tron.engine.turns import HOLD_SECONDS
 
 
 async def test_every_item_is_worked_on_by_a_bounded_crew(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -76,7 +77,7 @@ async def test_work_that_never_waits_still_lets_the_event_loop_run() -> None:
 
     async def work(item: int) -> None:
         seen.append(ticker.ticks)
-        spin(crew.HOLD_SECONDS)  # outlasts a worker's hold on the loop
+        spin(HOLD_SECONDS)  # outlasts a worker's hold on the loop
 
     await asyncio.sleep(0)
     try:
@@ -110,14 +111,14 @@ async def test_the_crew_goes_on_when_each_turn_of_the_loop_outlasts_a_hold() -> 
     # ever go on.
     async def hog() -> None:
         while True:
-            spin(crew.HOLD_SECONDS * 1.5)
+            spin(HOLD_SECONDS * 1.5)
             await asyncio.sleep(0)
 
     done: list[int] = []
 
     async def work(item: int) -> None:
         done.append(item)
-        spin(crew.HOLD_SECONDS)
+        spin(HOLD_SECONDS)
 
     busy = asyncio.create_task(hog())
     try:

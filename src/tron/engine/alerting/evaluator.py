@@ -25,6 +25,7 @@ from tron.engine.alerting.routing import Tail, channel_labels, notifications_for
 from tron.engine.clock import Clock
 from tron.engine.registry import Registry
 from tron.engine.timers import TimerKey, TimerKind, Timers
+from tron.engine.turns import LoopTurns
 from tron.store.alerts_base import AlertStore
 
 logger = logging.getLogger(__name__)
@@ -32,8 +33,6 @@ CHECK_KEY = TimerKey(TimerKind.ALERTS, "", 0)
 DEFAULT_REALERT_CHECKS = 120  # repeats, when realert_every is unset: every 120 checks (1 h)
 # The newest runs are enough for every rule; older ones would only slow the check at 10k jobs.
 RECENT_RUNS = 20
-# Jobs decided between two turns of the event loop.
-DECIDED_AT_ONCE = 200
 PRUNE_EVERY = timedelta(hours=1)
 
 
@@ -112,13 +111,12 @@ class Evaluator:
     async def evaluate(self, names: Iterable[str]) -> None:
         async with self._lock:
             now = self._clock.now()
+            # Every job, every check: with 10,000 jobs and their history, seconds.
+            turns = LoopTurns(asyncio.get_running_loop())
             decisions = []
-            for count, name in enumerate(dict.fromkeys(names), 1):
+            for name in dict.fromkeys(names):
+                await turns.wait_if_held()
                 decisions.append(self._decide(name, now))
-                if count % DECIDED_AT_ONCE == 0:
-                    # Every job, every check: with 10,000 jobs and their history, seconds
-                    # that the loop (launches, lease renewals, the API) must not wait for.
-                    await asyncio.sleep(0)
             await self._record(decisions, now)
 
     async def watch_heartbeat(self) -> None:
