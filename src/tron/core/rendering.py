@@ -32,26 +32,17 @@ class LiveContext:
 
 def action_variables(
     run: JobRun,
-    action_run: ActionRun,
-    template: str | None = None,
-    live: LiveContext | None = None,
-) -> dict[str, Any]:
-    """Every variable of spec 4.2 for this action run, over the user context: `live`'s
-    when given, else the run's as it was at its creation.
-
-    Given the `template` to render, `cleanup_job_status` (a walk over the whole run) and a
-    live `last_success` (a walk over the job's runs) are only worked out when it names them.
-    """
-    return _variables(run, action_run.action_name, action_run.node, template, live)
-
-
-def _variables(
-    run: JobRun,
     action_name: str,
     node: str | None,
     template: str | None,
     live: LiveContext | None,
 ) -> dict[str, Any]:
+    """Every variable of spec 4.2 for the action run `action_name` of `run` on `node`, over
+    the user context: `live`'s when given, else the run's as it was at its creation.
+
+    Given the `template` to render, `cleanup_job_status` (a walk over the whole run) and a
+    live `last_success` (a walk over the job's runs) are only worked out when it names them.
+    """
     status = "" if template is not None and "cleanup_job_status" not in template else None
     user = run.context if live is None else live.command_context
     last_success = run.last_success
@@ -105,7 +96,7 @@ def render_for(
     takes of the action run, so a new one can be made with its command already rendered."""
     if "{" not in template and "}" not in template:
         return template  # nothing to fill in, and str.format would return it unchanged
-    variables = _variables(run, action_name, node, template, live)
+    variables = action_variables(run, action_name, node, template, live)
     return render(template, run_time=run.run_time, variables=variables)
 
 

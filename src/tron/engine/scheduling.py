@@ -68,9 +68,10 @@ class Scheduler:
         self.paused = False
         self._rng = rng or random.Random()
         # Whether a run of a job starts or queues behind another is decided one at a time
-        # per job: a run that ends while the next one's queueing is on its way to disk would
-        # otherwise find nothing queued yet, and the next run would stay queued forever.
-        self._turns: KeyedLocks[str] = KeyedLocks()
+        # per job (fire, on_run_done): a run that ends while the next one's queueing is on
+        # its way to disk would otherwise find nothing queued yet, and the next run would
+        # stay queued forever.
+        self._start_decisions: KeyedLocks[str] = KeyedLocks()
 
     # -- creating runs -------------------------------------------------------------------
 
@@ -182,7 +183,7 @@ class Scheduler:
                 run, lambda r: jr.cancel_job_run(r, now=self._clock.now())
             )
             return
-        async with self._turns.holding(job_name):
+        async with self._start_decisions.holding(job_name):
             # Looked up again under the job's turn: started or deleted meanwhile?
             run = job.runs.get(run_num)
             if (
@@ -276,7 +277,7 @@ class Scheduler:
         job = self._registry.jobs.get(run.job_name)
         if job is None:
             return
-        async with self._turns.holding(job.name):
+        async with self._start_decisions.holding(job.name):
             queued = sorted(
                 (r for r in job.runs.values() if jr.job_run_state(r) is ActionRunState.QUEUED),
                 key=lambda r: r.run_num,
